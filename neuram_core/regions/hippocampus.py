@@ -1,0 +1,282 @@
+"""Hippocampus: the in-process index over everything the namespace remembers.
+
+A contiguous float32 matrix (one row per engram, grown by doubling, rows swap-deleted)
+answers cues with one matrix-vector product; an association graph carries temporal
+links between items perceived close together; pattern completion spreads activation
+from the best direct matches to their associates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from neuram_core.activation import spread_activation, top_k_indices
+from neuram_core.clock import SystemClock
+from neuram_core.config import NeuramConfig
+from neuram_core.dynamics import compute_retention, recall_score
+from neuram_core.embeddings import resolve_embedder
+from neuram_core.engram import Engram, MemoryType, Vector
+from neuram_core.types import Clock, Embedder
+
+__all__ = ["Hippocampus"]
+
+_TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
+_SEED_FACTOR = 4
+_MIN_SEEDS = 32
+
+
+class Hippocampus:
+    """Episodic index: pattern completion, temporal association, spreading activation."""
+
+    def __init__(
+        self,
+        embedder: Embedder | str | None = None,
+        *,
+        clock: Clock | None = None,
+        config: NeuramConfig | None = None,
+    ) -> None:
+        self._embedder_spec = embedder
+        self._embedder: Embedder | None = None if isinstance(embedder, str | None) else embedder
+        self.clock = clock or SystemClock()
+        self.config = config or NeuramConfig()
+        self._dimension: int | None = None
+        self._matrix: Vector = np.zeros((0, 0), dtype=np.float32)
+        self._types: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
+        self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        self._ids: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._engrams: dict[str, Engram] = {}
+        self._graph: dict[str, dict[str, float]] = {}
+        self._recent: deque[tuple[float, str]] = deque(maxlen=64)
+        self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
+
+    # -- embedding -------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = resolve_embedder(self._embedder_spec)  # type: ignore[arg-type]
+        return self._embedder
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        return self.embedder.embed(texts)
+
+    # -- index maintenance -----------------------------------------------------------
+    def encode(self, engram: Engram, *, pending: bool | None = None) -> Engram:
+        """Index ``engram`` (embedding it if needed); ``pending`` marks it unconsolidated."""
+        if engram.embedding is None:
+            engram.embedding = self.embed([engram.content])[0]
+        vector = np.asarray(engram.embedding, dtype=np.float32).reshape(-1)
+        if self._dimension is None:
+            self._dimension = vector.shape[0]
+            self._matrix = np.zeros((16, self._dimension), dtype=np.float32)
+            self._types = np.zeros(16, dtype=np.int8)
+            self._encoded_at = np.zeros(16, dtype=np.float64)
+        if vector.shape[0] != self._dimension:
+            raise ValueError(
+                f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}"
+            )
+        row = self._rows.get(engram.engram_id)
+        if row is None:
+            row = len(self._ids)
+            self._grow(row + 1)
+            self._ids.append(engram.engram_id)
+            self._rows[engram.engram_id] = row
+        self._matrix[row] = vector
+        self._types[row] = _TYPE_CODES[engram.memory_type]
+        self._encoded_at[row] = engram.encoded_at
+        self._engrams[engram.engram_id] = engram
+        for other, weight in engram.associations:
+            self._link(engram.engram_id, other, weight)
+        if pending is True:
+            self.pending[engram.engram_id] = None
+        elif pending is False:
+            self.pending.pop(engram.engram_id, None)
+        return engram
+
+    def _grow(self, needed: int) -> None:
+        if needed <= self._matrix.shape[0]:
+            return
+        size = max(needed, 2 * self._matrix.shape[0])
+        matrix = np.zeros((size, self._matrix.shape[1]), dtype=np.float32)
+        matrix[: len(self._ids)] = self._matrix[: len(self._ids)]
+        self._matrix = matrix
+        self._types = np.resize(self._types, size)
+        self._encoded_at = np.resize(self._encoded_at, size)
+
+    def refresh(self, engram: Engram) -> None:
+        """Replace the stored object (new dynamics) of an engram already indexed."""
+        if engram.engram_id not in self._rows:
+            self.encode(engram)
+            return
+        old = self._engrams[engram.engram_id]
+        if engram.embedding is None:
+            engram.embedding = old.embedding
+        self._engrams[engram.engram_id] = engram
+        for other, weight in engram.associations:
+            self._link(engram.engram_id, other, weight)
+
+    def remove(self, engram_id: str) -> Engram | None:
+        """Drop an engram and its edges; swap-deletes its row (O(1))."""
+        row = self._rows.pop(engram_id, None)
+        if row is None:
+            return None
+        last = len(self._ids) - 1
+        if row != last:
+            moved = self._ids[last]
+            self._ids[row] = moved
+            self._rows[moved] = row
+            self._matrix[row] = self._matrix[last]
+            self._types[row] = self._types[last]
+            self._encoded_at[row] = self._encoded_at[last]
+        self._ids.pop()
+        self.pending.pop(engram_id, None)
+        for other in self._graph.pop(engram_id, {}):
+            edges = self._graph.get(other)
+            if edges is not None:
+                edges.pop(engram_id, None)
+            neighbour = self._engrams.get(other)
+            if neighbour is not None:
+                neighbour.associations = [(i, w) for i, w in neighbour.associations if i != engram_id]
+        return self._engrams.pop(engram_id)
+
+    def clear(self) -> None:
+        for engram_id in list(self._ids):
+            self.remove(engram_id)
+        self._recent.clear()
+
+    # -- association -------------------------------------------------------------------
+    def _link(self, a: str, b: str, weight: float) -> None:
+        if a == b:
+            return
+        self._graph.setdefault(a, {})[b] = max(weight, self._graph.get(a, {}).get(b, 0.0))
+        self._graph.setdefault(b, {})[a] = max(weight, self._graph.get(b, {}).get(a, 0.0))
+
+    def associate(self, a: str, b: str, weight: float) -> None:
+        """A symmetric edge between two indexed engrams (kept on both engrams' lists)."""
+        if a == b or a not in self._engrams or b not in self._engrams:
+            return
+        self._link(a, b, weight)
+        for this, other in ((a, b), (b, a)):
+            engram = self._engrams[this]
+            kept = [(i, w) for i, w in engram.associations if i != other]
+            engram.associations = [*kept, (other, self._graph[this][other])]
+
+    def temporal_context(self, at: float) -> list[tuple[str, float]]:
+        """Recently encoded engrams to link a new one to: weight e^(-Δt/window), newest first."""
+        window = self.config.temporal_window_seconds
+        links: list[tuple[str, float]] = []
+        for when, engram_id in reversed(self._recent):
+            if len(links) >= self.config.temporal_links:
+                break
+            gap = at - when
+            if gap > window:
+                break
+            if engram_id in self._engrams:
+                links.append((engram_id, math.exp(-max(gap, 0.0) / window)))
+        return links
+
+    def note_encoded(self, engram: Engram) -> None:
+        """Remember when ``engram`` was perceived, for temporal association."""
+        self._recent.append((engram.encoded_at, engram.engram_id))
+
+    def neighbours(self, engram_id: str) -> dict[str, float]:
+        return dict(self._graph.get(engram_id, {}))
+
+    # -- recall -------------------------------------------------------------------------
+    def pattern_complete(
+        self,
+        cue: str | Vector,
+        top_k: int = 10,
+        *,
+        memory_type: MemoryType | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[tuple[Engram, float]]:
+        """The engrams a partial cue brings back, best first, with their scores."""
+        if not self._ids or top_k <= 0:
+            return []
+        vector = self.embed([cue])[0] if isinstance(cue, str) else np.asarray(cue, np.float32)
+        return self.complete(vector, top_k, memory_type=memory_type, since=since, until=until)
+
+    def complete(
+        self,
+        query: Vector,
+        top_k: int,
+        *,
+        memory_type: MemoryType | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        now: float | None = None,
+        where: Callable[[Engram], bool] | None = None,
+    ) -> list[tuple[Engram, float]]:
+        """Pattern completion for an embedded cue; ``where`` keeps only matching engrams."""
+        n = len(self._ids)
+        if n == 0 or top_k <= 0:
+            return []
+        if query.shape[-1] != self._dimension:
+            raise ValueError(f"cue has {query.shape[-1]} dimensions, the index holds {self._dimension}")
+        scores = self._matrix[:n] @ query
+        allowed = self._allowed(n, memory_type, since, until)
+        if where is not None:
+            wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
+            allowed = wanted if allowed is None else allowed & wanted
+        if allowed is not None:
+            scores = np.where(allowed, scores, -np.inf).astype(np.float32)
+        rows = top_k_indices(scores, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
+        seeds = {self._ids[r]: float(scores[r]) for r in rows if scores[r] > 0}
+        activation = spread_activation(
+            seeds,
+            self._graph,
+            decay=self.config.spreading_decay,
+            hops=self.config.spreading_hops,
+            floor=self.config.spreading_floor,
+        )
+        now = self.clock.now() if now is None else now
+        weight = self.config.recall_retention_weight
+        ranked: list[tuple[float, str]] = []
+        for engram_id, spread in activation.items():
+            row = self._rows[engram_id]
+            if allowed is not None and not allowed[row]:
+                continue
+            own = float(scores[row])
+            engram = self._engrams[engram_id]
+            value = recall_score(max(own, spread), compute_retention(engram, now), weight)
+            ranked.append((value, engram_id))
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        return [(self._engrams[i], s) for s, i in ranked[:top_k]]
+
+    def _allowed(
+        self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None
+    ) -> npt.NDArray[np.bool_] | None:
+        if memory_type is None and since is None and until is None:
+            return None
+        allowed = np.ones(n, dtype=bool)
+        if memory_type is not None:
+            allowed &= self._types[:n] == _TYPE_CODES[memory_type]
+        if since is not None:
+            allowed &= self._encoded_at[:n] >= since
+        if until is not None:
+            allowed &= self._encoded_at[:n] <= until
+        return allowed
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, engram_id: str) -> Engram | None:
+        return self._engrams.get(engram_id)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, engram_id: object) -> bool:
+        return engram_id in self._rows
+
+    def __iter__(self) -> Iterator[Engram]:
+        return iter(list(self._engrams.values()))
+
+    @property
+    def dimension(self) -> int | None:
+        return self._dimension

@@ -1,0 +1,93 @@
+"""The seams of neuram, in one place: what a clock, an embedder and a long-term store
+must do. Implementations depend on these protocols, never the other way round."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from neuram_core.engram import Engram, Vector
+
+__all__ = ["Change", "Clock", "Embedder", "EngramChange", "LongTermStore"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where every region reads the time (epoch seconds)."""
+
+    def now(self) -> float: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors, one row per text."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> Vector: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a store's change log, read by other processes' indexes."""
+
+    engram_id: str
+    op: Literal["put", "delete"]
+    origin: str
+
+
+# A read-modify-write step: given the stored engram, the new engram and its forget-at
+# score, or None to leave it untouched. Stores run it atomically (a transaction or an
+# optimistic WATCH), so concurrent workers lose no update.
+EngramChange = Callable[[Engram], "tuple[Engram, float] | None"]
+
+
+@runtime_checkable
+class LongTermStore(Protocol):
+    """Durable long-term memory (Neocortex, Cerebellum, BasalGanglia), keyed by namespace.
+
+    ``origin`` identifies this store object in the change log, so a process can skip its
+    own writes. Every method is scoped to one namespace; nothing crosses namespaces.
+    """
+
+    origin: str
+
+    async def put(self, namespace: str, items: Sequence[tuple[Engram, float]]) -> None:
+        """Upsert engrams with their forget-at scores, all or nothing."""
+        ...
+
+    async def get(self, namespace: str, engram_ids: Sequence[str]) -> list[Engram | None]: ...
+
+    async def update(
+        self, namespace: str, engram_ids: Sequence[str], change: EngramChange
+    ) -> list[Engram | None]:
+        """Apply ``change`` to each engram atomically; the stored results (None if missing)."""
+        ...
+
+    async def delete(self, namespace: str, engram_ids: Sequence[str]) -> int: ...
+
+    async def prune(self, namespace: str, now: float, limit: int) -> list[str]:
+        """Atomically delete up to ``limit`` engrams whose forget-at score is <= now and
+        return their ids: pruning costs O(due), not O(store), and never removes an engram
+        that a concurrent recall has just strengthened."""
+        ...
+
+    def scan(self, namespace: str) -> AsyncIterator[Engram]:
+        """Every readable engram of the namespace (corrupt records skipped and counted)."""
+        ...
+
+    async def count(self, namespace: str) -> int: ...
+
+    async def namespaces(self) -> list[str]: ...
+
+    async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
+        """Changes after cursor ``after``; with None, just the current cursor."""
+        ...
+
+    async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool: ...
+
+    async def release_lock(self, namespace: str, name: str, owner: str) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,101 @@
+"""Input checks for the public API: a clear ValueError/TypeError, before anything is written."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "check_engram_id",
+    "check_metadata",
+    "check_namespace",
+    "check_text",
+    "check_time",
+    "check_top_k",
+    "check_unit_interval",
+]
+
+
+def check_text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} is empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} is not valid Unicode text (lone surrogate at {exc.start})") from None
+    return value
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def check_unit_interval(value: object, name: str, low: float = 0.0, high: float = 1.0) -> float:
+    number = _number(value, name)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {value!r}")
+    return number
+
+
+def check_top_k(value: object, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"top_k must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"top_k must be >= 0, got {value}")
+    return value
+
+
+def check_time(value: object, name: str) -> float | None:
+    """Epoch seconds from a number or a timezone-aware datetime (naive means local time)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return _number(value, name)
+
+
+def check_engram_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"engram_id must be a str, not {type(value).__name__}")
+    if not value or len(value) > 256 or not value.isprintable():
+        raise ValueError(f"invalid engram id {value!r}")
+    return value
+
+
+def check_namespace(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"namespace must be a str, not {type(value).__name__}")
+    if not value or len(value) > 512:
+        raise ValueError("namespace must be a non-empty str of at most 512 characters")
+    check_text(value if value.strip() else value + "x", "namespace")
+    return value
+
+
+def check_metadata(value: object) -> dict[str, Any]:
+    """A JSON-serialisable dict with str keys (copied, so later caller edits do not leak in)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"metadata must be a dict, not {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise TypeError(f"metadata keys must be str, not {type(key).__name__}")
+    try:
+        encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
+        encoded.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
+    result: dict[str, Any] = json.loads(encoded)
+    return result
