@@ -2,4 +2,4 @@
 :mod:`neuram_core`'s public API."""
 
 from neuram_core import *  # noqa: F403
-from neuram_core import __all__
+from neuram_core import __all__ as __all__

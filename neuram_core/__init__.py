@@ -45,8 +45,8 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Amygdala",
-    "BaseEmbedder",
     "BasalGanglia",
+    "BaseEmbedder",
     "Brain",
     "Cerebellum",
     "Change",

@@ -12,17 +12,12 @@ from neuram_core.engram import Vector
 __all__ = ["spread_activation", "top_k_indices"]
 
 
-def top_k_indices(
-    scores: npt.NDArray[np.float32], k: int
-) -> npt.NDArray[np.intp]:
+def top_k_indices(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
     """Indices of the ``k`` highest scores, best first (argpartition, then a small sort)."""
     n = scores.shape[0]
     if k <= 0 or n == 0:
         return np.empty(0, dtype=np.intp)
-    if k < n:
-        part = np.argpartition(-scores, k - 1)[:k]
-    else:
-        part = np.arange(n)
+    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
     return part[np.argsort(-scores[part], kind="stable")]
 
 

@@ -11,6 +11,7 @@ coroutine hops there, so one Brain serves any event loop and the sync facade ali
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import logging
 import os
@@ -64,7 +65,7 @@ def on_brain_loop(
     """Run the coroutine on the Brain's own loop, whichever loop awaits it."""
 
     @functools.wraps(method)
-    async def hop(self: Brain, *args: P.args, **kwargs: P.kwargs) -> R:
+    async def hop(self: Brain, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await self._portal.run(self._ready_then(method(self, *args, **kwargs)))
 
     return hop
@@ -112,9 +113,7 @@ class Brain:
         self.sensory = SensoryCortex(clock, config.sensory_buffer_seconds)
         self.thalamus = Thalamus(config.thalamus_min_content_words, config.thalamus_focus_threshold)
         self.amygdala = Amygdala(boost_base=config.salience_boost_base)
-        self.prefrontal = PrefrontalCortex(
-            clock, config.working_memory_capacity, config.working_memory_span_seconds
-        )
+        self.prefrontal = PrefrontalCortex(clock, config.working_memory_capacity, config.working_memory_span_seconds)
         self.hippocampus = Hippocampus(embedder, clock=clock, config=config)
         self.neocortex = Neocortex(self.store, namespace, config)
         self.cerebellum = Cerebellum(self.store, namespace, config)
@@ -176,9 +175,7 @@ class Brain:
     ) -> Brain:
         """Open a brain: Redis if ``redis_url`` is given, else the embedded SQLite store
         (``path``, ``":memory:"``, or the default file), and load its index."""
-        brain = cls._build(
-            redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store
-        )
+        brain = cls._build(redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store)
         try:
             await brain._portal.run(brain._ready_then(_nothing()))
         except BaseException:
@@ -200,9 +197,7 @@ class Brain:
         store: LongTermStore | None = None,
     ) -> Brain:
         """:meth:`create` for sync code (scripts, legacy chains, notebooks without await)."""
-        brain = cls._build(
-            redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store
-        )
+        brain = cls._build(redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store)
         try:
             brain._portal.call(brain._ready_then(_nothing()))
         except BaseException:
@@ -325,18 +320,22 @@ class Brain:
                     filtered_reason=reason,
                 )
         self.sensory.attend(trace)
+        kind = kind or classify_memory_type(content)
+        known = None if replaces is not None else self.hippocampus.recognise(content, kind)
+        if known is not None:
+            # Recognition: hearing the same thing again rehearses it instead of copying it.
+            recognised = (await self._potentiate([known], now))[known.engram_id]
+            self.prefrontal.hold(recognised)
+            return recognised
         if embedding is None:
             embedding = (await self._embed([content]))[0]
-        kind = kind or classify_memory_type(content)
         salience = salience if salience is not None else self.amygdala.appraise(content)
         engram = Engram(
             content=content,
             memory_type=kind,
             salience=salience,
             embedding=embedding,
-            stability=encoding_stability(
-                self.config.base_stability_hours[kind], salience, reward_value, self.config
-            ),
+            stability=encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config),
             reward=reward_value,
             encoded_at=now,
             last_accessed=now,
@@ -406,9 +405,7 @@ class Brain:
             return recalled, forget_at(recalled, config.retention_threshold)
 
         if stored:
-            for engram_id, updated in zip(
-                stored, await self.store.update(self.namespace, stored, change), strict=True
-            ):
+            for engram_id, updated in zip(stored, await self.store.update(self.namespace, stored, change), strict=True):
                 if updated is None:  # pruned or forgotten elsewhere meanwhile
                     self.hippocampus.remove(engram_id)
                 else:
@@ -441,15 +438,13 @@ class Brain:
     @on_brain_loop
     async def list(
         self, memory_type: MemoryType | str | None = None, metadata: dict[str, Any] | None = None
-    ) -> list[Engram]:
+    ) -> builtins.list[Engram]:
         """Everything this namespace holds (working and long-term), oldest first."""
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         matches = _metadata_matches(check_metadata(metadata)) if metadata else None
         await self._follow_changes()
         found = [
-            e
-            for e in self.hippocampus
-            if (kind is None or e.memory_type is kind) and (matches is None or matches(e))
+            e for e in self.hippocampus if (kind is None or e.memory_type is kind) and (matches is None or matches(e))
         ]
         return sorted(found, key=lambda e: (e.encoded_at, e.engram_id))
 
@@ -512,6 +507,11 @@ class Brain:
         self.hippocampus.clear()
         self.prefrontal.clear()
         return len(ids)
+
+    @on_brain_loop
+    async def namespaces(self) -> builtins.list[str]:
+        """Every namespace the shared long-term store holds memories for."""
+        return await self.store.namespaces()
 
     @on_brain_loop
     async def stats(self) -> dict[str, Any]:
@@ -580,4 +580,3 @@ def _open_store(redis_url: str | None, path: str | os.PathLike[str] | None) -> L
     from neuram_core.stores.sqlite import SQLiteStore
 
     return SQLiteStore(path)
-

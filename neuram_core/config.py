@@ -4,8 +4,8 @@ Defaults are calibrated for agents whose users come back after days or weeks (th
 seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and the
 5 % pruning threshold, a memory is pruned ln(20) ≈ 3.0 stability-lengths after its last
 use, so the stabilities below translate into these lifetimes for an unrecalled memory of
-salience 0.5 after one sleep: episodic 18 days, habitual 25 days, semantic 126 days,
-procedural 420 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
+salience 0.5 after one sleep: episodic 18 days, habitual 24 days, semantic 126 days,
+procedural 419 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from neuram_core.engram import MemoryType
 __all__ = ["NeuramConfig"]
 
 
-def _per_type(episodic: float, semantic: float, procedural: float, habitual: float) -> Mapping[
-    MemoryType, float
-]:
+def _per_type(episodic: float, semantic: float, procedural: float, habitual: float) -> Mapping[MemoryType, float]:
     return MappingProxyType(
         {
             MemoryType.EPISODIC: episodic,
@@ -49,9 +47,7 @@ class NeuramConfig:
         default_factory=lambda: _per_type(72.0, 336.0, 336.0, 96.0)
     )
     # Sleep consolidation multiplies stability: the Cerebellum makes skills very hard to unlearn.
-    consolidation_gain: Mapping[MemoryType, float] = field(
-        default_factory=lambda: _per_type(2.0, 3.0, 10.0, 2.0)
-    )
+    consolidation_gain: Mapping[MemoryType, float] = field(default_factory=lambda: _per_type(2.0, 3.0, 10.0, 2.0))
     # A pending trace is promoted at sleep only if at least this vivid at replay.
     consolidation_threshold: float = 0.5
     # Amygdala: stability × salience_boost_base ** (2·salience − 1) (0.25× … 4× by default).
@@ -91,8 +87,12 @@ class NeuramConfig:
                 object.__setattr__(self, f.name, MappingProxyType(dict(value)))
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{f.name} must be a number, not {type(value).__name__}")
-            elif f.name in {"retention_threshold", "consolidation_threshold",
-                            "default_salience", "recall_retention_weight"}:
+            elif f.name in {
+                "retention_threshold",
+                "consolidation_threshold",
+                "default_salience",
+                "recall_retention_weight",
+            }:
                 if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
             elif f.name in {"reward_gain", "spreading_floor"} or f.name == "spreading_hops":

@@ -77,11 +77,7 @@ def reward_factor(reward: float, gain: float = DEFAULT_CONFIG.reward_gain) -> fl
 
 def encoding_stability(base_hours: float, salience: float, reward: float, config: NeuramConfig) -> float:
     """Stability at encoding: the type's base, boosted by salience and any reward."""
-    return (
-        base_hours
-        * salience_boost(salience, config.salience_boost_base)
-        * reward_factor(reward, config.reward_gain)
-    )
+    return base_hours * salience_boost(salience, config.salience_boost_base) * reward_factor(reward, config.reward_gain)
 
 
 def ltp_stability(

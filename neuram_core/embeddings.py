@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import os
 import re
 import threading
@@ -61,9 +62,7 @@ class BaseEmbedder:
         ]
         matrix = np.vstack(parts) if len(parts) > 1 else parts[0]
         if matrix.shape != (len(texts), self.dimension):
-            raise ValueError(
-                f"embedder returned shape {matrix.shape}, expected {(len(texts), self.dimension)}"
-            )
+            raise ValueError(f"embedder returned shape {matrix.shape}, expected {(len(texts), self.dimension)}")
         return normalize_rows(matrix)
 
     def _embed(self, texts: list[str]) -> Any:
@@ -98,7 +97,7 @@ class HashingEmbedder(BaseEmbedder):
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
-            features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
             for feature in features:
                 digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
                 value = int.from_bytes(digest, "little")
@@ -160,8 +159,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
                         "pip install sentence-transformers (or pass embedder=...)"
                     ) from exc
                 self._model = SentenceTransformer(self.model_name, device=self.device)
-                get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-                    self._model, "get_sentence_embedding_dimension"
+                get_dim = (
+                    getattr(self._model, "get_embedding_dimension", None)
+                    or self._model.get_sentence_embedding_dimension
                 )
                 self._dimension = int(get_dim())
             return self._model
@@ -175,9 +175,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
     def _embed(self, texts: list[str]) -> Vector:
         model = self._load()
-        vectors = model.encode(
-            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
-        )
+        vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def __repr__(self) -> str:

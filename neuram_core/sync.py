@@ -6,6 +6,7 @@ so it works from plain scripts and from sync code inside a running loop (Jupyter
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -21,7 +22,7 @@ R = TypeVar("R")
 def _blocking(
     method: Callable[Concatenate[Brain, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[SyncBrain, P], R]:
-    def call(self: SyncBrain, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(self: SyncBrain, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.brain._portal.call(method(self.brain, *args, **kwargs))
 
     call.__name__ = method.__name__
@@ -49,6 +50,7 @@ class SyncBrain:
     stop_sleep_cycle = _blocking(Brain.stop_sleep_cycle)
     clear = _blocking(Brain.clear)
     stats = _blocking(Brain.stats)
+    namespaces = _blocking(Brain.namespaces)
 
     def close(self) -> None:
         """Close the brain (the loop thread stops; the store is closed)."""
@@ -60,7 +62,7 @@ class SyncBrain:
                 shared.portal.stop()
 
     @property
-    def working_memory(self) -> list[Engram]:
+    def working_memory(self) -> builtins.list[Engram]:
         return self.brain.working_memory
 
     def __enter__(self) -> SyncBrain:

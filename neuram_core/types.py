@@ -60,9 +60,7 @@ class LongTermStore(Protocol):
 
     async def get(self, namespace: str, engram_ids: Sequence[str]) -> list[Engram | None]: ...
 
-    async def update(
-        self, namespace: str, engram_ids: Sequence[str], change: EngramChange
-    ) -> list[Engram | None]:
+    async def update(self, namespace: str, engram_ids: Sequence[str], change: EngramChange) -> list[Engram | None]:
         """Apply ``change`` to each engram atomically; the stored results (None if missing)."""
         ...
 

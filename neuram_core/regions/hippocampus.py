@@ -53,6 +53,7 @@ class Hippocampus:
         self._engrams: dict[str, Engram] = {}
         self._graph: dict[str, dict[str, float]] = {}
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
+        self._by_content: dict[tuple[str, MemoryType], str] = {}
         self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
 
     # -- embedding -------------------------------------------------------------------
@@ -77,9 +78,7 @@ class Hippocampus:
             self._types = np.zeros(16, dtype=np.int8)
             self._encoded_at = np.zeros(16, dtype=np.float64)
         if vector.shape[0] != self._dimension:
-            raise ValueError(
-                f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}"
-            )
+            raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
         row = self._rows.get(engram.engram_id)
         if row is None:
             row = len(self._ids)
@@ -90,6 +89,7 @@ class Hippocampus:
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
         self._engrams[engram.engram_id] = engram
+        self._by_content[(engram.content, engram.memory_type)] = engram.engram_id
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
         if pending is True:
@@ -135,6 +135,9 @@ class Hippocampus:
             self._encoded_at[row] = self._encoded_at[last]
         self._ids.pop()
         self.pending.pop(engram_id, None)
+        gone = self._engrams[engram_id]
+        if self._by_content.get((gone.content, gone.memory_type)) == engram_id:
+            del self._by_content[(gone.content, gone.memory_type)]
         for other in self._graph.pop(engram_id, {}):
             edges = self._graph.get(other)
             if edges is not None:
@@ -183,6 +186,11 @@ class Hippocampus:
     def note_encoded(self, engram: Engram) -> None:
         """Remember when ``engram`` was perceived, for temporal association."""
         self._recent.append((engram.encoded_at, engram.engram_id))
+
+    def recognise(self, content: str, memory_type: MemoryType) -> Engram | None:
+        """The engram already holding exactly this content and type, if any."""
+        engram_id = self._by_content.get((content, memory_type))
+        return None if engram_id is None else self._engrams.get(engram_id)
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
         return dict(self._graph.get(engram_id, {}))

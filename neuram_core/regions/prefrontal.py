@@ -15,9 +15,7 @@ __all__ = ["PrefrontalCortex"]
 class PrefrontalCortex:
     """What the agent is holding in mind right now, oldest first."""
 
-    def __init__(
-        self, clock: Clock | None = None, capacity: int = 7, span_seconds: float = 1800.0
-    ) -> None:
+    def __init__(self, clock: Clock | None = None, capacity: int = 7, span_seconds: float = 1800.0) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be a positive int, got {capacity!r}")
         self.clock = clock or SystemClock()

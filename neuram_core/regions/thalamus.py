@@ -42,7 +42,10 @@ class Thalamus:
         remainder = _PHATIC.sub(" ", content)
         if len(content_words(remainder)) < self.min_content_words:
             return "phatic" if remainder != content else "low_information"
-        if self.focus is not None and embedding is not None:
-            if float(np.dot(embedding, self.focus)) < self.focus_threshold:
-                return "off_task"
+        if (
+            self.focus is not None
+            and embedding is not None
+            and float(np.dot(embedding, self.focus)) < self.focus_threshold
+        ):
+            return "off_task"
         return None

@@ -26,8 +26,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _FIELDS = (
-    "content", "type", "salience", "strength", "stability", "access_count", "encoded_at",
-    "last_accessed", "reward", "assoc", "fragments", "meta", "fragment_of", "embedding",
+    "content",
+    "type",
+    "salience",
+    "strength",
+    "stability",
+    "access_count",
+    "encoded_at",
+    "last_accessed",
+    "reward",
+    "assoc",
+    "fragments",
+    "meta",
+    "fragment_of",
+    "embedding",
 )
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS engrams (
@@ -81,9 +93,7 @@ class SQLiteStore:
                 raise RuntimeError("this store is closed")
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a killed process loses nothing committed.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -157,9 +167,7 @@ class SQLiteStore:
         found = await self._run(lambda conn: self._fetch(conn, namespace, engram_ids))
         return [found.get(i) for i in engram_ids]
 
-    async def update(
-        self, namespace: str, engram_ids: Sequence[str], change: EngramChange
-    ) -> list[Engram | None]:
+    async def update(self, namespace: str, engram_ids: Sequence[str], change: EngramChange) -> list[Engram | None]:
         def work(conn: sqlite3.Connection) -> list[Engram | None]:
             def step() -> list[Engram | None]:
                 found = self._fetch(conn, namespace, engram_ids)
@@ -221,6 +229,7 @@ class SQLiteStore:
     async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
         after = ""
         while True:
+
             def page(conn: sqlite3.Connection, after: str = after) -> list[Any]:
                 return conn.execute(
                     f"{_SELECT} WHERE ns = ? AND id > ? ORDER BY id LIMIT 2000", (namespace, after)
@@ -241,9 +250,7 @@ class SQLiteStore:
         )
 
     async def namespaces(self) -> list[str]:
-        return await self._run(
-            lambda conn: [r[0] for r in conn.execute("SELECT DISTINCT ns FROM engrams ORDER BY ns")]
-        )
+        return await self._run(lambda conn: [r[0] for r in conn.execute("SELECT DISTINCT ns FROM engrams ORDER BY ns")])
 
     async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
         def work(conn: sqlite3.Connection) -> tuple[str, list[Change]]:

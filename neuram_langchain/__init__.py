@@ -1,0 +1,1 @@
+"""neuram_langchain: adapters (install the extra to use them)."""

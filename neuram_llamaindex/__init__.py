@@ -1,0 +1,1 @@
+"""neuram_llamaindex: adapters (install the extra to use them)."""

@@ -1,0 +1,23 @@
+"""Shared fixtures: fast brains on the in-memory store with the hashing embedder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from neuram_core import Brain, HashingEmbedder, ManualClock
+
+START = 1_700_000_000.0
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def brain(clock: ManualClock) -> AsyncIterator[Brain]:
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
+    yield brain
+    await brain.close()

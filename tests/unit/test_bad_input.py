@@ -1,0 +1,107 @@
+"""Bad input gets a clear ValueError/TypeError, and nothing is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from neuram_core import Brain, NeuramConfig, UnknownEngramError
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"content": ""}, ValueError, "content is empty"),
+        ({"content": "   \n\t"}, ValueError, "content is empty"),
+        ({"content": 42}, TypeError, "content must be a str"),
+        ({"content": None}, TypeError, "content must be a str"),
+        ({"content": "bad \ud800 surrogate text here"}, ValueError, "not valid Unicode"),
+        ({"content": "a fine sentence about cats", "salience": float("nan")}, ValueError, "salience must be finite"),
+        ({"content": "a fine sentence about cats", "salience": float("inf")}, ValueError, "finite"),
+        ({"content": "a fine sentence about cats", "salience": 1.5}, ValueError, r"salience must lie in \[0, 1\]"),
+        ({"content": "a fine sentence about cats", "salience": -0.1}, ValueError, "salience"),
+        ({"content": "a fine sentence about cats", "salience": "high"}, TypeError, "salience must be a number"),
+        ({"content": "a fine sentence about cats", "salience": True}, TypeError, "salience must be a number"),
+        ({"content": "a fine sentence about cats", "reward": 2.0}, ValueError, r"reward must lie in \[-1, 1\]"),
+        ({"content": "a fine sentence about cats", "reward": float("-inf")}, ValueError, "reward"),
+        ({"content": "a fine sentence about cats", "memory_type": "dream"}, ValueError, "unknown memory type"),
+        ({"content": "a fine sentence about cats", "memory_type": 3}, TypeError, "memory_type"),
+        ({"content": "a fine sentence about cats", "metadata": ["x"]}, TypeError, "metadata must be a dict"),
+        ({"content": "a fine sentence about cats", "metadata": {1: "x"}}, TypeError, "keys must be str"),
+        ({"content": "a fine sentence about cats", "metadata": {"x": object()}}, ValueError, "JSON"),
+        ({"content": "a fine sentence about cats", "metadata": {"x": float("nan")}}, ValueError, "JSON"),
+        ({"content": "a fine sentence about cats", "engram_id": ""}, ValueError, "invalid engram id"),
+    ],
+)
+async def test_perceive_rejects_bad_input_and_stores_nothing(
+    brain: Brain, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        await brain.perceive(**kwargs)
+    assert await brain.list() == []
+    assert brain.working_memory == []
+    assert await brain.store.count(brain.namespace) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"query": ""}, ValueError, "query is empty"),
+        ({"query": b"bytes"}, TypeError, "query must be a str"),
+        ({"query": "cats", "top_k": -1}, ValueError, "top_k must be >= 0"),
+        ({"query": "cats", "top_k": 2.5}, TypeError, "top_k must be an int"),
+        ({"query": "cats", "memory_type": "nope"}, ValueError, "unknown memory type"),
+        ({"query": "cats", "since": "yesterday"}, TypeError, "since must be a number"),
+        ({"query": "cats", "until": float("nan")}, ValueError, "until must be finite"),
+    ],
+)
+async def test_recall_rejects_bad_input(
+    brain: Brain, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    await brain.perceive("cats sleep most of the day", memory_type="semantic")
+    with pytest.raises(error, match=match):
+        await brain.recall(**kwargs)
+    assert (await brain.list())[0].access_count == 0  # nothing strengthened
+
+
+async def test_unknown_ids_and_bad_rewards(brain: Brain) -> None:
+    with pytest.raises(UnknownEngramError, match="no engram with id 'nope'"):
+        await brain.forget("nope")
+    with pytest.raises(ValueError):
+        await brain.get("nope")
+    with pytest.raises(UnknownEngramError):
+        await brain.reinforce("nope", 0.5)
+    with pytest.raises(TypeError):
+        await brain.forget(123)  # type: ignore[arg-type]
+    engram = await brain.perceive("dogs bark at the mail carrier", memory_type="semantic")
+    with pytest.raises(ValueError, match="reward"):
+        await brain.reinforce(engram.engram_id, float("nan"))
+    assert (await brain.get(engram.engram_id)).stability == engram.stability
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"namespace": ""}, ValueError),
+        ({"namespace": 5}, TypeError),
+        ({"config": {"ltp_rate": 1}}, TypeError),
+        ({"clock": "now"}, TypeError),
+        ({"embedder": 3.5}, TypeError),
+        ({"redis_url": 6379}, TypeError),
+        ({"path": ":memory:", "redis_url": "redis://x"}, ValueError),
+        ({"sleep_interval_seconds": -1.0}, ValueError),
+    ],
+)
+async def test_create_rejects_bad_arguments(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    if "redis_url" not in kwargs:
+        kwargs.setdefault("path", ":memory:")
+    with pytest.raises(error):
+        await Brain.create(**kwargs)
+
+
+def test_config_rejects_bad_values() -> None:
+    with pytest.raises(ValueError):
+        NeuramConfig(working_memory_capacity=0)
+    with pytest.raises(TypeError):
+        NeuramConfig(default_top_k="5")  # type: ignore[arg-type]

