@@ -4,7 +4,7 @@ Defaults are calibrated for agents whose users come back after days or weeks (th
 seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and the
 5 % pruning threshold, a memory is pruned ln(20) ≈ 3.0 stability-lengths after its last
 use, so the stabilities below translate into these lifetimes for an unrecalled memory of
-salience 0.5 after one sleep: episodic 18 days, habitual 24 days, semantic 126 days,
+salience 0.5 after one sleep: habitual 42 days, episodic 84 days, semantic 168 days,
 procedural 419 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
 """
 
@@ -44,10 +44,10 @@ class NeuramConfig:
     retention_threshold: float = 0.05
     # Stability (hours) at encoding for salience 0.5, before the Amygdala's boost.
     base_stability_hours: Mapping[MemoryType, float] = field(
-        default_factory=lambda: _per_type(72.0, 336.0, 336.0, 96.0)
+        default_factory=lambda: _per_type(168.0, 336.0, 336.0, 168.0)
     )
     # Sleep consolidation multiplies stability: the Cerebellum makes skills very hard to unlearn.
-    consolidation_gain: Mapping[MemoryType, float] = field(default_factory=lambda: _per_type(2.0, 3.0, 10.0, 2.0))
+    consolidation_gain: Mapping[MemoryType, float] = field(default_factory=lambda: _per_type(4.0, 4.0, 10.0, 2.0))
     # A pending trace is promoted at sleep only if at least this vivid at replay.
     consolidation_threshold: float = 0.5
     # Amygdala: stability × salience_boost_base ** (2·salience − 1) (0.25× … 4× by default).

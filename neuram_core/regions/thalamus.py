@@ -21,6 +21,8 @@ _PHATIC = re.compile(
     r"i see|got it|makes sense|of course|indeed|right|alright|yep|yup|nope|hmm+|uh+|um+)\b",
     re.IGNORECASE,
 )
+# "Ann: ...", "User: ..." — who speaks is not what is said.
+_SPEAKER = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
 
 
 class Thalamus:
@@ -37,11 +39,12 @@ class Thalamus:
 
     def gate(self, content: str, embedding: Vector | None = None) -> str | None:
         """None if ``content`` passes; else ``"phatic"``, ``"low_information"`` or ``"off_task"``."""
-        if not words(content):
+        said = _SPEAKER.sub("", content, count=1)
+        if not words(said):
             return "low_information"
-        remainder = _PHATIC.sub(" ", content)
+        remainder = _PHATIC.sub(" ", said)
         if len(content_words(remainder)) < self.min_content_words:
-            return "phatic" if remainder != content else "low_information"
+            return "phatic" if remainder != said else "low_information"
         if (
             self.focus is not None
             and embedding is not None

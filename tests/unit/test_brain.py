@@ -48,8 +48,8 @@ async def test_amygdala_boosts_stability_and_caller_salience_overrides(brain: Br
     plain = await brain.perceive("the meeting moved to room four", memory_type="episodic", salience=0.5)
     vivid = await brain.perceive("the launch party moved to the roof", memory_type="episodic", salience=0.9)
     assert plain.salience == 0.5 and vivid.salience == 0.9
-    assert plain.stability == pytest.approx(72.0)
-    assert vivid.stability == pytest.approx(72.0 * 4**0.8)
+    assert plain.stability == pytest.approx(168.0)
+    assert vivid.stability == pytest.approx(168.0 * 4**0.8)
     auto = await brain.perceive("I was devastated and cried when my dog died last year")
     assert auto.salience > 0.5
 

@@ -117,9 +117,9 @@ def test_apply_reward_scales_stability_and_tracks_value() -> None:
 def test_config_lifetimes_match_the_documented_curve() -> None:
     config = NeuramConfig()
     days = {t: config.base_stability_hours[t] * config.consolidation_gain[t] * math.log(20) / 24 for t in MemoryType}
-    assert round(days[MemoryType.EPISODIC]) == 18
-    assert round(days[MemoryType.HABITUAL]) == 24
-    assert round(days[MemoryType.SEMANTIC]) == 126
+    assert round(days[MemoryType.EPISODIC]) == 84
+    assert round(days[MemoryType.HABITUAL]) == 42
+    assert round(days[MemoryType.SEMANTIC]) == 168
     assert round(days[MemoryType.PROCEDURAL]) == 419
 
 

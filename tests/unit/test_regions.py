@@ -72,6 +72,8 @@ def test_thalamus_drops_phatic_low_information_and_off_task() -> None:
     assert thalamus.gate("!!! ...") == "low_information"
     assert thalamus.gate("Thanks! My sister Anna moved to Berlin in May") is None
     assert thalamus.gate("Paris is the capital of France") is None
+    assert thalamus.gate("Ann: Hi Ben! How are you?") == "phatic"  # a speaker label is not content
+    assert thalamus.gate("User: my flight lands at 6pm") is None
     embedder = HashingEmbedder()
     thalamus.set_focus(embedder.embed(["python debugging breakpoints"])[0])
     on_task, off_task = embedder.embed(["python breakpoints help debugging", "football scores tonight"])

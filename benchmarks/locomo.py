@@ -1,0 +1,251 @@
+"""Evidence recall on LoCoMo-format conversations (see shared/design/BENCHMARKS.md).
+
+    python -m benchmarks.locomo --data PATH --mode retrieval|timeline [--json OUT]
+
+retrieval: every turn perceived as an engram ("Speaker: text" plus the photo caption),
+           forgetting off (no gate, no sleep), every question recalled with top_k = 25.
+timeline:  each conversation replayed with a manual clock at each session's own date, turns
+           30 s apart, the Thalamus on, a sleep cycle after each session (default config),
+           questions asked a day after the last session. Reports what was still stored.
+
+Recall@k for a question = share of its evidence turns among the top k recalled engrams,
+averaged over questions; questions whose evidence matches no turn are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from neuram_core import Brain, ManualClock, NeuramConfig
+from neuram_core.types import Embedder
+
+KS = (5, 10, 25)
+CATEGORIES = ("1", "2", "3", "4", "5")
+TURN_GAP_SECONDS = 30.0
+_EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)
+_DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%I:%M%p on %d %B, %Y", "%d %B, %Y", "%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Turn:
+    dia_id: str
+    session: int
+    text: str
+
+
+@dataclass
+class Conversation:
+    sample_id: str
+    sessions: list[tuple[float | None, list[Turn]]]
+    questions: list[tuple[str, str, list[str]]]  # question, category, evidence dia ids
+    unmatched_evidence: int = 0
+
+
+@dataclass
+class Scores:
+    hits: dict[int, dict[str, list[float]]] = field(
+        default_factory=lambda: {k: defaultdict(list) for k in KS}
+    )
+    skipped: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def add(self, category: str, evidence: set[str], ranked: Sequence[str]) -> None:
+        for k in KS:
+            found = len(evidence & set(ranked[:k])) / len(evidence)
+            self.hits[k][category].append(found)
+
+    def table(self) -> dict[str, dict[str, float | None]]:
+        out: dict[str, dict[str, float | None]] = {}
+        for k in KS:
+            per = self.hits[k]
+            row: dict[str, float | None] = {}
+            every = [v for c in CATEGORIES for v in per[c]]
+            main = [v for c in CATEGORIES[:4] for v in per[c]]
+            row["all"] = _mean(every)
+            row["1-4"] = _mean(main)
+            for c in CATEGORIES:
+                row[c] = _mean(per[c])
+            out[str(k)] = row
+        return out
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(100.0 * sum(values) / len(values), 1) if values else None
+
+
+def parse_evidence(raw: object) -> list[str]:
+    """Dialogue ids from LoCoMo's evidence field: lists, "D1:3; D2:5", ranges "D1:3-5",
+    stray spaces ("D 1: 3") and lower case; anything else is ignored."""
+    items: Iterable[object] = raw if isinstance(raw, list | tuple) else [raw]
+    ids: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        for m in _EVIDENCE.finditer(item):
+            session, first = int(m.group(1)), int(m.group(2))
+            end_session = int(m.group(3)) if m.group(3) else session
+            last = int(m.group(4)) if m.group(4) else first
+            if end_session != session or last < first or last - first > 200:
+                ids.append(f"D{session}:{first}")
+                continue
+            ids.extend(f"D{session}:{n}" for n in range(first, last + 1))
+    return list(dict.fromkeys(ids))
+
+
+def parse_date(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    cleaned = " ".join(text.split())
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def turn_text(turn: dict[str, Any]) -> str:
+    text = f"{turn.get('speaker', '?')}: {turn.get('text', '')}".strip()
+    caption = turn.get("blip_caption") or turn.get("caption")
+    if isinstance(caption, str) and caption.strip():
+        text += f" [shares a photo: {caption.strip()}]"
+    return text
+
+
+def load(path: Path) -> list[Conversation]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data = [data]
+    conversations = []
+    for index, sample in enumerate(data):
+        conv = sample.get("conversation", {})
+        numbers = sorted(
+            int(m.group(1)) for key in conv if (m := re.fullmatch(r"session_(\d+)", key))
+        )
+        sessions: list[tuple[float | None, list[Turn]]] = []
+        known: set[str] = set()
+        for n in numbers:
+            turns = []
+            for turn in conv.get(f"session_{n}") or []:
+                if not isinstance(turn, dict) or not turn.get("dia_id"):
+                    continue
+                [dia_id] = parse_evidence(str(turn["dia_id"]))[:1] or [str(turn["dia_id"])]
+                turns.append(Turn(dia_id, n, turn_text(turn)))
+                known.add(dia_id)
+            sessions.append((parse_date(conv.get(f"session_{n}_date_time")), turns))
+        questions, unmatched = [], 0
+        for qa in sample.get("qa", []):
+            evidence = parse_evidence(qa.get("evidence", []))
+            unmatched += sum(1 for e in evidence if e not in known)
+            matched = [e for e in evidence if e in known]
+            questions.append((str(qa.get("question", "")), str(qa.get("category", "?")), matched))
+        conversations.append(
+            Conversation(str(sample.get("sample_id", index)), sessions, questions, unmatched)
+        )
+    return conversations
+
+
+async def run_conversation(
+    conv: Conversation, mode: str, embedder: Embedder, scores: Scores
+) -> tuple[int, int, int, int]:
+    """Replay one conversation; returns (evidence kept, evidence total, turns kept, turns)."""
+    clock = ManualClock(0.0)
+    # Retrieval mode switches forgetting off: retention plays no part in the ranking.
+    config = NeuramConfig() if mode == "timeline" else NeuramConfig(recall_retention_weight=0.0)
+    brain = await Brain.create(path=":memory:", embedder=embedder, clock=clock, config=config)
+    try:
+        previous = 0.0
+        for date, turns in conv.sessions:
+            start = max(previous + 3600.0, date if date is not None else previous + 86400.0)
+            clock.set(start)
+            for turn in turns:
+                await brain.perceive(turn.text, metadata={"dia_id": turn.dia_id}, gate=mode == "timeline")
+                clock.advance(TURN_GAP_SECONDS)
+            if mode == "timeline":
+                clock.advance(600.0)  # the agent goes idle; the background cycle runs
+                await brain.sleep()
+            previous = clock.now()
+        if mode == "timeline":
+            clock.advance(86400.0)
+        stored = {e.metadata.get("dia_id") for e in await brain.list()}
+        evidence = {e for _, _, ev in conv.questions for e in ev}
+        all_turns = [t.dia_id for _, turns in conv.sessions for t in turns]
+        for question, category, ev in conv.questions:
+            if not ev or not question.strip():
+                scores.skipped += 1
+                continue
+            started = time.perf_counter()
+            results = await brain.recall(question, top_k=max(KS))
+            scores.latencies_ms.append(1000 * (time.perf_counter() - started))
+            ranked = [str(e.metadata.get("dia_id")) for e, _ in results]
+            scores.add(category, set(ev), ranked)
+        return (len(evidence & stored), len(evidence), len(set(all_turns) & stored), len(set(all_turns)))
+    finally:
+        await brain.close()
+
+
+async def run(path: Path, mode: str, embedder: Embedder) -> dict[str, Any]:
+    conversations = load(path)
+    scores = Scores()
+    kept = [0, 0, 0, 0]
+    for conv in conversations:
+        for i, value in enumerate(await run_conversation(conv, mode, embedder, scores)):
+            kept[i] += value
+    return {
+        "mode": mode,
+        "recall": scores.table(),
+        "evidence_retained": round(100.0 * kept[0] / kept[1], 1) if kept[1] else None,
+        "store_kept": round(100.0 * kept[2] / kept[3], 1) if kept[3] else None,
+        "questions": sum(len(v) for v in scores.hits[KS[0]].values()),
+        "skipped": scores.skipped,
+        "unmatched_evidence_ids": sum(c.unmatched_evidence for c in conversations),
+        "recall_p50_ms": round(statistics.median(scores.latencies_ms), 2) if scores.latencies_ms else None,
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    columns = ["all", "1-4", *CATEGORIES]
+    print(f"LoCoMo evidence recall, {result['mode']} mode ({result['questions']} questions, "
+          f"{result['skipped']} skipped, {result['unmatched_evidence_ids']} evidence ids matched no turn)")
+    print(f"{'k':>4} " + " ".join(f"{c:>7}" for c in columns))
+    for k, row in result["recall"].items():
+        cells = " ".join(f"{'-' if row[c] is None else row[c]:>7}" for c in columns)
+        print(f"R@{k:<2} {cells}")
+    if result["mode"] == "timeline":
+        print(f"evidence retained {result['evidence_retained']} %   store kept {result['store_kept']} %")
+    print(f"recall p50 {result['recall_p50_ms']} ms per question")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.locomo", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="a LoCoMo-format JSON file")
+    parser.add_argument("--mode", choices=("retrieval", "timeline"), default="retrieval")
+    parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        parser.error(f"no such file: {args.data}")
+    from neuram_core import HashingEmbedder, SentenceTransformerEmbedder
+
+    embedder: Embedder = HashingEmbedder() if args.embedder == "hashing" else SentenceTransformerEmbedder()
+    result = asyncio.run(run(args.data, args.mode, embedder))
+    print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
