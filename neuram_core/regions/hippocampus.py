@@ -8,6 +8,7 @@ from the best direct matches to their associates.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ __all__ = ["Hippocampus"]
 _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
 _MIN_SEEDS = 32
+_SECONDS_PER_HOUR = 3600.0
 
 
 class Hippocampus:
@@ -234,9 +236,10 @@ class Hippocampus:
             wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
             allowed = wanted if allowed is None else allowed & wanted
         if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf).astype(np.float32)
+            scores = np.where(allowed, scores, np.float32(-np.inf)).astype(np.float32, copy=False)
+        ids = self._ids
         rows = top_k_indices(scores, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
-        seeds = {self._ids[r]: float(scores[r]) for r in rows if scores[r] > 0}
+        seeds = {ids[r]: s for r, s in zip(rows.tolist(), scores[rows].tolist(), strict=True) if s > 0}
         activation = spread_activation(
             seeds,
             self._graph,
@@ -244,19 +247,36 @@ class Hippocampus:
             hops=self.config.spreading_hops,
             floor=self.config.spreading_floor,
         )
+        if not activation:
+            return []
         now = self.clock.now() if now is None else now
+        # Score every activated engram at once: no Python call per candidate. The same
+        # arithmetic as recall_score(max(own, spread), compute_retention(engram, now), w).
+        candidates = list(activation)
+        row_of = self._rows
+        cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
+        if allowed is not None:
+            keep = allowed[cand_rows]
+            if not keep.all():
+                candidates = [i for i, k in zip(candidates, keep.tolist(), strict=True) if k]
+                cand_rows = cand_rows[keep]
+                if not candidates:
+                    return []
+        engrams = [self._engrams[i] for i in candidates]
+        own = scores[cand_rows].astype(np.float64)
+        spread = np.fromiter((activation[i] for i in candidates), dtype=np.float64, count=len(candidates))
+        last = np.fromiter((e.last_accessed for e in engrams), dtype=np.float64, count=len(engrams))
+        stability = np.fromiter((e.stability for e in engrams), dtype=np.float64, count=len(engrams))
+        hours = np.maximum((now - last) / _SECONDS_PER_HOUR, 0.0)
+        positive = stability > 0
+        exponent = np.divide(-hours, stability, out=np.zeros_like(hours), where=positive)
+        # math.exp per value (not np.exp) keeps the scores bit-identical to compute_retention.
+        retention = np.array([math.exp(x) for x in exponent.tolist()], dtype=np.float64)
+        retention[~positive] = 0.0
         weight = self.config.recall_retention_weight
-        ranked: list[tuple[float, str]] = []
-        for engram_id, spread in activation.items():
-            row = self._rows[engram_id]
-            if allowed is not None and not allowed[row]:
-                continue
-            own = float(scores[row])
-            engram = self._engrams[engram_id]
-            value = recall_score(max(own, spread), compute_retention(engram, now), weight)
-            ranked.append((value, engram_id))
-        ranked.sort(key=lambda item: (-item[0], item[1]))
-        return [(self._engrams[i], s) for s, i in ranked[:top_k]]
+        values = np.maximum(own, spread) * (1.0 - weight + weight * retention)
+        best = heapq.nsmallest(top_k, zip((-values).tolist(), candidates, range(len(candidates))))
+        return [(engrams[j], -negated) for negated, _, j in best]
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None

@@ -1,0 +1,35 @@
+"""A corrupted record is skipped with a warning and counted; recall and sleep go on."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from neuram_core import Brain, HashingEmbedder, ManualClock
+
+
+async def test_corrupt_rows_are_skipped_and_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "memory.db"
+    clock = ManualClock()
+    brain = await Brain.create(path=path, embedder=HashingEmbedder(), clock=clock)
+    good = await brain.perceive("the archive room key is blue", memory_type="semantic", consolidate=True)
+    bad_bytes = await brain.perceive("the server rack is in aisle four", memory_type="semantic", consolidate=True)
+    bad_field = await brain.perceive("lunch orders go in by eleven", memory_type="semantic", consolidate=True)
+    await brain.close()
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE engrams SET embedding = x'00ff00' WHERE id = ?", (bad_bytes.engram_id,))
+        conn.execute("UPDATE engrams SET stability = NULL, meta = '{oops' WHERE id = ?", (bad_field.engram_id,))
+
+    with caplog.at_level(logging.WARNING, logger="neuram_core"):
+        again = await Brain.create(path=path, embedder=HashingEmbedder(), clock=clock)
+    assert [e.engram_id for e, _ in await again.recall("archive room key", top_k=5)] == [good.engram_id]
+    stats = await again.stats()
+    assert stats["corrupt_records"] == 2 and stats["indexed"] == 1
+    assert sum("corrupt engram record" in r.message for r in caplog.records) == 2
+    clock.advance(days=3000)
+    assert (await again.sleep())["pruned_ltm"] == 3  # corrupt rows are still pruned by forget-at
+    await again.close()
