@@ -1,0 +1,645 @@
+"""The production long-term store: Redis (a single node or a Redis Cluster).
+
+Only this module imports redis, and only when a Redis store is made
+(``neuram_core.stores`` does not import it, nor does ``import neuram``).
+
+Key layout, one hash tag per namespace so every multi-key step of a namespace runs on
+one Cluster slot, and namespaces spread over the shards::
+
+    neuram:{<ns>}:e:<id>        hash: the fields of engram_to_record (embedding as
+                                float32 bytes) + "v", the version (the id of the change
+                                log entry that wrote it)
+    neuram:{<ns>}:forget_at     zset: id -> epoch seconds when retention hits the
+                                threshold; also the namespace's id index (ZSCAN, ZCARD)
+    neuram:{<ns>}:log           stream of changes (id, op, origin), MAXLEN ~ trimmed
+    neuram:{<ns>}:lock:<name>   SET NX PX lock; released only by its owner (Lua)
+    neuram:namespaces           set of the escaped namespaces ever written to
+
+``<ns>`` is the namespace percent-encoded (``urllib.parse.quote(ns, safe="")``): only
+letters, digits and ``_.-~`` stay as they are, so ``{ } * ? [ ] :`` and ``%`` never reach
+a key, the hash tag is exactly the namespace, and the escape is one-to-one: no user id
+can name another tenant's keys.
+
+Every write is one Lua script: the engram hashes, the forget-at index and the change log
+change together or not at all. ``update`` is optimistic: read, apply the pure Python
+``change``, then a compare-and-set script writes only if the version is still the one
+read (else read again and retry), so concurrent workers lose no update and the math stays
+in one place (``neuram_core.dynamics``). ``prune`` picks and deletes what is due in one
+script, so an engram whose forget-at a concurrent recall has moved is never deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from neuram_core.engram import Engram, engram_from_record, engram_to_record
+from neuram_core.errors import StoreUnavailableError
+from neuram_core.types import Change, EngramChange
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis, RedisCluster
+
+__all__ = ["CLUSTER_SCHEMES", "RedisStore", "escape_namespace", "unescape_namespace"]
+
+log = logging.getLogger(__name__)
+
+# URL schemes that mean "this is a Redis Cluster" (a neuram convention, see from_url).
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+DEFAULT_PREFIX = "neuram"
+# Keep about this many change-log entries per namespace (XADD MAXLEN ~).
+DEFAULT_LOG_MAXLEN = 100_000
+_BATCH = 500  # ids per pipelined read / per ZSCAN page
+_MAX_ATTEMPTS = 1000  # optimistic update retries before giving up
+_UNCONDITIONAL = "*"  # "expected version" of a plain put
+_FIELD_FRAMES = {
+    f: b"%d:%s" % (len(f), f.encode())
+    for f in ("content", "type", "salience", "strength", "stability", "access_count", "encoded_at",
+              "last_accessed", "reward", "assoc", "fragments", "meta", "fragment_of", "embedding")
+}
+
+
+# -- Lua ----------------------------------------------------------------------------------
+# KEYS[1] forget_at, KEYS[2] log, KEYS[3..] engram hashes (declared, for Cluster).
+# ARGV[1] origin, ARGV[2] log maxlen, ARGV[k] (k >= 3) the engram of KEYS[k], framed as
+# "<length>:<bytes>" items: id, expected version ("*": unconditional), forget-at score,
+# then field, value, ... (one argument per engram: redis-py packs each argument in
+# Python, so thirty small ones would cost more than the whole script).
+# Writes each engram whose version matches; returns 1/0 per engram.
+_WRITE = """
+local unpack = unpack or table.unpack
+local fa, logk, origin, maxlen = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local find, sub = string.find, string.sub
+local done = {}
+for k = 3, #KEYS do
+  local blob, items, pos = ARGV[k], {}, 1
+  while pos <= #blob do
+    local colon = find(blob, ':', pos, true)
+    local stop = colon + tonumber(sub(blob, pos, colon - 1))
+    items[#items + 1] = sub(blob, colon + 1, stop)
+    pos = stop + 1
+  end
+  local key, id, expected, score = KEYS[k], items[1], items[2], items[3]
+  local ok = expected == '*'
+  if not ok and redis.call('EXISTS', key) == 1 then
+    ok = (redis.call('HGET', key, 'v') or '') == expected
+  end
+  if ok then
+    local version = redis.call('XADD', logk, 'MAXLEN', '~', maxlen, '*',
+                               'id', id, 'op', 'put', 'origin', origin)
+    local fields = {'v', version}
+    for j = 4, #items do fields[#fields + 1] = items[j] end
+    redis.call('DEL', key)
+    redis.call('HSET', key, unpack(fields))
+    redis.call('ZADD', fa, score, id)
+    done[#done + 1] = 1
+  else
+    done[#done + 1] = 0
+  end
+end
+return done
+"""
+
+# KEYS[1] forget_at, KEYS[2] log, KEYS[3..] engram hashes; ARGV[1] origin, ARGV[2] maxlen,
+# ARGV[3..] the ids (ARGV[k] belongs to KEYS[k]). Returns how many engrams existed.
+_DELETE = """
+local fa, logk, origin, maxlen = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local gone = 0
+for k = 3, #KEYS do
+  local id = ARGV[k]
+  local existed = redis.call('DEL', KEYS[k])
+  local indexed = redis.call('ZREM', fa, id)
+  if existed == 1 then gone = gone + 1 end
+  if existed == 1 or indexed == 1 then
+    redis.call('XADD', logk, 'MAXLEN', '~', maxlen, '*', 'id', id, 'op', 'delete', 'origin', origin)
+  end
+end
+return gone
+"""
+
+# KEYS[1] forget_at, KEYS[2] log; ARGV: origin, maxlen, now, limit, engram key prefix.
+# Picks and deletes in one step: nothing a concurrent recall moved past `now` can go.
+_PRUNE = """
+local fa, logk, origin, maxlen = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local ids = redis.call('ZRANGEBYSCORE', fa, '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[5] .. id)
+  redis.call('ZREM', fa, id)
+  redis.call('XADD', logk, 'MAXLEN', '~', maxlen, '*', 'id', id, 'op', 'delete', 'origin', origin)
+end
+return ids
+"""
+
+# KEYS[1] lock; ARGV[1] owner, ARGV[2] ttl ms. Re-entrant for its owner (extends the ttl).
+_ACQUIRE = """
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# Compare-and-delete: only the owner releases.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class _Script:
+    """EVALSHA of a script loaded once per client with SCRIPT LOAD (on a Cluster: on every
+    primary), so a large call is never sent twice; a server that lost its script cache
+    (restart, failover, SCRIPT FLUSH) gets it loaded again."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, store: RedisStore, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        from redis.exceptions import NoScriptError
+
+        client = store.client
+        if self.sha not in store._scripts:
+            await client.script_load(self.source)
+            store._scripts.add(self.sha)
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await client.script_load(self.source)
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+_WRITE_SCRIPT = _Script(_WRITE)
+_DELETE_SCRIPT = _Script(_DELETE)
+_PRUNE_SCRIPT = _Script(_PRUNE)
+_ACQUIRE_SCRIPT = _Script(_ACQUIRE)
+_RELEASE_SCRIPT = _Script(_RELEASE)
+
+
+# -- names ----------------------------------------------------------------------------------
+def escape_namespace(namespace: str) -> str:
+    """The namespace as it appears in keys: percent-encoded UTF-8, one-to-one.
+
+    Only ``A-Z a-z 0-9 _ . - ~`` are kept; ``{ } * ? [ ] : %`` and everything else become
+    ``%XX``, so the hash tag is exactly this string and glob patterns cannot leak."""
+    if not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+    if not namespace:
+        raise ValueError("namespace must be a non-empty str")
+    return quote(namespace, safe="", errors="strict")
+
+
+def unescape_namespace(escaped: str) -> str:
+    return unquote(escaped, errors="strict")
+
+
+class _Keys:
+    """The key names of one namespace."""
+
+    __slots__ = ("engram_prefix", "forget_at", "lock_prefix", "log")
+
+    def __init__(self, prefix: str, namespace: str) -> None:
+        base = f"{prefix}:{{{escape_namespace(namespace)}}}:"
+        self.engram_prefix = base + "e:"
+        self.forget_at = base + "forget_at"
+        self.log = base + "log"
+        self.lock_prefix = base + "lock:"
+
+    def engram(self, engram_id: str) -> str:
+        return self.engram_prefix + engram_id
+
+    def lock(self, name: str) -> str:
+        return self.lock_prefix + quote(name, safe="")
+
+
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    """Connection trouble becomes StoreUnavailableError (a RuntimeError) for the caller."""
+    from redis import exceptions as rx
+
+    try:
+        yield
+    except (rx.ConnectionError, rx.TimeoutError, rx.ClusterDownError, rx.TryAgainError,
+            rx.MasterDownError, rx.ReadOnlyError) as exc:
+        raise StoreUnavailableError(f"Redis is unavailable: {exc}") from exc
+    except rx.OutOfMemoryError as exc:  # maxmemory reached under noeviction: writes refused
+        raise StoreUnavailableError(f"Redis refused the write: {exc}") from exc
+    except rx.RedisClusterException as exc:
+        raise StoreUnavailableError(f"Redis Cluster is unavailable: {exc}") from exc
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _score(value: float) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"forget-at score must be a number, got {value!r}")
+    return repr(float(value))
+
+
+def _check_ids(engram_ids: Sequence[str]) -> list[str]:
+    if isinstance(engram_ids, str):
+        raise TypeError("engram_ids must be a sequence of str, not a str")
+    ids = list(engram_ids)
+    for engram_id in ids:
+        if not isinstance(engram_id, str) or not engram_id:
+            raise ValueError(f"invalid engram id {engram_id!r}")
+    return ids
+
+
+def _stream_id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _next_id(value: str) -> str:
+    """The smallest stream id after ``value`` (XRANGE's "(id" needs Redis 6.2; this does not)."""
+    ms, seq = _stream_id(value)
+    return f"{ms}-{seq + 1}" if seq < 2**64 - 1 else f"{ms + 1}-0"
+
+
+class RedisStore:
+    """A :class:`~neuram_core.types.LongTermStore` in Redis or a Redis Cluster.
+
+    ``RedisStore(client)`` takes any ``redis.asyncio.Redis`` or ``RedisCluster`` (or
+    ``fakeredis.FakeAsyncRedis``) made with ``decode_responses=False``; the caller keeps
+    ownership of it unless ``close_client=True``. :meth:`from_url` makes and owns one.
+    """
+
+    def __init__(
+        self,
+        client: Redis | RedisCluster,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        log_maxlen: int | None = DEFAULT_LOG_MAXLEN,
+        close_client: bool = False,
+    ) -> None:
+        if not hasattr(client, "evalsha") or not hasattr(client, "pipeline"):
+            raise TypeError(f"client must be a redis.asyncio client, not {type(client).__name__}")
+        kwargs = _connection_kwargs(client)
+        if kwargs.get("decode_responses"):
+            raise ValueError("RedisStore needs a client made with decode_responses=False")
+        if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "{}"):
+            raise ValueError(f"prefix must be a non-empty str without braces, got {prefix!r}")
+        if log_maxlen is not None and (isinstance(log_maxlen, bool) or not isinstance(log_maxlen, int)
+                                       or log_maxlen < 1):
+            raise ValueError(f"log_maxlen must be a positive int or None, got {log_maxlen!r}")
+        self.client: Any = client  # Redis | RedisCluster; redis-py's stubs are too loose to help
+        self.prefix = prefix
+        self.log_maxlen = log_maxlen
+        self.origin = uuid.uuid4().hex
+        self.corrupt_records = 0
+        self.update_conflicts = 0  # compare-and-set writes that lost a race and were retried
+        self._close_client = close_client
+        self._closed = False
+        self._registered: set[str] = set()
+        self._scripts: set[str] = set()
+        from redis.asyncio import RedisCluster
+
+        self._is_cluster = isinstance(client, RedisCluster)
+
+    @classmethod
+    def from_url(cls, url: str, *, cluster: bool | None = None, prefix: str = DEFAULT_PREFIX,
+                 log_maxlen: int | None = DEFAULT_LOG_MAXLEN, **kwargs: Any) -> RedisStore:
+        """A store on a client made from ``url`` (which the store owns and closes).
+
+        ``redis://``, ``rediss://`` and ``unix://`` URLs are parsed by redis-py (password,
+        database number, TLS). For a Redis Cluster pass ``cluster=True`` or use the
+        ``redis+cluster://`` / ``rediss+cluster://`` scheme with any node's address.
+        Other keyword arguments go to the redis-py client (e.g. ``socket_timeout``).
+        """
+        if not isinstance(url, str):
+            raise TypeError(f"url must be a str, not {type(url).__name__}")
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            raise ValueError(f"not a Redis URL: {url!r}")
+        if scheme.lower() in CLUSTER_SCHEMES:
+            url = f"{CLUSTER_SCHEMES[scheme.lower()]}://{rest}"
+            cluster = True if cluster is None else cluster
+            if not cluster:
+                raise ValueError(f"{scheme}:// names a cluster, but cluster=False was given")
+        kwargs["decode_responses"] = False
+        kwargs.setdefault("socket_connect_timeout", 5.0)
+        kwargs.setdefault("socket_timeout", 30.0)
+        if cluster:
+            from redis.asyncio import RedisCluster
+
+            client: Any = RedisCluster.from_url(url, **kwargs)
+        else:
+            from redis.asyncio import Redis
+
+            client = Redis.from_url(url, **kwargs)
+        return cls(client, prefix=prefix, log_maxlen=log_maxlen, close_client=True)
+
+    # -- helpers --------------------------------------------------------------------------
+    def keys(self, namespace: str) -> _Keys:
+        return _Keys(self.prefix, namespace)
+
+    @property
+    def _maxlen(self) -> str:
+        return str(self.log_maxlen or 2**62)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this store is closed")
+
+    async def _register(self, namespace: str) -> None:
+        """Remember the namespace in the global set (another slot: a command of its own)."""
+        escaped = escape_namespace(namespace)
+        if escaped not in self._registered:
+            await self.client.sadd(f"{self.prefix}:namespaces", escaped)
+            self._registered.add(escaped)
+
+    def _pipeline(self) -> Any:
+        return self.client.pipeline(transaction=False)
+
+    def _decode(self, engram_id: str, raw: Any) -> Engram | None:
+        from redis.exceptions import ResponseError
+
+        if isinstance(raw, ResponseError):  # e.g. WRONGTYPE: someone else's key
+            self.corrupt_records += 1
+            log.warning("skipping unreadable engram record %r: %s", engram_id, raw)
+            return None
+        if isinstance(raw, BaseException):
+            raise raw
+        if not raw:
+            return None  # absent (deleted meanwhile)
+        try:
+            record = {_text(k): v for k, v in raw.items()}
+            return engram_from_record(engram_id, record)
+        except (KeyError, ValueError, TypeError) as exc:
+            self.corrupt_records += 1
+            log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
+            return None
+
+    async def _read(self, keys: _Keys, ids: Sequence[str]) -> list[tuple[dict[Any, Any], Engram | None]]:
+        """Raw hashes and decoded engrams, pipelined in batches."""
+        out: list[tuple[dict[Any, Any], Engram | None]] = []
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            pipe = self._pipeline()
+            for engram_id in chunk:
+                pipe.hgetall(keys.engram(engram_id))
+            raws = await pipe.execute(raise_on_error=False)
+            for engram_id, raw in zip(chunk, raws, strict=True):
+                engram = self._decode(engram_id, raw)
+                out.append((raw if isinstance(raw, dict) else {}, engram))
+        return out
+
+    @staticmethod
+    def _framed(engram: Engram, forget_at: float, expected: str) -> bytes:
+        """One script argument: "<length>:<bytes>" items (see _WRITE)."""
+        chunks: list[bytes] = []
+        head = (engram.engram_id.encode(), expected.encode(), _score(forget_at).encode())
+        for data in head:
+            chunks += (b"%d:" % len(data), data)
+        for field, value in engram_to_record(engram).items():
+            data = value if isinstance(value, bytes) else value.encode()
+            chunks += (_FIELD_FRAMES.get(field) or b"%d:%s" % (len(field), field.encode()),
+                       b"%d:" % len(data), data)
+        return b"".join(chunks)
+
+    async def _write(
+        self, namespace: str, items: Sequence[tuple[Engram, float, str]]
+    ) -> list[bool]:
+        keys = self.keys(namespace)
+        script_keys = [keys.forget_at, keys.log]
+        args: list[Any] = [self.origin, self._maxlen]
+        for engram, forget_at, expected in items:
+            script_keys.append(keys.engram(engram.engram_id))
+            args.append(self._framed(engram, forget_at, expected))
+        done = await _WRITE_SCRIPT(self, script_keys, args)
+        return [bool(int(x)) for x in done]
+
+    # -- the LongTermStore protocol ------------------------------------------------------------
+    async def put(self, namespace: str, items: Sequence[tuple[Engram, float]]) -> None:
+        """Upsert engrams with their forget-at scores, all in one script (all or nothing)."""
+        self._check_open()
+        escape_namespace(namespace)
+        rows = [(e, f, _UNCONDITIONAL) for e, f in items]
+        for engram, _, _ in rows:
+            _check_ids([engram.engram_id])
+        if not rows:
+            return
+        with _unavailable():
+            await self._register(namespace)
+            await self._write(namespace, rows)
+
+    async def get(self, namespace: str, engram_ids: Sequence[str]) -> list[Engram | None]:
+        self._check_open()
+        keys = self.keys(namespace)
+        ids = _check_ids(engram_ids)
+        with _unavailable():
+            return [engram for _, engram in await self._read(keys, ids)]
+
+    async def update(
+        self, namespace: str, engram_ids: Sequence[str], change: EngramChange
+    ) -> list[Engram | None]:
+        """Read, ``change`` in Python, compare-and-set by version; retry what raced."""
+        self._check_open()
+        keys = self.keys(namespace)
+        ids = _check_ids(engram_ids)
+        results: dict[str, Engram | None] = {}
+        todo = list(dict.fromkeys(ids))
+        attempt = 0
+        with _unavailable():
+            while todo:
+                attempt += 1
+                if attempt > _MAX_ATTEMPTS:
+                    raise StoreUnavailableError(
+                        f"update of {len(todo)} engram(s) lost {_MAX_ATTEMPTS} races in a row"
+                    )
+                if attempt > 2:  # heavy contention: back off a little, with jitter
+                    await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
+                writes: list[tuple[Engram, float, str]] = []
+                for engram_id, (raw, current) in zip(todo, await self._read(keys, todo), strict=True):
+                    outcome = None if current is None else change(current)
+                    if outcome is None:
+                        results[engram_id] = current
+                        continue
+                    updated, forget_at = outcome
+                    if updated.engram_id != engram_id:
+                        raise ValueError("change must not alter the engram id")
+                    version = _text(raw.get(b"v", raw.get("v", b"")))
+                    writes.append((updated, forget_at, version))
+                if not writes:
+                    break
+                done = await self._write(namespace, writes)
+                todo = []
+                for (updated, _, _), ok in zip(writes, done, strict=True):
+                    if ok:
+                        updated.consolidated = True
+                        results[updated.engram_id] = updated
+                    else:
+                        todo.append(updated.engram_id)
+                        self.update_conflicts += 1
+        return [results.get(i) for i in ids]
+
+    async def delete(self, namespace: str, engram_ids: Sequence[str]) -> int:
+        self._check_open()
+        keys = self.keys(namespace)
+        ids = list(dict.fromkeys(_check_ids(engram_ids)))
+        gone = 0
+        with _unavailable():
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start : start + _BATCH]
+                gone += int(
+                    await _DELETE_SCRIPT(
+                        self,
+                        [keys.forget_at, keys.log, *(keys.engram(i) for i in chunk)],
+                        [self.origin, self._maxlen, *chunk],
+                    )
+                )
+        return gone
+
+    async def prune(self, namespace: str, now: float, limit: int) -> list[str]:
+        """Delete up to ``limit`` engrams whose forget-at is <= ``now``, in one script."""
+        self._check_open()
+        keys = self.keys(namespace)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+        if limit <= 0:
+            return []
+        with _unavailable():
+            ids = await _PRUNE_SCRIPT(
+                self,
+                [keys.forget_at, keys.log],
+                [self.origin, self._maxlen, _score(now), limit, keys.engram_prefix],
+            )
+        return [_text(i) for i in ids]
+
+    async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
+        """Every readable engram: ZSCAN over the forget-at index, HGETALL pipelined."""
+        self._check_open()
+        keys = self.keys(namespace)
+        seen: set[str] = set()
+        cursor: int = 0
+        while True:
+            with _unavailable():
+                cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_BATCH)
+                ids = [i for i in dict.fromkeys(_text(m) for m, _ in page) if i not in seen]
+                seen.update(ids)
+                found = await self._read(keys, ids)
+            for _, engram in found:
+                if engram is not None:
+                    yield engram
+            if not cursor:
+                return
+
+    async def count(self, namespace: str) -> int:
+        self._check_open()
+        keys = self.keys(namespace)
+        with _unavailable():
+            return int(await self.client.zcard(keys.forget_at))
+
+    async def namespaces(self) -> list[str]:
+        """Namespaces holding at least one engram."""
+        self._check_open()
+        with _unavailable():
+            escaped = sorted(_text(m) for m in await self.client.smembers(f"{self.prefix}:namespaces"))
+            if not escaped:
+                return []
+            pipe = self._pipeline()
+            names = [unescape_namespace(e) for e in escaped]
+            for name in names:
+                pipe.zcard(self.keys(name).forget_at)
+            counts = await pipe.execute()
+        return sorted(n for n, c in zip(names, counts, strict=True) if int(c) > 0)
+
+    async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
+        """Changes after stream id ``after``; with None, just the current cursor.
+
+        When the reader fell so far behind that the trimmed log may have lost entries it
+        never saw, every engram of the namespace is reported as a "put" (a resync)."""
+        self._check_open()
+        keys = self.keys(namespace)
+        with _unavailable():
+            if after is None:
+                last = await self.client.xrevrange(keys.log, "+", "-", count=1)
+                return (_text(last[0][0]) if last else "0-0"), []
+            if not isinstance(after, str):
+                raise TypeError(f"cursor must be a str, not {type(after).__name__}")
+            try:
+                _stream_id(after)
+            except ValueError:
+                raise ValueError(f"not a Redis change cursor: {after!r}") from None
+            cursor, found = after, []
+            while True:
+                page = await self.client.xrange(keys.log, _next_id(cursor), "+", count=1000)
+                for _, fields in page:
+                    data = {_text(k): _text(v) for k, v in fields.items()}
+                    op = data.get("op")
+                    if op in ("put", "delete") and "id" in data:
+                        found.append(Change(data["id"], op, data.get("origin", "")))  # type: ignore[arg-type]
+                if page:
+                    cursor = _text(page[-1][0])
+                if len(page) < 1000:
+                    break
+            if self.log_maxlen is not None and len(found) >= self.log_maxlen:
+                first = await self.client.xrange(keys.log, "-", "+", count=1)
+                if first and _stream_id(_text(first[0][0])) > _stream_id(after):
+                    log.warning("change log of %r was trimmed past a reader; resyncing", namespace)
+                    found += [Change(i, "put", "") async for i in self._ids(keys)]
+        return cursor, found
+
+    async def _ids(self, keys: _Keys) -> AsyncIterator[str]:
+        cursor: int = 0
+        while True:
+            cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_BATCH)
+            for member, _ in page:
+                yield _text(member)
+            if not cursor:
+                return
+
+    async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool:
+        """SET NX PX (re-entrant for ``owner``): a crashed owner's lock lapses after ``ttl`` s."""
+        self._check_open()
+        keys = self.keys(namespace)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise ValueError(f"ttl must be > 0 seconds, got {ttl!r}")
+        ms = max(1, math.ceil(ttl * 1000))
+        with _unavailable():
+            return bool(await _ACQUIRE_SCRIPT(self, [keys.lock(name)], [owner, ms]))
+
+    async def release_lock(self, namespace: str, name: str, owner: str) -> None:
+        self._check_open()
+        keys = self.keys(namespace)
+        with _unavailable():
+            await _RELEASE_SCRIPT(self, [keys.lock(name)], [owner])
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._close_client:
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+
+    def __repr__(self) -> str:
+        kind = "cluster" if self._is_cluster else "redis"
+        return f"RedisStore({kind}, prefix={self.prefix!r})"
+
+
+def _connection_kwargs(client: Any) -> dict[str, Any]:
+    getter = getattr(client, "get_connection_kwargs", None)
+    if callable(getter):
+        with contextlib.suppress(Exception):
+            return dict(getter())
+    pool = getattr(client, "connection_pool", None)
+    return dict(getattr(pool, "connection_kwargs", {}) or {})
