@@ -1,0 +1,97 @@
+"""NeuramRetriever: recall as a LangChain retriever (LCEL chains, RAG, tools)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field, field_validator
+
+from neuram_core import Brain, Engram, MemoryType
+from neuram_langchain._messages import MESSAGE, SEQ
+from neuram_langchain._plan import Plan, call, run_async, run_sync
+
+__all__ = ["NeuramRetriever"]
+
+_INTERNAL = frozenset({MESSAGE, SEQ})  # how a chat history rebuilds its messages
+
+
+class NeuramRetriever(BaseRetriever):
+    """Recall from ``brain``: one Document per memory, best first.
+
+    Each Document's metadata holds the engram's own metadata plus ``engram_id``,
+    ``score``, ``memory_type``, ``retention``, ``salience``, ``access_count``,
+    ``encoded_at`` and ``last_accessed`` (epoch seconds). Recall strengthens what it
+    returns (LTP), as remembering does. ``k``, ``memory_type`` and ``metadata_filter`` are
+    set here and can be overridden per call: ``retriever.invoke(query, k=2)``.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    brain: Brain
+    k: int = Field(default=4, ge=0)
+    memory_type: MemoryType | None = None
+    metadata_filter: dict[str, Any] | None = None
+
+    @field_validator("memory_type", mode="before")
+    @classmethod
+    def _parse_memory_type(cls, value: Any) -> MemoryType | None:
+        return None if value is None else MemoryType.parse(value)
+
+    def _recall(
+        self,
+        query: str,
+        k: int | None,
+        memory_type: MemoryType | str | None,
+        metadata_filter: dict[str, Any] | None,
+    ) -> Plan[list[Document]]:
+        hits = yield call(
+            self.brain,
+            "recall",
+            query,
+            top_k=self.k if k is None else k,
+            memory_type=self.memory_type if memory_type is None else memory_type,
+            metadata=self.metadata_filter if metadata_filter is None else metadata_filter,
+        )
+        return [self._document(engram, score) for engram, score in hits]
+
+    def _document(self, engram: Engram, score: float) -> Document:
+        metadata = {
+            **{k: v for k, v in engram.metadata.items() if k not in _INTERNAL},
+            "engram_id": engram.engram_id,
+            "score": float(score),
+            "memory_type": engram.memory_type.value,
+            "retention": self.brain.retention(engram),
+            "salience": engram.salience,
+            "access_count": engram.access_count,
+            "encoded_at": engram.encoded_at,
+            "last_accessed": engram.last_accessed,
+        }
+        return Document(page_content=engram.content, metadata=metadata, id=engram.engram_id)
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        memory_type: MemoryType | str | None = None,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[Document]:
+        return run_sync(self._recall(query, k, memory_type, metadata_filter))
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+        memory_type: MemoryType | str | None = None,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[Document]:
+        return await run_async(self._recall(query, k, memory_type, metadata_filter))

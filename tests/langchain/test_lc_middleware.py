@@ -1,0 +1,146 @@
+"""NeuramMiddleware inside real create_agent runs: recall into the model request,
+perceive the run's turns afterwards, sync and async."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain.tools import tool
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from neuram_core import Brain, ManualClock, SyncBrain
+from neuram_langchain import NeuramMiddleware
+
+from .conftest import Recorder, ToolCallingFakeModel
+
+EARLIER = "I drive an old green Volvo and park it on Elm Street"
+LATER = "Where do I park my Volvo?"
+
+
+def agent(brain: Brain, replies: list[Any], **kwargs: Any) -> Any:
+    model = ToolCallingFakeModel(messages=iter(replies))
+    return create_agent(model, middleware=[NeuramMiddleware(brain)], **kwargs)
+
+
+def system_text(messages: list[Any]) -> str:
+    return "\n".join(m.text for m in messages if isinstance(m, SystemMessage))
+
+
+def test_a_memory_from_an_earlier_run_reaches_the_model(brain: Brain, clock: ManualClock, recorder: Recorder) -> None:
+    config: Any = {"callbacks": [recorder]}
+    bot = agent(
+        brain, ["Nice car, noted where you park it.", "On Elm Street."], system_prompt="You are a helpful assistant."
+    )
+    bot.invoke({"messages": [HumanMessage(EARLIER)]}, config)
+    assert "Relevant memories" not in system_text(recorder.messages[0])  # nothing known yet
+    perceived = {(e.metadata["role"], e.content) for e in brain.sync.list()}
+    assert perceived == {("human", EARLIER), ("ai", "Nice car, noted where you park it.")}
+    clock.advance(days=2)
+    result = bot.invoke({"messages": [HumanMessage(LATER)]}, config)  # a new thread
+    request = recorder.messages[1]
+    assert isinstance(request[0], SystemMessage)
+    system = request[0].text
+    assert system.startswith("You are a helpful assistant.\n\nRelevant memories")
+    assert f"- User: {EARLIER}" in system
+    assert [m.text for m in request[1:]] == [LATER]  # the state itself was not changed
+    assert not any(isinstance(m, SystemMessage) for m in result["messages"])
+
+
+async def test_a_memory_from_an_earlier_run_reaches_the_model_async(async_only: Brain, recorder: Recorder) -> None:
+    config: Any = {"callbacks": [recorder]}
+    bot = agent(async_only, ["Nice car, noted where you park it.", "On Elm Street."])
+    await bot.ainvoke({"messages": [HumanMessage(EARLIER)]}, config)
+    await bot.ainvoke({"messages": [HumanMessage(LATER)]}, config)
+    system = system_text(recorder.messages[1])
+    assert system.startswith("Relevant memories")  # no system prompt of its own
+    assert f"- User: {EARLIER}" in system
+    contents = {e.content for e in await async_only.list()}
+    assert {EARLIER, LATER, "On Elm Street."} <= contents
+
+
+def test_small_talk_and_tool_traffic_are_not_perceived(brain: Brain) -> None:
+    @tool
+    def parking_zone(street: str) -> str:
+        """Look up the parking zone of a street."""
+        return "zone B"
+
+    call = {"name": "parking_zone", "args": {"street": "Elm"}, "id": "c1"}
+    replies = [AIMessage("", tool_calls=[call]), AIMessage("Elm Street is parking zone B")]
+    bot = create_agent(
+        ToolCallingFakeModel(messages=iter(["Hello! How are you?", *replies])),
+        [parking_zone],
+        middleware=[NeuramMiddleware(brain)],
+    )
+    bot.invoke({"messages": [HumanMessage("hi there!")]})
+    assert brain.sync.list() == []  # the Thalamus dropped the greeting both ways
+    bot.invoke({"messages": [HumanMessage("Which parking zone is Elm Street in?")]})
+    assert {e.content for e in brain.sync.list()} == {
+        "Which parking zone is Elm Street in?",
+        "Elm Street is parking zone B",
+    }
+
+
+def test_each_turn_is_perceived_once_per_thread(
+    brain: Brain, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    perceived: list[str] = []
+    original = SyncBrain.perceive
+
+    def spy(self: SyncBrain, content: str, *args: Any, **kwargs: Any) -> Any:
+        perceived.append(content)
+        return original(self, content, *args, **kwargs)
+
+    monkeypatch.setattr(SyncBrain, "perceive", spy)
+    bot = agent(
+        brain,
+        ["Noted, the Volvo is on Elm Street.", "Your car is a green Volvo."],
+        checkpointer=InMemorySaver(),
+    )
+    config: Any = {"configurable": {"thread_id": "t1"}}
+    bot.invoke({"messages": [HumanMessage(EARLIER)]}, config)
+    clock.advance(hours=1)
+    bot.invoke({"messages": [HumanMessage("What colour is my car again?")]}, config)
+    assert perceived == [  # the second run perceived only its own turn
+        EARLIER,
+        "Noted, the Volvo is on Elm Street.",
+        "What colour is my car again?",
+        "Your car is a green Volvo.",
+    ]
+    engrams = brain.sync.list()
+    assert {e.metadata["thread_id"] for e in engrams} == {"t1"}
+    assert {e.metadata["source"] for e in engrams} == {"agent"}
+
+
+def test_memories_the_thread_already_carries_are_not_repeated(brain: Brain, recorder: Recorder) -> None:
+    replies = ["Noted, the Volvo is on Elm Street.", "A green Volvo.", "A green Volvo."]
+    bot = agent(brain, replies, checkpointer=InMemorySaver())
+    question = "What colour is my Volvo?"
+    for thread in ("t1", "t1", "t2"):
+        text = EARLIER if not recorder.messages else question
+        bot.invoke({"messages": [HumanMessage(text)]}, {"callbacks": [recorder], "configurable": {"thread_id": thread}})
+    same_thread, other_thread = recorder.messages[1], recorder.messages[2]
+    assert EARLIER in [m.text for m in same_thread]  # in the conversation itself...
+    assert EARLIER not in system_text(same_thread)  # ...so not repeated as a memory
+    assert f"- User: {EARLIER}" in system_text(other_thread)  # another thread recalls it
+
+
+def test_read_only_and_k(brain: Brain, recorder: Recorder) -> None:
+    brain.sync.perceive("The spare key hides under the blue flowerpot", gate=False)
+    brain.sync.perceive("The blue flowerpot stands by the back door", gate=False)
+    model = ToolCallingFakeModel(messages=iter(["Under the blue flowerpot."]))
+    bot = create_agent(model, middleware=[NeuramMiddleware(brain, k=1, perceive=False)])
+    bot.invoke({"messages": [HumanMessage("Where is the spare key?")]}, {"callbacks": [recorder]})
+    system = system_text(recorder.messages[0])
+    assert system.count("\n- ") == 1
+    assert "- The spare key hides under the blue flowerpot" in system
+    assert len(brain.sync.list()) == 2  # read-only: the run added nothing
+
+
+def test_bad_arguments(brain: Brain) -> None:
+    with pytest.raises(TypeError):
+        NeuramMiddleware("brain")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        NeuramMiddleware(brain, k=-1)
