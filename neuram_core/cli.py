@@ -1,0 +1,668 @@
+"""The ``neuram`` command: look at and handle a memory store from the shell.
+
+    neuram [--redis-url URL | --path FILE] [--namespace NS] COMMAND ...
+
+Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``forget``, ``export``
+and ``import``. The embedded SQLite store is the default. Only ``perceive`` and ``recall``
+embed text, so only they load the embedding model; the others read and write the store
+directly. ``export`` writes JSON Lines, one engram per line with every field (floats
+exactly, the embedding as base64 of its little-endian float32 bytes); ``import`` validates
+the whole file before it writes anything, then writes it in one atomic put.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import json
+import math
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from tqdm import tqdm
+
+from neuram_core.config import NeuramConfig
+from neuram_core.dynamics import compute_retention, forget_at
+from neuram_core.engram import Engram, MemoryType, embedding_from_bytes, embedding_to_bytes
+from neuram_core.errors import NeuramError
+from neuram_core.types import Embedder, LongTermStore
+
+__all__ = ["EXPORT_FIELDS", "CliError", "engram_from_json", "engram_to_json", "main"]
+
+PROG = "neuram"
+# Every field of an Engram that a store keeps, in export order.
+EXPORT_FIELDS = (
+    "engram_id",
+    "content",
+    "memory_type",
+    "salience",
+    "synaptic_strength",
+    "stability",
+    "access_count",
+    "encoded_at",
+    "last_accessed",
+    "reward",
+    "associations",
+    "fragments",
+    "fragment_of",
+    "metadata",
+    "consolidated",
+    "embedding",
+)
+# Which long-term system holds each memory type (as the sleep cycle routes them).
+REGIONS = {
+    MemoryType.SEMANTIC: "Neocortex",
+    MemoryType.EPISODIC: "Neocortex",
+    MemoryType.PROCEDURAL: "Cerebellum",
+    MemoryType.HABITUAL: "BasalGanglia",
+}
+_HISTOGRAM_BINS = 10
+_BAR_WIDTH = 40
+
+
+class CliError(Exception):
+    """A failure to report on stderr as ``neuram: error: ...`` with exit status 1."""
+
+
+# -- the export format ---------------------------------------------------------------------
+def engram_to_json(engram: Engram) -> dict[str, Any]:
+    """One export line's object: every field; floats survive JSON exactly (shortest repr)."""
+    return {
+        "engram_id": engram.engram_id,
+        "content": engram.content,
+        "memory_type": engram.memory_type.value,
+        "salience": engram.salience,
+        "synaptic_strength": engram.synaptic_strength,
+        "stability": engram.stability,
+        "access_count": engram.access_count,
+        "encoded_at": engram.encoded_at,
+        "last_accessed": engram.last_accessed,
+        "reward": engram.reward,
+        "associations": [[other, weight] for other, weight in engram.associations],
+        "fragments": list(engram.fragments),
+        "fragment_of": engram.fragment_of,
+        "metadata": engram.metadata,
+        "consolidated": engram.consolidated,
+        "embedding": None
+        if engram.embedding is None
+        else base64.b64encode(embedding_to_bytes(engram.embedding)).decode("ascii"),
+    }
+
+
+def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    if key not in obj:
+        raise ValueError(f"missing field {key!r}")
+    value = obj[key]
+    if isinstance(value, bool) and kind is not bool:
+        raise ValueError(f"field {key!r} must be {what}, not a boolean")
+    if not isinstance(value, kind):
+        raise ValueError(f"field {key!r} must be {what}, not {type(value).__name__}")
+    return value
+
+
+def _finite(obj: dict[str, Any], key: str, low: float | None = None, high: float | None = None) -> float:
+    value = float(_field(obj, key, (int, float), "a number"))
+    if not math.isfinite(value):
+        raise ValueError(f"field {key!r} must be finite, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"field {key!r} must lie in [{low}, {high}], got {value!r}")
+    return value
+
+
+def engram_from_json(obj: Any) -> Engram:
+    """Inverse of :func:`engram_to_json`; raises ``ValueError`` naming the bad field."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - set(EXPORT_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}")
+    engram_id = _field(obj, "engram_id", str, "a string")
+    if not engram_id.strip() or len(engram_id) > 512:
+        raise ValueError("field 'engram_id' must be a non-empty string of at most 512 characters")
+    content = _field(obj, "content", str, "a string")
+    if not content.strip():
+        raise ValueError("field 'content' must not be empty")
+    memory_type = MemoryType.parse(_field(obj, "memory_type", str, "a string"))
+    stability = _finite(obj, "stability")
+    if stability <= 0:
+        raise ValueError(f"field 'stability' must be > 0, got {stability!r}")
+    access_count = _field(obj, "access_count", int, "an integer")
+    if access_count < 0:
+        raise ValueError(f"field 'access_count' must be >= 0, got {access_count!r}")
+    associations = []
+    for item in _field(obj, "associations", list, "a list"):
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or isinstance(item[1], bool)
+            or not isinstance(item[1], int | float)
+            or not math.isfinite(item[1])
+        ):
+            raise ValueError(f"field 'associations' must hold [engram_id, weight] pairs, got {item!r}")
+        associations.append((item[0], float(item[1])))
+    fragments = _field(obj, "fragments", list, "a list")
+    if not all(isinstance(f, str) for f in fragments):
+        raise ValueError("field 'fragments' must be a list of strings")
+    fragment_of = _field(obj, "fragment_of", (str, type(None)), "a string or null")
+    metadata = _field(obj, "metadata", dict, "an object")
+    consolidated = _field(obj, "consolidated", bool, "true or false")
+    raw = _field(obj, "embedding", (str, type(None)), "a base64 string or null")
+    embedding = None
+    if raw is not None:
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("field 'embedding' is not valid base64") from None
+        if not data:
+            raise ValueError("field 'embedding' is empty")
+        embedding = embedding_from_bytes(data)
+        if not bool(embedding.size) or not all(math.isfinite(x) for x in embedding.tolist()):
+            raise ValueError("field 'embedding' holds a non-finite value")
+    return Engram(
+        content=content,
+        memory_type=memory_type,
+        salience=_finite(obj, "salience", 0.0, 1.0),
+        embedding=embedding,
+        synaptic_strength=_finite(obj, "synaptic_strength", 0.0, 1.0),
+        stability=stability,
+        access_count=access_count,
+        associations=associations,
+        fragments=list(fragments),
+        engram_id=engram_id,
+        encoded_at=_finite(obj, "encoded_at"),
+        last_accessed=_finite(obj, "last_accessed"),
+        metadata=dict(metadata),
+        reward=_finite(obj, "reward"),
+        fragment_of=fragment_of,
+        consolidated=consolidated,
+    )
+
+
+def read_export(path: str, *, progress: bool = False) -> list[Engram]:
+    """Parse and validate a whole JSON Lines export; the first bad line raises CliError."""
+    try:
+        handle: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    engrams: list[Engram] = []
+    seen: dict[str, int] = {}
+    dimension: tuple[int, int] | None = None  # (dimension, line it was first seen on)
+    try:
+        lines = tqdm(handle, desc="reading", unit=" lines", disable=not progress, file=sys.stderr)
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                engram = engram_from_json(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise CliError(f"{path}, line {number}: not valid JSON ({exc.msg}); nothing was imported") from None
+            except (ValueError, TypeError) as exc:
+                raise CliError(f"{path}, line {number}: {exc}; nothing was imported") from None
+            if engram.engram_id in seen:
+                raise CliError(
+                    f"{path}, line {number}: engram_id {engram.engram_id!r} repeats line {seen[engram.engram_id]}; "
+                    "nothing was imported"
+                )
+            seen[engram.engram_id] = number
+            if engram.embedding is not None:
+                if dimension is None:
+                    dimension = (engram.embedding.shape[0], number)
+                elif engram.embedding.shape[0] != dimension[0]:
+                    raise CliError(
+                        f"{path}, line {number}: embedding has {engram.embedding.shape[0]} dimensions, "
+                        f"line {dimension[1]} has {dimension[0]}; nothing was imported"
+                    )
+            engrams.append(engram)
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: not UTF-8 text ({exc.reason}); nothing was imported") from None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    return engrams
+
+
+# -- opening things --------------------------------------------------------------------------
+def _open_store(args: argparse.Namespace) -> LongTermStore:
+    from neuram_core.brain import _open_store as open_store
+
+    if args.redis_url is None and args.path is not None and args.path != ":memory:":
+        Path(args.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = None if args.path is None else os.path.expanduser(args.path)
+    return open_store(args.redis_url, path)
+
+
+def _embedder(spec: str | None) -> Embedder | str | None:
+    if spec == "hashing":
+        from neuram_core.embeddings import HashingEmbedder
+
+        return HashingEmbedder()
+    from neuram_core.embeddings import resolve_model_path
+
+    # A model on disk needs no hub: skip its network round trips, and keep stderr quiet.
+    if Path(resolve_model_path(spec)).is_dir():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    return spec  # None: the default model; else a model name or path
+
+
+async def _with_store(args: argparse.Namespace, work: Callable[[LongTermStore], Awaitable[int]]) -> int:
+    store = _open_store(args)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+async def _with_brain(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    from neuram_core.brain import Brain
+
+    brain = await Brain.create(store=_open_store(args), namespace=args.namespace, embedder=_embedder(args.embedder))
+    try:
+        return await work(brain)
+    finally:
+        await brain.close()
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr, on a terminal only unless forced."""
+    if args.progress is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- commands -----------------------------------------------------------------------------
+async def cmd_stats(args: argparse.Namespace) -> int:
+    async def work(store: LongTermStore) -> int:
+        now = time.time()
+        threshold = NeuramConfig().retention_threshold
+        total = await store.count(args.namespace)
+        by_type: Counter[str] = Counter()
+        by_region: Counter[str] = Counter()
+        bins = [0] * _HISTOGRAM_BINS
+        due = 0
+        bar = tqdm(total=total, desc="scanning", unit=" engrams", disable=not _progress(args), file=sys.stderr)
+        async for engram in store.scan(args.namespace):
+            bar.update()
+            by_type[engram.memory_type.value] += 1
+            by_region[REGIONS[engram.memory_type]] += 1
+            value = compute_retention(engram, now)
+            bins[min(int(value * _HISTOGRAM_BINS), _HISTOGRAM_BINS - 1)] += 1
+            due += value < threshold
+        bar.close()
+        corrupt = getattr(store, "corrupt_records", 0)
+        regions = {name: by_region[name] for name in ("Neocortex", "Cerebellum", "BasalGanglia")}
+        types = {t.value: by_type[t.value] for t in MemoryType}
+        histogram = [
+            {"from": i / _HISTOGRAM_BINS, "to": (i + 1) / _HISTOGRAM_BINS, "count": n} for i, n in enumerate(bins)
+        ]
+        if args.json:
+            _print_json(
+                {
+                    "store": repr(store),
+                    "namespace": args.namespace,
+                    "long_term": total,
+                    "by_region": regions,
+                    "by_type": types,
+                    "retention_histogram": histogram,
+                    "due_for_pruning": due,
+                    "corrupt_records": corrupt,
+                }
+            )
+            return 0
+        print(f"store       {store!r}")
+        print(f"namespace   {args.namespace}")
+        print(f"long-term   {total} engrams")
+        print("by region   " + ", ".join(f"{k} {v}" for k, v in regions.items()))
+        print("by type     " + ", ".join(f"{k} {v}" for k, v in types.items()))
+        print("retention now:")
+        peak = max(bins) or 1
+        for row in reversed(histogram):
+            bar = "█" * math.ceil(_BAR_WIDTH * row["count"] / peak) if row["count"] else ""
+            print(f"  {row['from']:4.0%}–{row['to']:<4.0%} {row['count']:>7}  {bar}".rstrip())
+        print(f"due for pruning at the next sleep (retention < {threshold:.0%}): {due}")
+        if corrupt:
+            print(f"corrupt records skipped: {corrupt}")
+        return 0
+
+    return await _with_store(args, work)
+
+
+async def cmd_list(args: argparse.Namespace) -> int:
+    kind = None if args.type is None else MemoryType.parse(args.type)
+
+    async def work(store: LongTermStore) -> int:
+        now = time.time()
+        found = [e async for e in store.scan(args.namespace) if kind is None or e.memory_type is kind]
+        found.sort(key=lambda e: (e.encoded_at, e.engram_id))
+        if args.limit is not None:
+            found = found[-args.limit :] if args.limit else []
+        if args.json:
+            _print_json([_summary(e, now) for e in found])
+            return 0
+        for engram in found:
+            print(
+                f"{engram.engram_id}  {engram.memory_type.value:<10}  R={compute_retention(engram, now):.2f}  "
+                f"S={engram.stability:,.0f}h  {_short(engram.content)}"
+            )
+        return 0
+
+    return await _with_store(args, work)
+
+
+def _summary(engram: Engram, now: float) -> dict[str, Any]:
+    return {
+        "engram_id": engram.engram_id,
+        "memory_type": engram.memory_type.value,
+        "content": engram.content,
+        "salience": engram.salience,
+        "stability_hours": engram.stability,
+        "retention": compute_retention(engram, now),
+        "access_count": engram.access_count,
+        "metadata": engram.metadata,
+    }
+
+
+async def cmd_recall(args: argparse.Namespace) -> int:
+    async def work(brain: Any) -> int:
+        results = await brain.recall(args.query, top_k=args.top_k, memory_type=args.type)
+        now = brain.clock.now()
+        if args.json:
+            _print_json([{**_summary(e, now), "score": s} for e, s in results])
+            return 0
+        if not results:
+            print("nothing recalled")
+        for engram, score in results:
+            print(f"{score:.3f}  {engram.memory_type.value:<10}  {engram.engram_id}  {_short(engram.content)}")
+        return 0
+
+    return await _with_brain(args, work)
+
+
+async def cmd_perceive(args: argparse.Namespace) -> int:
+    metadata = _parse_metadata(args.metadata)
+
+    async def work(brain: Any) -> int:
+        engram = await brain.perceive(
+            args.text,
+            memory_type=args.type,
+            salience=args.salience,
+            reward=args.reward,
+            metadata=metadata,
+            gate=not args.no_gate,
+            consolidate=True,  # a command-line process has no later sleep: store it now
+            engram_id=args.id,
+        )
+        if engram.filtered:
+            raise CliError(
+                f"not stored: the Thalamus filtered it ({engram.filtered_reason}); pass --no-gate to store it anyway"
+            )
+        if args.json:
+            _print_json(_summary(engram, brain.clock.now()))
+        else:
+            print(
+                f"{engram.engram_id}  {engram.memory_type.value}  S={engram.stability:,.0f}h  {_short(engram.content)}"
+            )
+        return 0
+
+    return await _with_brain(args, work)
+
+
+def _parse_metadata(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--metadata is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise CliError("--metadata must be a JSON object")
+    return value
+
+
+async def cmd_sleep(args: argparse.Namespace) -> int:
+    async def work(brain: Any) -> int:
+        report = await brain.sleep()
+        if args.json:
+            _print_json(report)
+        elif report.get("locked_out"):
+            print("another process is sleeping on this namespace; nothing done")
+        else:
+            print(", ".join(f"{k} {v}" for k, v in report.items() if k != "locked_out"))
+        return 0
+
+    return await _with_brain(args, work)
+
+
+async def cmd_forget(args: argparse.Namespace) -> int:
+    async def work(store: LongTermStore) -> int:
+        gone = await store.delete(args.namespace, list(args.ids))
+        if gone < len(set(args.ids)):
+            found = await store.get(args.namespace, list(args.ids))
+            missing = [i for i, e in zip(args.ids, found, strict=True) if e is None]
+            raise CliError(f"forgot {gone}; unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}")
+        print(f"forgot {gone}")
+        return 0
+
+    for engram_id in args.ids:
+        if not engram_id.strip():
+            raise CliError("an engram id must not be empty")
+    return await _with_store(args, work)
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    async def work(store: LongTermStore) -> int:
+        total = await store.count(args.namespace)
+        out: IO[str]
+        target = Path(args.file)
+        tmp = target.with_name(f".{target.name}.partial") if args.file != "-" else None
+        try:
+            out = sys.stdout if tmp is None else _open_for_writing(tmp)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+        written = 0
+        try:
+            bar = tqdm(total=total, desc="exporting", unit=" engrams", disable=not _progress(args), file=sys.stderr)
+            async for engram in store.scan(args.namespace):
+                out.write(json.dumps(engram_to_json(engram), ensure_ascii=False, allow_nan=False) + "\n")
+                written += 1
+                bar.update()
+            bar.close()
+        except BaseException:
+            if tmp is not None:
+                out.close()
+                tmp.unlink(missing_ok=True)
+            raise
+        if tmp is not None:
+            out.close()
+            os.replace(tmp, target)
+        else:
+            out.flush()
+        print(f"exported {written} engrams from namespace {args.namespace!r}", file=sys.stderr)
+        corrupt = getattr(store, "corrupt_records", 0)
+        if corrupt:
+            print(f"{PROG}: warning: skipped {corrupt} corrupt record(s) the store could not read", file=sys.stderr)
+        return 0
+
+    return await _with_store(args, work)
+
+
+async def cmd_import(args: argparse.Namespace) -> int:
+    engrams = read_export(args.file, progress=_progress(args))
+    threshold = NeuramConfig().retention_threshold
+
+    async def work(store: LongTermStore) -> int:
+        dimensions = {e.embedding.shape[0] for e in engrams if e.embedding is not None}
+        if dimensions:
+            async for existing in store.scan(args.namespace):
+                if existing.embedding is not None:
+                    if existing.embedding.shape[0] not in dimensions:
+                        raise CliError(
+                            f"{args.file}: embeddings have {dimensions.pop()} dimensions, namespace "
+                            f"{args.namespace!r} holds {existing.embedding.shape[0]}; nothing was imported"
+                        )
+                    break
+        # Long-term stores hold consolidated engrams: what comes back from them always is.
+        items = [(_consolidated(e), forget_at(e, threshold)) for e in engrams]
+        await store.put(args.namespace, items)  # one atomic write: all or nothing
+        print(f"imported {len(items)} engrams into namespace {args.namespace!r}", file=sys.stderr)
+        return 0
+
+    return await _with_store(args, work)
+
+
+def _open_for_writing(path: Path) -> IO[str]:
+    return open(path, "w", encoding="utf-8")
+
+
+def _consolidated(engram: Engram) -> Engram:
+    engram.consolidated = True
+    return engram
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "stats": cmd_stats,
+    "list": cmd_list,
+    "recall": cmd_recall,
+    "perceive": cmd_perceive,
+    "sleep": cmd_sleep,
+    "forget": cmd_forget,
+    "export": cmd_export,
+    "import": cmd_import,
+}
+
+
+# -- argument parsing ------------------------------------------------------------------------
+def _unit(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must lie in [{low:g}, {high:g}], got {text}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    types = [t.value for t in MemoryType]
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Look at and handle a neuram memory store.",
+        epilog="The embedded SQLite store is used unless --redis-url is given; its default file is "
+        "$NEURAM_PATH, else $XDG_DATA_HOME/neuram/memory.db, else ~/.local/share/neuram/memory.db.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--redis-url", metavar="URL", help="use the Redis store at URL (redis://host:6379/0)")
+    where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file")
+    parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
+    # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
+    parser.add_argument("--embedder", metavar="MODEL", default=None, help=argparse.SUPPRESS)
+    bars = parser.add_mutually_exclusive_group()
+    bars.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="always show progress bars"
+    )
+    bars.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
+    from neuram_core import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".")
+
+    p = command("stats", "counts per region and memory type, and a retention histogram")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("list", "list long-term engrams, oldest first")
+    p.add_argument("--type", "-t", choices=types, help="only this memory type")
+    p.add_argument("--limit", type=_count, help="only the newest N")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("recall", "what a query brings back (each recall strengthens what it returns)")
+    p.add_argument("query")
+    p.add_argument("--top-k", "-k", type=_count, default=5, help="how many (default 5)")
+    p.add_argument("--type", "-t", choices=types, help="only this memory type")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("perceive", "take in a text and store it long-term at once")
+    p.add_argument("text")
+    p.add_argument("--type", "-t", choices=types, help="memory type (default: routed from the text)")
+    p.add_argument("--salience", "-s", type=_unit(0, 1), help="0–1 (default: appraised from the text)")
+    p.add_argument("--reward", "-r", type=_unit(-1, 1), help="-1–1 (default 0)")
+    p.add_argument("--metadata", "-m", metavar="JSON", help='a JSON object, e.g. \'{"user": "ada"}\'')
+    p.add_argument("--id", metavar="ID", help="replace the engram with this id")
+    p.add_argument("--no-gate", action="store_true", help="skip the Thalamus filter (store small talk too)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("sleep", "one sleep cycle: consolidate and prune what faded")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("forget", "remove engrams by id, now")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = command("export", "write every engram of the namespace as JSON Lines")
+    p.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
+
+    p = command("import", "read a JSON Lines export into the namespace (all or nothing)")
+    p.add_argument("file", metavar="FILE", help="input file ('-' for stdin)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``neuram`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(COMMANDS[args.command](args))
+    except CliError as exc:
+        _fail(str(exc))
+    except (ValueError, TypeError, NeuramError) as exc:  # bad input the library rejected, store down
+        _fail(str(exc))
+    except BrokenPipeError:  # e.g. `neuram export - | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
