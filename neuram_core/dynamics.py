@@ -20,6 +20,7 @@ __all__ = [
     "encoding_stability",
     "forget_at",
     "hours_between",
+    "ltp_boost",
     "ltp_stability",
     "recall_score",
     "retention",
@@ -95,15 +96,28 @@ def retrieval_effort(retention_at_recall: float) -> float:
     return 2.0 - retention_at_recall
 
 
+def ltp_boost(engram: Engram, retention_at_recall: float, config: NeuramConfig = DEFAULT_CONFIG) -> float:
+    """The ``salience_boost`` term of the seed's LTP formula for one recall, in hours:
+    Amygdala boost × retrieval effort (2 − R) × the type's base stability.
+
+    The seed counted stability in units of its base stability (one hour); with bases of
+    days, the same unit keeps each recall's gain in the seed's proportion (about a fifth
+    of the base at the first recall), so that recall visibly strengthens a memory."""
+    return (
+        salience_boost(engram.salience, config.salience_boost_base)
+        * retrieval_effort(retention_at_recall)
+        * config.base_stability_hours[engram.memory_type]
+    )
+
+
 def apply_recall(engram: Engram, now: float, config: NeuramConfig = DEFAULT_CONFIG) -> Engram:
     """The engram after one recall at ``now``: counted, potentiated, its curve restarted."""
     strength = compute_retention(engram, now)
     access_count = engram.access_count + 1
-    boost = salience_boost(engram.salience, config.salience_boost_base) * retrieval_effort(strength)
     return dataclasses.replace(
         engram,
         access_count=access_count,
-        stability=ltp_stability(engram.stability, boost, access_count, config.ltp_rate),
+        stability=ltp_stability(engram.stability, ltp_boost(engram, strength, config), access_count, config.ltp_rate),
         last_accessed=max(now, engram.last_accessed),
         synaptic_strength=strength,
     )

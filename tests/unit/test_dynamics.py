@@ -15,6 +15,7 @@ from neuram_core import (
     compute_retention,
     encoding_stability,
     forget_at,
+    ltp_boost,
     ltp_stability,
     recall_score,
     retention,
@@ -96,15 +97,19 @@ def test_retrieval_effort_and_recall_score() -> None:
 
 
 def test_apply_recall_counts_potentiates_and_restarts_the_curve() -> None:
-    e = engram(stability=10.0, salience=0.75)  # boost 2.0
+    e = engram(stability=10.0, salience=0.75)  # Amygdala boost 2.0, episodic base 168 h
     at = T0 + 10 * HOUR  # R = e^-1
     r = math.exp(-1)
+    assert ltp_boost(e, r) == pytest.approx(2.0 * (2 - r) * 168.0)
     out = apply_recall(e, at)
     assert out.access_count == 1
     assert out.last_accessed == at
     assert out.synaptic_strength == pytest.approx(r)
-    assert out.stability == pytest.approx(10.0 + 0.3 * (2.0 * (2 - r)) * math.log(2))
+    # stability += 0.3 × salience_boost × log(1 + access_count)
+    assert out.stability == pytest.approx(10.0 + 0.3 * (2.0 * (2 - r) * 168.0) * math.log(2))
     assert e.access_count == 0  # pure: the input is untouched
+    again = apply_recall(out, at)  # massed: R = 1, access_count 2
+    assert again.stability == pytest.approx(out.stability + 0.3 * (2.0 * 1.0 * 168.0) * math.log(3))
 
 
 def test_apply_reward_scales_stability_and_tracks_value() -> None:

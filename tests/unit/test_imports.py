@@ -44,6 +44,7 @@ EXPECTED = {
     "compute_retention",
     "encoding_stability",
     "forget_at",
+    "ltp_boost",
     "ltp_stability",
     "recall_score",
     "retention",
