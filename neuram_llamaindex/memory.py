@@ -1,0 +1,193 @@
+"""NeuramMemory: a LlamaIndex chat memory whose every message goes through the brain.
+
+The recent conversation is kept verbatim in a LlamaIndex chat store (tool calls and
+all, as agents need it); every message is also perceived by the brain, which decides
+through the Thalamus what is worth remembering. Reading the memory returns the recent
+conversation plus one system message with the long-term memories recalled for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, field_validator
+from llama_index.core.memory.types import BaseChatStoreMemory
+from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
+
+from neuram_core import Brain, Engram
+from neuram_llamaindex._messages import (
+    DEFAULT_MEMORY_PROMPT,
+    DEFAULT_TOP_K,
+    format_memories,
+    in_view,
+    message_metadata,
+    perceivable,
+    query_from,
+    recall_size,
+    recent_window,
+)
+
+__all__ = ["NeuramMemory"]
+
+
+class NeuramMemory(BaseChatStoreMemory):
+    """Memory for ``agent.run(user_msg=..., memory=...)`` (FunctionAgent, ReActAgent,
+    AgentWorkflow) backed by a neuram Brain.
+
+    ``session_id`` is the neuram namespace (and the chat store key): two sessions never
+    see each other's memories. Without it the brain's own namespace is used.
+    ``reset()`` clears the conversation only; long-term memories fade by themselves
+    (or go with ``brain.clear()``).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    brain: Brain = Field(exclude=True, description="The brain that perceives and recalls.")
+    session_id: str | None = Field(
+        default=None, description="Conversation id; the neuram namespace of its memories."
+    )
+    similarity_top_k: int = Field(
+        default=DEFAULT_TOP_K, ge=0, description="How many long-term memories to recall."
+    )
+    history_limit: int | None = Field(
+        default=40, ge=1, description="How many recent messages get() returns (None: all)."
+    )
+    memory_prompt: str = Field(
+        default=DEFAULT_MEMORY_PROMPT,
+        description="Text of the recalled-memories message; {memories} becomes the list.",
+    )
+    insert_method: Literal["system", "user"] = Field(
+        default="system",
+        description=(
+            "'system': a system message after any leading ones; 'user': prefixed to the "
+            "latest user message (for agents that drop a leading system message)."
+        ),
+    )
+
+    _session_brain: Brain = PrivateAttr()
+
+    @field_validator("memory_prompt")
+    @classmethod
+    def _has_placeholder(cls, value: str) -> str:
+        if "{memories}" not in value:
+            raise ValueError("memory_prompt must contain '{memories}'")
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        self._session_brain = (
+            self.brain if self.session_id is None else self.brain.for_namespace(self.session_id)
+        )
+        if "chat_store_key" not in self.model_fields_set:
+            self.chat_store_key = self._session_brain.namespace
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "NeuramMemory"
+
+    @classmethod
+    def from_defaults(  # type: ignore[override]
+        cls,
+        *,
+        brain: Brain,
+        session_id: str | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        chat_store: BaseChatStore | None = None,
+        **kwargs: Any,
+    ) -> NeuramMemory:
+        """A memory over ``brain``; ``chat_history`` seeds the conversation (not perceived)."""
+        memory = cls(
+            brain=brain, session_id=session_id, chat_store=chat_store or SimpleChatStore(), **kwargs
+        )
+        if chat_history is not None:
+            memory.set(chat_history)
+        return memory
+
+    @property
+    def session_brain(self) -> Brain:
+        """The brain on this session's namespace."""
+        return self._session_brain
+
+    # -- writing: the transcript keeps everything, the brain perceives through the Thalamus
+
+    def put(self, message: ChatMessage) -> None:
+        self.chat_store.add_message(self.chat_store_key, message)
+        text = perceivable(message)
+        if text is not None:
+            self._session_brain.sync.perceive(text, metadata=message_metadata(message))
+
+    async def aput(self, message: ChatMessage) -> None:
+        await self.chat_store.async_add_message(self.chat_store_key, message)
+        text = perceivable(message)
+        if text is not None:
+            await self._session_brain.perceive(text, metadata=message_metadata(message))
+
+    def put_messages(self, messages: list[ChatMessage]) -> None:
+        for message in messages:
+            self.put(message)
+
+    async def aput_messages(self, messages: list[ChatMessage]) -> None:
+        for message in messages:
+            await self.aput(message)
+
+    # -- reading: the recent conversation plus what it reminds the brain of
+
+    def get(self, input: str | ChatMessage | None = None, **kwargs: Any) -> list[ChatMessage]:
+        window = recent_window(self.chat_store.get_messages(self.chat_store_key), self.history_limit)
+        query, visible = self._cue(window, input)
+        recalled: list[tuple[Engram, float]] = []
+        if query:
+            recalled = self._session_brain.sync.recall(
+                query, top_k=recall_size(self.similarity_top_k, visible)
+            )
+        return self._compose(window, recalled, visible)
+
+    async def aget(
+        self, input: str | ChatMessage | None = None, **kwargs: Any
+    ) -> list[ChatMessage]:
+        window = recent_window(
+            await self.chat_store.aget_messages(self.chat_store_key), self.history_limit
+        )
+        query, visible = self._cue(window, input)
+        recalled: list[tuple[Engram, float]] = []
+        if query:
+            recalled = await self._session_brain.recall(
+                query, top_k=recall_size(self.similarity_top_k, visible)
+            )
+        return self._compose(window, recalled, visible)
+
+    def _cue(
+        self, window: Sequence[ChatMessage], input: str | ChatMessage | None
+    ) -> tuple[str, list[str]]:
+        """What to recall for ("" for nothing), and the texts the LLM already sees."""
+        if self.similarity_top_k == 0:
+            return "", []
+        visible = in_view(window)
+        return query_from(window, input), visible
+
+    def _compose(
+        self,
+        window: list[ChatMessage],
+        recalled: Sequence[tuple[Engram, float]],
+        visible: Sequence[str],
+    ) -> list[ChatMessage]:
+        lines = format_memories(recalled, visible, self.similarity_top_k)
+        if not lines:
+            return window
+        text = self.memory_prompt.replace("{memories}", "\n".join(lines))
+        if self.insert_method == "user":
+            for index in range(len(window) - 1, -1, -1):
+                message = window[index]
+                if message.role == MessageRole.USER:
+                    blocks = [TextBlock(text=text + "\n"), *message.blocks]
+                    window[index] = message.model_copy(update={"blocks": blocks})
+                    return window
+        # After any leading system messages: an agent that strips the first message as its
+        # own system prompt (ReActAgent) then strips that, not the memories.
+        at = 0
+        while at < len(window) and window[at].role == MessageRole.SYSTEM:
+            at += 1
+        window.insert(at, ChatMessage(role=MessageRole.SYSTEM, content=text))
+        return window
