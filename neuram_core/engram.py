@@ -100,7 +100,10 @@ def embedding_to_bytes(vector: Vector) -> bytes:
 def embedding_from_bytes(data: bytes) -> Vector:
     if len(data) % 4:
         raise ValueError(f"embedding of {len(data)} bytes is not a float32 vector")
-    return np.frombuffer(data, dtype="<f4").astype(np.float32)
+    vector = np.frombuffer(data, dtype="<f4").astype(np.float32)
+    if not np.isfinite(vector).all():
+        raise ValueError("embedding has non-finite values")
+    return vector
 
 
 def engram_to_record(engram: Engram) -> dict[str, str | bytes]:

@@ -86,13 +86,15 @@ class RedisServer:
     """One redis-server on 127.0.0.1:<port>, data in a temp dir."""
 
     def __init__(self, *, port: int | None = None, directory: Path | None = None,
-                 cluster: bool = False, appendonly: bool = False) -> None:
+                 cluster: bool = False, appendonly: bool = False,
+                 appendfsync: str | None = None) -> None:
         self.binary = require_redis_server()
         self.cluster = cluster
         self.port = port or free_port(with_bus=cluster)
         self._own_dir = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="neuram-redis-"))
         self.appendonly = appendonly
+        self.appendfsync = appendfsync  # "always" | "everysec" | "no"; None: the server's default
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -106,6 +108,8 @@ class RedisServer:
             "--protected-mode", "no", "--logfile", "redis.log",
             "--appendonly", "yes" if self.appendonly else "no",
         ]
+        if self.appendfsync is not None:
+            args += ["--appendfsync", self.appendfsync]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                      "--cluster-node-timeout", "2000"]

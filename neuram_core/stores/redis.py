@@ -241,6 +241,8 @@ def _unavailable() -> Iterator[None]:
         raise StoreUnavailableError(f"Redis refused the write: {exc}") from exc
     except rx.RedisClusterException as exc:
         raise StoreUnavailableError(f"Redis Cluster is unavailable: {exc}") from exc
+    except rx.RedisError as exc:  # e.g. the server refused the connection's setup (SELECT 99)
+        raise StoreUnavailableError(f"Redis refused the request: {exc}") from exc
 
 
 def _text(value: bytes | str) -> str:
@@ -337,14 +339,19 @@ class RedisStore:
         kwargs["decode_responses"] = False
         kwargs.setdefault("socket_connect_timeout", 5.0)
         kwargs.setdefault("socket_timeout", 30.0)
-        if cluster:
-            from redis.asyncio import RedisCluster
+        from redis import exceptions as rx
 
-            client: Any = RedisCluster.from_url(url, **kwargs)
-        else:
-            from redis.asyncio import Redis
+        try:
+            if cluster:
+                from redis.asyncio import RedisCluster
 
-            client = Redis.from_url(url, **kwargs)
+                client: Any = RedisCluster.from_url(url, **kwargs)
+            else:
+                from redis.asyncio import Redis
+
+                client = Redis.from_url(url, **kwargs)
+        except (rx.RedisError, rx.RedisClusterException) as exc:
+            raise ValueError(f"invalid Redis URL {url!r}: {exc}") from exc
         return cls(client, prefix=prefix, log_maxlen=log_maxlen, close_client=True)
 
     # -- helpers --------------------------------------------------------------------------
