@@ -46,21 +46,28 @@ def spread_activation(
     if callable(neighbours):
         edges = neighbours
     else:
-        graph = neighbours
+        graph_get = neighbours.get
+        no_edges: Mapping[str, float] = {}
 
         def edges(node: str) -> Iterable[tuple[str, float]]:
-            return graph.get(node, {}).items()
+            return graph_get(node, no_edges).items()
 
     best: dict[str, float] = {node: float(a) for node, a in seeds.items() if a > 0}
     frontier = dict(best)
+    best_get = best.get
     # Layer by layer: a node is re-expanded only when a path of this length beats every
     # shorter one, which gives the exact strongest path of at most ``hops`` edges.
+    # (The hot loop of recall: plain comparisons, no calls but the dict look-ups.)
     for _ in range(hops):
         improved: dict[str, float] = {}
+        improved_get = improved.get
         for node, activation in frontier.items():
             for other, weight in edges(node):
-                value = activation * min(max(float(weight), 0.0), 1.0) * decay
-                if value > floor and value > best.get(other, 0.0) and value > improved.get(other, 0.0):
+                weight = float(weight)
+                if not 0.0 <= weight <= 1.0:
+                    weight = 1.0 if weight > 1.0 else 0.0  # clamped to [0, 1] (NaN counts as 0)
+                value = activation * weight * decay
+                if value > floor and value > best_get(other, 0.0) and value > improved_get(other, 0.0):
                     improved[other] = value
         if not improved:
             break

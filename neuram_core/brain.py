@@ -15,14 +15,15 @@ import builtins
 import functools
 import logging
 import os
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from neuram_core._portal import LoopThread
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import apply_recall, apply_reward, compute_retention, encoding_stability, forget_at
-from neuram_core.embeddings import resolve_embedder
+from neuram_core.embeddings import SentenceTransformerEmbedder, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import UnknownEngramError
 from neuram_core.regions import (
@@ -120,6 +121,7 @@ class Brain:
         self.basal_ganglia = BasalGanglia(self.store, namespace, config)
         self.sleep_cycle = SleepCycle(self)
         self.filtered_count = 0
+        self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
         self._loaded: asyncio.Future[None] | None = None
         shared.brains.append(self)
@@ -248,11 +250,30 @@ class Brain:
     async def _load_index(self) -> None:
         # Cursor first: a write that lands while we scan is replayed, not missed.
         self._cursor, _ = await self.store.changes(self.namespace, None)
+        batch: builtins.list[Engram] = []
         async for engram in self.store.scan(self.namespace):
-            if engram.embedding is None:
-                log.warning("engram %s has no embedding; skipped", engram.engram_id)
-                continue
-            self.hippocampus.encode(engram, pending=False)
+            batch.append(engram)
+            if len(batch) >= _LOAD_BATCH:
+                self.hippocampus.encode_many(self._indexable(batch), pending=False)
+                batch = []
+        self.hippocampus.encode_many(self._indexable(batch), pending=False)
+
+    def _indexable(self, engrams: builtins.list[Engram]) -> builtins.list[Engram]:
+        """The engrams whose embedding fits the index; the others are skipped and counted.
+
+        Until the index has a dimension, the embedder's (if known without loading a model)
+        or else the most common one in this batch decides, so one bad record scanned first
+        cannot turn every good one away."""
+        dimension = self.hippocampus.dimension or _cheap_dimension(self.embedder)
+        if dimension is None:
+            sizes = Counter(e.embedding.shape[0] for e in engrams if e.embedding is not None)
+            dimension = sizes.most_common(1)[0][0] if sizes else None
+        fit = [e for e in engrams if e.embedding is not None and e.embedding.shape[0] == dimension]
+        for engram in engrams:
+            if engram.embedding is None or engram.embedding.shape[0] != dimension:
+                self.skipped_records += 1
+                log.warning("engram %s has no embedding of %s dimensions; skipped", engram.engram_id, dimension)
+        return fit
 
     async def _follow_changes(self) -> None:
         """Bring the index up to date with what other processes wrote to the store."""
@@ -268,7 +289,7 @@ class Brain:
         for engram_id, engram in zip(wanted, await self.store.get(self.namespace, wanted), strict=True):
             if engram is None:
                 self.hippocampus.remove(engram_id)
-            elif engram.embedding is not None:
+            elif self._indexable([engram]):
                 self.hippocampus.refresh(engram)
 
     async def _embed(self, texts: Sequence[str]) -> Vector:
@@ -300,13 +321,88 @@ class Brain:
         reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
         meta = check_metadata(metadata)
         replaces = None if engram_id is None else check_engram_id(engram_id)
+        return await self._perceive_one(
+            content, kind, salience, reward_value, meta, gate=gate, consolidate=consolidate, replaces=replaces
+        )
+
+    @on_brain_loop
+    async def perceive_many(
+        self,
+        contents: Iterable[str],
+        memory_type: MemoryType | str | None = None,
+        salience: float | None = None,
+        metadata: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+        *,
+        gate: bool = True,
+        progress: bool = False,
+    ) -> builtins.list[Engram]:
+        """:meth:`perceive` for many inputs: the embedding runs in batches, then each input
+        takes perceive's own path, in order. ``metadata`` is one dict for all or one per input.
+        Returns one Engram per input (``filtered`` ones included); every input is validated
+        before anything is stored. ``progress=True`` shows a progress bar (tqdm)."""
+        if isinstance(contents, str):
+            raise TypeError("perceive_many() takes a sequence of strings, not one string")
+        texts = [check_text(content, "content") for content in contents]
+        kind = None if memory_type is None else MemoryType.parse(memory_type)
+        if salience is not None:
+            salience = check_unit_interval(salience, "salience")
+        if metadata is None or isinstance(metadata, Mapping):
+            metas = [check_metadata(metadata) for _ in texts]
+        elif isinstance(metadata, Sequence) and not isinstance(metadata, str | bytes):
+            if len(metadata) != len(texts):
+                raise ValueError(f"metadata has {len(metadata)} entries for {len(texts)} contents")
+            metas = [check_metadata(m) for m in metadata]
+        else:
+            raise TypeError(f"metadata must be a dict or a list of dicts, not {type(metadata).__name__}")
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc="perceive", unit="input")
+        perceived: builtins.list[Engram] = []
+        try:
+            for start in range(0, len(texts), _PERCEIVE_BATCH):
+                batch = texts[start : start + _PERCEIVE_BATCH]
+                # Embed what the Thalamus's text gate lets through, in one call (the costly part).
+                wanted = [i for i, text in enumerate(batch) if not gate or self.thalamus.gate(text) is None]
+                embeddings: dict[int, Vector] = {}
+                if wanted:
+                    vectors = await self._embed([batch[i] for i in wanted])
+                    embeddings = {i: vectors[j] for j, i in enumerate(wanted)}
+                for i, text in enumerate(batch):
+                    perceived.append(
+                        await self._perceive_one(
+                            text, kind, salience, 0.0, metas[start + i], gate=gate, embedding=embeddings.get(i)
+                        )
+                    )
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+        return perceived
+
+    async def _perceive_one(
+        self,
+        content: str,
+        kind: MemoryType | None,
+        salience: float | None,
+        reward_value: float,
+        meta: dict[str, Any],
+        *,
+        gate: bool,
+        consolidate: bool = False,
+        replaces: str | None = None,
+        embedding: Vector | None = None,
+    ) -> Engram:
+        """perceive's steps for one validated input; ``embedding`` if already computed."""
         now = self.clock.now()
         trace = self.sensory.register(content)
-        embedding: Vector | None = None
         if gate:
             reason = self.thalamus.gate(content)
             if reason is None and self.thalamus.focus is not None:
-                embedding = (await self._embed([content]))[0]
+                if embedding is None:
+                    embedding = (await self._embed([content]))[0]
                 reason = self.thalamus.gate(content, embedding)
             if reason is not None:
                 self.filtered_count += 1
@@ -322,8 +418,9 @@ class Brain:
         self.sensory.attend(trace)
         kind = kind or classify_memory_type(content)
         known = None if replaces is not None else self.hippocampus.recognise(content, kind)
-        if known is not None:
-            # Recognition: hearing the same thing again rehearses it instead of copying it.
+        if known is not None and known.metadata == meta:
+            # Recognition: the same thing heard again, in the same context (metadata),
+            # rehearses the engram instead of copying it.
             recognised = (await self._potentiate([known], now))[known.engram_id]
             self.prefrontal.hold(recognised)
             return recognised
@@ -446,7 +543,7 @@ class Brain:
         found = [
             e for e in self.hippocampus if (kind is None or e.memory_type is kind) and (matches is None or matches(e))
         ]
-        return sorted(found, key=lambda e: (e.encoded_at, e.engram_id))
+        return sorted(found, key=lambda e: e.encoded_at)  # stable: ties keep perception order
 
     @on_brain_loop
     async def forget(self, engram_id: str) -> None:
@@ -528,7 +625,7 @@ class Brain:
             "indexed": len(self.hippocampus),
             "by_type": by_type,
             "filtered": self.filtered_count,
-            "corrupt_records": getattr(self.store, "corrupt_records", 0),
+            "corrupt_records": getattr(self.store, "corrupt_records", 0) + self.skipped_records,
         }
 
     async def close(self) -> None:
@@ -560,6 +657,13 @@ async def _nothing() -> None:
     return None
 
 
+def _cheap_dimension(embedder: Embedder) -> int | None:
+    """The embedder's dimension if asking costs nothing (a lazy model is not loaded for it)."""
+    if isinstance(embedder, SentenceTransformerEmbedder) and embedder._dimension is None:
+        return None
+    return embedder.dimension
+
+
 def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:
     def matches(engram: Engram) -> bool:
         return all(engram.metadata.get(k, _MISSING) == v for k, v in wanted.items())
@@ -568,6 +672,8 @@ def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:
 
 
 _MISSING = object()
+_PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
+_LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
 
 
 def _open_store(redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:

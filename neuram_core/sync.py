@@ -39,6 +39,7 @@ class SyncBrain:
         self.brain = brain
 
     perceive = _blocking(Brain.perceive)
+    perceive_many = _blocking(Brain.perceive_many)
     recall = _blocking(Brain.recall)
     get = _blocking(Brain.get)
     list = _blocking(Brain.list)

@@ -19,7 +19,6 @@ import numpy.typing as npt
 from neuram_core.activation import spread_activation, top_k_indices
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import compute_retention, recall_score
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.types import Clock, Embedder
@@ -100,6 +99,53 @@ class Hippocampus:
             self.pending.pop(engram.engram_id, None)
         return engram
 
+    def encode_many(self, engrams: Sequence[Engram], *, pending: bool | None = None) -> None:
+        """:meth:`encode` for many engrams (loading an index): one matrix write for all."""
+        engrams = list(engrams)
+        if len({e.engram_id for e in engrams}) < len(engrams):  # repeated ids: keep encode's order
+            for engram in engrams:
+                self.encode(engram, pending=pending)
+            return
+        missing = [e for e in engrams if e.embedding is None]
+        if missing:
+            for engram, vector in zip(missing, self.embed([e.content for e in missing]), strict=True):
+                engram.embedding = vector
+        vectors = [np.asarray(e.embedding, dtype=np.float32).reshape(-1) for e in engrams]
+        if not vectors:
+            return
+        if self._dimension is None:
+            self.encode(engrams[0], pending=pending)  # sets up the matrix
+            engrams, vectors = engrams[1:], vectors[1:]
+            if not vectors:
+                return
+        for vector in vectors:
+            if vector.shape[0] != self._dimension:
+                raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
+        ids, row_of = self._ids, self._rows
+        self._grow(len(ids) + len(engrams))
+        rows = np.empty(len(engrams), dtype=np.intp)
+        for j, engram in enumerate(engrams):
+            row = row_of.get(engram.engram_id)
+            if row is None:
+                row = len(ids)
+                ids.append(engram.engram_id)
+                row_of[engram.engram_id] = row
+            rows[j] = row
+        self._matrix[rows] = np.stack(vectors)
+        self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
+        self._encoded_at[rows] = [e.encoded_at for e in engrams]
+        link, by_content, indexed, unconsolidated = self._link, self._by_content, self._engrams, self.pending
+        for engram in engrams:
+            engram_id = engram.engram_id
+            indexed[engram_id] = engram
+            by_content[(engram.content, engram.memory_type)] = engram_id
+            for other, weight in engram.associations:
+                link(engram_id, other, weight)
+            if pending is True:
+                unconsolidated[engram_id] = None
+            elif pending is False:
+                unconsolidated.pop(engram_id, None)
+
     def _grow(self, needed: int) -> None:
         if needed <= self._matrix.shape[0]:
             return
@@ -158,8 +204,15 @@ class Hippocampus:
     def _link(self, a: str, b: str, weight: float) -> None:
         if a == b:
             return
-        self._graph.setdefault(a, {})[b] = max(weight, self._graph.get(a, {}).get(b, 0.0))
-        self._graph.setdefault(b, {})[a] = max(weight, self._graph.get(b, {}).get(a, 0.0))
+        graph = self._graph
+        edges = graph.get(a)
+        if edges is None:
+            edges = graph[a] = {}
+        edges[b] = max(weight, edges.get(b, 0.0))
+        edges = graph.get(b)
+        if edges is None:
+            edges = graph[b] = {}
+        edges[a] = max(weight, edges.get(a, 0.0))
 
     def associate(self, a: str, b: str, weight: float) -> None:
         """A symmetric edge between two indexed engrams (kept on both engrams' lists)."""
@@ -252,8 +305,11 @@ class Hippocampus:
         now = self.clock.now() if now is None else now
         # Score every activated engram at once: no Python call per candidate. The same
         # arithmetic as recall_score(max(own, spread), compute_retention(engram, now), w).
-        candidates = list(activation)
         row_of = self._rows
+        # An edge may lead to an engram this index does not hold (e.g. a corrupt record): skipped.
+        candidates = [i for i in activation if i in row_of]
+        if not candidates:
+            return []
         cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
         if allowed is not None:
             keep = allowed[cand_rows]
@@ -275,7 +331,7 @@ class Hippocampus:
         retention[~positive] = 0.0
         weight = self.config.recall_retention_weight
         values = np.maximum(own, spread) * (1.0 - weight + weight * retention)
-        best = heapq.nsmallest(top_k, zip((-values).tolist(), candidates, range(len(candidates))))
+        best = heapq.nsmallest(top_k, zip((-values).tolist(), candidates, range(len(candidates)), strict=True))
         return [(engrams[j], -negated) for negated, _, j in best]
 
     def _allowed(

@@ -62,8 +62,22 @@ _MAX_ATTEMPTS = 1000  # optimistic update retries before giving up
 _UNCONDITIONAL = "*"  # "expected version" of a plain put
 _FIELD_FRAMES = {
     f: b"%d:%s" % (len(f), f.encode())
-    for f in ("content", "type", "salience", "strength", "stability", "access_count", "encoded_at",
-              "last_accessed", "reward", "assoc", "fragments", "meta", "fragment_of", "embedding")
+    for f in (
+        "content",
+        "type",
+        "salience",
+        "strength",
+        "stability",
+        "access_count",
+        "encoded_at",
+        "last_accessed",
+        "reward",
+        "assoc",
+        "fragments",
+        "meta",
+        "fragment_of",
+        "embedding",
+    )
 }
 
 
@@ -234,8 +248,14 @@ def _unavailable() -> Iterator[None]:
 
     try:
         yield
-    except (rx.ConnectionError, rx.TimeoutError, rx.ClusterDownError, rx.TryAgainError,
-            rx.MasterDownError, rx.ReadOnlyError) as exc:
+    except (
+        rx.ConnectionError,
+        rx.TimeoutError,
+        rx.ClusterDownError,
+        rx.TryAgainError,
+        rx.MasterDownError,
+        rx.ReadOnlyError,
+    ) as exc:
         raise StoreUnavailableError(f"Redis is unavailable: {exc}") from exc
     except rx.OutOfMemoryError as exc:  # maxmemory reached under noeviction: writes refused
         raise StoreUnavailableError(f"Redis refused the write: {exc}") from exc
@@ -299,8 +319,9 @@ class RedisStore:
             raise ValueError("RedisStore needs a client made with decode_responses=False")
         if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "{}"):
             raise ValueError(f"prefix must be a non-empty str without braces, got {prefix!r}")
-        if log_maxlen is not None and (isinstance(log_maxlen, bool) or not isinstance(log_maxlen, int)
-                                       or log_maxlen < 1):
+        if log_maxlen is not None and (
+            isinstance(log_maxlen, bool) or not isinstance(log_maxlen, int) or log_maxlen < 1
+        ):
             raise ValueError(f"log_maxlen must be a positive int or None, got {log_maxlen!r}")
         self.client: Any = client  # Redis | RedisCluster; redis-py's stubs are too loose to help
         self.prefix = prefix
@@ -317,8 +338,15 @@ class RedisStore:
         self._is_cluster = isinstance(client, RedisCluster)
 
     @classmethod
-    def from_url(cls, url: str, *, cluster: bool | None = None, prefix: str = DEFAULT_PREFIX,
-                 log_maxlen: int | None = DEFAULT_LOG_MAXLEN, **kwargs: Any) -> RedisStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        cluster: bool | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        log_maxlen: int | None = DEFAULT_LOG_MAXLEN,
+        **kwargs: Any,
+    ) -> RedisStore:
         """A store on a client made from ``url`` (which the store owns and closes).
 
         ``redis://``, ``rediss://`` and ``unix://`` URLs are parsed by redis-py (password,
@@ -418,13 +446,10 @@ class RedisStore:
             chunks += (b"%d:" % len(data), data)
         for field, value in engram_to_record(engram).items():
             data = value if isinstance(value, bytes) else value.encode()
-            chunks += (_FIELD_FRAMES.get(field) or b"%d:%s" % (len(field), field.encode()),
-                       b"%d:" % len(data), data)
+            chunks += (_FIELD_FRAMES.get(field) or b"%d:%s" % (len(field), field.encode()), b"%d:" % len(data), data)
         return b"".join(chunks)
 
-    async def _write(
-        self, namespace: str, items: Sequence[tuple[Engram, float, str]]
-    ) -> list[bool]:
+    async def _write(self, namespace: str, items: Sequence[tuple[Engram, float, str]]) -> list[bool]:
         keys = self.keys(namespace)
         script_keys = [keys.forget_at, keys.log]
         args: list[Any] = [self.origin, self._maxlen]
@@ -455,9 +480,7 @@ class RedisStore:
         with _unavailable():
             return [engram for _, engram in await self._read(keys, ids)]
 
-    async def update(
-        self, namespace: str, engram_ids: Sequence[str], change: EngramChange
-    ) -> list[Engram | None]:
+    async def update(self, namespace: str, engram_ids: Sequence[str], change: EngramChange) -> list[Engram | None]:
         """Read, ``change`` in Python, compare-and-set by version; retry what raced."""
         self._check_open()
         keys = self.keys(namespace)
@@ -469,9 +492,7 @@ class RedisStore:
             while todo:
                 attempt += 1
                 if attempt > _MAX_ATTEMPTS:
-                    raise StoreUnavailableError(
-                        f"update of {len(todo)} engram(s) lost {_MAX_ATTEMPTS} races in a row"
-                    )
+                    raise StoreUnavailableError(f"update of {len(todo)} engram(s) lost {_MAX_ATTEMPTS} races in a row")
                 if attempt > 2:  # heavy contention: back off a little, with jitter
                     await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
                 writes: list[tuple[Engram, float, str]] = []

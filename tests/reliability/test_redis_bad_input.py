@@ -249,12 +249,6 @@ def corrupt_one(redis_url: str, change: Any) -> str:
     return victim.engram_id
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: an embedding of valid float32 bytes but the wrong dimension is not treated as corrupt: "
-    "Hippocampus.encode raises 'embedding has N dimensions, the index holds M' out of Brain._load_index, so "
-    "Brain.create fails (or, if that record is scanned first, the index takes its dimension and every good "
-    "engram fails). Fix: in Brain._load_index/_follow_changes, skip and count engrams whose embedding size "
-    "differs from embedder.dimension"))
 async def test_an_embedding_of_the_wrong_dimension_is_skipped_and_counted(redis_url: str) -> None:
     corrupt_one(redis_url, lambda r, key: r.hset(key, "embedding", np.ones(8, "<f4").tobytes()))
     brain = await Brain.create(redis_url=redis_url, namespace="corrupt", embedder=HashingEmbedder(64))
@@ -278,9 +272,6 @@ async def test_a_non_finite_embedding_is_skipped_and_counted(redis_url: str) -> 
         await brain.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (minor): a record with no embedding field is skipped with a warning ('has no embedding; skipped', "
-    "Brain._load_index) but not counted in stats()['corrupt_records'] (the count lives in the store)"))
 async def test_a_record_without_an_embedding_is_counted(redis_url: str) -> None:
     corrupt_one(redis_url, lambda r, key: r.hdel(key, "embedding"))
     brain = await Brain.create(redis_url=redis_url, namespace="corrupt", embedder=HashingEmbedder(64))

@@ -72,7 +72,7 @@ async def test_recall_applies_ltp_and_counts_access(brain: Brain, clock: ManualC
     assert recalled.access_count == 1
     assert recalled.last_accessed == clock.now()
     r = math.exp(-10 / before)
-    boost = 4 ** (2 * recalled.salience - 1) * (2 - r)
+    boost = 4 ** (2 * recalled.salience - 1) * (2 - r) * 336.0  # semantic base stability
     assert recalled.stability == pytest.approx(before + 0.3 * boost * math.log(2))
     assert (await brain.get(engram.engram_id)).access_count == 1  # persisted in the store
 
@@ -138,6 +138,9 @@ async def test_hearing_the_same_thing_again_rehearses_it(brain: Brain) -> None:
     again = await brain.perceive("our standup is at nine thirty", memory_type="semantic")
     assert again.engram_id == first.engram_id and again.access_count == 1
     assert len(await brain.list()) == 1
+    other = await brain.perceive("our standup is at nine thirty", memory_type="semantic", metadata={"session": "b"})
+    assert other.engram_id != first.engram_id  # said in another context: its own memory
+    assert len(await brain.list()) == 2
 
 
 async def test_filters_type_time_and_metadata(brain: Brain, clock: ManualClock) -> None:
