@@ -6,9 +6,10 @@ Only this module imports redis, and only when a Redis store is made
 Key layout, one hash tag per namespace so every multi-key step of a namespace runs on
 one Cluster slot, and namespaces spread over the shards::
 
-    neuram:{<ns>}:e:<id>        hash: the fields of engram_to_record (embedding as
-                                float32 bytes) + "v", the version (the id of the change
-                                log entry that wrote it)
+    neuram:{<ns>}:e:<id>        hash of two fields: "e", the embedding as float32
+                                bytes, and "d", "<version>|<JSON object of the other
+                                fields of engram_to_record>" (the version is the id of
+                                the change-log entry that wrote it)
     neuram:{<ns>}:forget_at     zset: id -> epoch seconds when retention hits the
                                 threshold; also the namespace's id index (ZSCAN, ZCARD)
     neuram:{<ns>}:log           stream of changes (id, op, origin), MAXLEN ~ trimmed
@@ -33,11 +34,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -48,7 +50,14 @@ from neuram_core.types import Change, EngramChange
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
 
-__all__ = ["CLUSTER_SCHEMES", "RedisStore", "escape_namespace", "unescape_namespace"]
+__all__ = [
+    "CLUSTER_SCHEMES",
+    "RedisStore",
+    "escape_namespace",
+    "record_version",
+    "unescape_namespace",
+    "unpack_record",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,33 +69,14 @@ DEFAULT_LOG_MAXLEN = 100_000
 _BATCH = 500  # ids per pipelined read / per ZSCAN page
 _MAX_ATTEMPTS = 1000  # optimistic update retries before giving up
 _UNCONDITIONAL = "*"  # "expected version" of a plain put
-_FIELD_FRAMES = {
-    f: b"%d:%s" % (len(f), f.encode())
-    for f in (
-        "content",
-        "type",
-        "salience",
-        "strength",
-        "stability",
-        "access_count",
-        "encoded_at",
-        "last_accessed",
-        "reward",
-        "assoc",
-        "fragments",
-        "meta",
-        "fragment_of",
-        "embedding",
-    )
-}
 
 
 # -- Lua ----------------------------------------------------------------------------------
 # KEYS[1] forget_at, KEYS[2] log, KEYS[3..] engram hashes (declared, for Cluster).
 # ARGV[1] origin, ARGV[2] log maxlen, ARGV[k] (k >= 3) the engram of KEYS[k], framed as
 # "<length>:<bytes>" items: id, expected version ("*": unconditional), forget-at score,
-# then field, value, ... (one argument per engram: redis-py packs each argument in
-# Python, so thirty small ones would cost more than the whole script).
+# the JSON of the fields, the embedding bytes (empty: none). One argument per engram:
+# redis-py packs each argument in Python, so many small ones would cost more.
 # Writes each engram whose version matches; returns 1/0 per engram.
 _WRITE = """
 local unpack = unpack or table.unpack
@@ -104,15 +94,18 @@ for k = 3, #KEYS do
   local key, id, expected, score = KEYS[k], items[1], items[2], items[3]
   local ok = expected == '*'
   if not ok and redis.call('EXISTS', key) == 1 then
-    ok = (redis.call('HGET', key, 'v') or '') == expected
+    local d = redis.call('HGET', key, 'd')
+    ok = ((d and string.match(d, '^([^|]*)|')) or '') == expected
   end
   if ok then
     local version = redis.call('XADD', logk, 'MAXLEN', '~', maxlen, '*',
                                'id', id, 'op', 'put', 'origin', origin)
-    local fields = {'v', version}
-    for j = 4, #items do fields[#fields + 1] = items[j] end
     redis.call('DEL', key)
-    redis.call('HSET', key, unpack(fields))
+    if #items[5] > 0 then
+      redis.call('HSET', key, 'd', version .. '|' .. items[4], 'e', items[5])
+    else
+      redis.call('HSET', key, 'd', version .. '|' .. items[4])
+    end
     redis.call('ZADD', fa, score, id)
     done[#done + 1] = 1
   else
@@ -263,6 +256,34 @@ def _unavailable() -> Iterator[None]:
         raise StoreUnavailableError(f"Redis Cluster is unavailable: {exc}") from exc
     except rx.RedisError as exc:  # e.g. the server refused the connection's setup (SELECT 99)
         raise StoreUnavailableError(f"Redis refused the request: {exc}") from exc
+
+
+def record_version(raw: Mapping[Any, Any]) -> str:
+    """The version prefix of a stored engram hash ("" if it has none)."""
+    d = raw.get(b"d", raw.get("d"))
+    if not isinstance(d, bytes | str):
+        return ""
+    version, sep, _ = _text(d).partition("|") if isinstance(d, str) else d.decode("latin-1").partition("|")
+    return version if sep else ""
+
+
+def unpack_record(raw: Mapping[Any, Any]) -> dict[str, str | bytes]:
+    """The engram_to_record mapping of a stored hash; ValueError/KeyError if it is not one."""
+    d = raw.get(b"d", raw.get("d"))
+    if d is None:
+        raise KeyError("d")
+    data = d if isinstance(d, bytes) else d.encode()
+    _, sep, payload = data.partition(b"|")
+    if not sep:
+        raise ValueError("record has no version")
+    fields = json.loads(payload)
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise ValueError("record fields are not a JSON object of strings")
+    record: dict[str, str | bytes] = dict(fields)
+    embedding = raw.get(b"e", raw.get("e"))
+    if embedding:
+        record["embedding"] = embedding
+    return record
 
 
 def _text(value: bytes | str) -> str:
@@ -416,8 +437,7 @@ class RedisStore:
         if not raw:
             return None  # absent (deleted meanwhile)
         try:
-            record = {_text(k): v for k, v in raw.items()}
-            return engram_from_record(engram_id, record)
+            return engram_from_record(engram_id, unpack_record(raw))
         except (KeyError, ValueError, TypeError) as exc:
             self.corrupt_records += 1
             log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
@@ -440,14 +460,17 @@ class RedisStore:
     @staticmethod
     def _framed(engram: Engram, forget_at: float, expected: str) -> bytes:
         """One script argument: "<length>:<bytes>" items (see _WRITE)."""
-        chunks: list[bytes] = []
-        head = (engram.engram_id.encode(), expected.encode(), _score(forget_at).encode())
-        for data in head:
-            chunks += (b"%d:" % len(data), data)
-        for field, value in engram_to_record(engram).items():
-            data = value if isinstance(value, bytes) else value.encode()
-            chunks += (_FIELD_FRAMES.get(field) or b"%d:%s" % (len(field), field.encode()), b"%d:" % len(data), data)
-        return b"".join(chunks)
+        record = engram_to_record(engram)
+        embedding = record.pop("embedding", b"")
+        assert isinstance(embedding, bytes)
+        items = (
+            engram.engram_id.encode(),
+            expected.encode(),
+            _score(forget_at).encode(),
+            json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(),
+            embedding,
+        )
+        return b"".join(b"%d:%s" % (len(data), data) for data in items)
 
     async def _write(self, namespace: str, items: Sequence[tuple[Engram, float, str]]) -> list[bool]:
         keys = self.keys(namespace)
@@ -504,7 +527,7 @@ class RedisStore:
                     updated, forget_at = outcome
                     if updated.engram_id != engram_id:
                         raise ValueError("change must not alter the engram id")
-                    version = _text(raw.get(b"v", raw.get("v", b"")))
+                    version = record_version(raw)
                     writes.append((updated, forget_at, version))
                 if not writes:
                     break

@@ -101,11 +101,9 @@ class RedisBackend(Backend):
 
         store = self.store
         assert isinstance(store, RedisStore)
-        key = store.keys(namespace).engram(engram_id)
-        if value is None:
-            await store.client.hdel(key, field)
-        else:
-            await store.client.hset(key, field, value)
+        from tests.redis_records import corrupt_async
+
+        await corrupt_async(store.client, store.keys(namespace).engram(engram_id), **{field: value})
 
 
 BACKENDS = [

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, StoreUnavailableError
+from tests.redis_records import corrupt_sync
 from tests.servers import free_port, shared_server
 
 pytest.importorskip("redis")
@@ -153,15 +154,17 @@ def test_a_url_redis_py_rejects_at_construction_raises_a_documented_error(url: s
 
 # -- corrupt records ------------------------------------------------------------------------------
 CORRUPTIONS: dict[str, Any] = {
-    "embedding bytes not float32": lambda r, key: r.hset(key, "embedding", b"\x00\xff\x00"),
-    "fields missing": lambda r, key: r.hdel(key, "type", "stability", "access_count", "assoc"),
+    "embedding bytes not float32": lambda r, key: corrupt_sync(r, key, embedding=b"\x00\xff\x00"),
+    "fields missing": lambda r, key: corrupt_sync(r, key, type=None, stability=None, access_count=None, assoc=None),
+    "record not JSON": lambda r, key: r.hset(key, "d", b"1-0|{oops"),
+    "record without a version": lambda r, key: r.hset(key, "d", b"{}"),
     "a string, not a hash": lambda r, key: (r.delete(key), r.set(key, b"\x80garbage")),
     "a list, not a hash": lambda r, key: (r.delete(key), r.rpush(key, b"x")),
-    "unknown memory type": lambda r, key: r.hset(key, "type", "dream"),
-    "non-finite stability": lambda r, key: r.hset(key, "stability", "nan"),
-    "content not UTF-8": lambda r, key: r.hset(key, "content", b"\xff\xfe"),
-    "associations not JSON": lambda r, key: r.hset(key, "assoc", b"[[oops"),
-    "metadata not an object": lambda r, key: r.hset(key, "meta", b"[1, 2]"),
+    "unknown memory type": lambda r, key: corrupt_sync(r, key, type="dream"),
+    "non-finite stability": lambda r, key: corrupt_sync(r, key, stability="nan"),
+    "content not UTF-8": lambda r, key: corrupt_sync(r, key, content=b"\xff\xfe"),
+    "associations not JSON": lambda r, key: corrupt_sync(r, key, assoc="[[oops"),
+    "metadata not an object": lambda r, key: corrupt_sync(r, key, meta="[1, 2]"),
 }
 
 
@@ -222,7 +225,7 @@ async def test_a_record_corrupted_after_loading_is_skipped_when_the_change_strea
         victim = await brain.perceive("the server rack is in aisle four", gate=False, consolidate=True)
         admin = redis.Redis.from_url(redis_url)
         try:
-            admin.hset(f"neuram:{{corrupt}}:e:{victim.engram_id}", "embedding", b"abc")
+            corrupt_sync(admin, f"neuram:{{corrupt}}:e:{victim.engram_id}", embedding=b"abc")
             admin.xadd("neuram:{corrupt}:log", {"id": victim.engram_id, "op": "put", "origin": "elsewhere"})
         finally:
             admin.close()
@@ -250,7 +253,7 @@ def corrupt_one(redis_url: str, change: Any) -> str:
 
 
 async def test_an_embedding_of_the_wrong_dimension_is_skipped_and_counted(redis_url: str) -> None:
-    corrupt_one(redis_url, lambda r, key: r.hset(key, "embedding", np.ones(8, "<f4").tobytes()))
+    corrupt_one(redis_url, lambda r, key: corrupt_sync(r, key, embedding=np.ones(8, "<f4").tobytes()))
     brain = await Brain.create(redis_url=redis_url, namespace="corrupt", embedder=HashingEmbedder(64))
     try:
         assert len(await brain.recall("archive room key", top_k=5)) == 1
@@ -260,7 +263,7 @@ async def test_an_embedding_of_the_wrong_dimension_is_skipped_and_counted(redis_
 
 
 async def test_a_non_finite_embedding_is_skipped_and_counted(redis_url: str) -> None:
-    victim = corrupt_one(redis_url, lambda r, key: r.hset(key, "embedding", np.full(64, np.nan, "<f4").tobytes()))
+    victim = corrupt_one(redis_url, lambda r, key: corrupt_sync(r, key, embedding=np.full(64, np.nan, "<f4").tobytes()))
     brain = await Brain.create(redis_url=redis_url, namespace="corrupt", embedder=HashingEmbedder(64))
     try:
         with np.errstate(invalid="ignore"):
@@ -273,7 +276,7 @@ async def test_a_non_finite_embedding_is_skipped_and_counted(redis_url: str) -> 
 
 
 async def test_a_record_without_an_embedding_is_counted(redis_url: str) -> None:
-    corrupt_one(redis_url, lambda r, key: r.hdel(key, "embedding"))
+    corrupt_one(redis_url, lambda r, key: r.hdel(key, "e"))
     brain = await Brain.create(redis_url=redis_url, namespace="corrupt", embedder=HashingEmbedder(64))
     try:
         assert len(await brain.recall("archive room key", top_k=5)) == 1

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig, StoreUnavailableError
+from neuram_core.stores.redis import unpack_record
 from tests.servers import RedisServer, require_redis_server
 
 pytest.importorskip("redis")
@@ -44,7 +45,7 @@ def stored_engrams(port: int, namespace: str) -> tuple[dict[str, str], set[str]]
     try:
         prefix = f"neuram:{{{escape_namespace(namespace)}}}:e:"
         hashes = {
-            key.decode()[len(prefix):]: client.hget(key, "content").decode()
+            key.decode()[len(prefix):]: str(unpack_record(client.hgetall(key))["content"])
             for key in client.scan_iter(match=prefix.replace("{", "[{]").replace("}", "[}]") + "*", count=1000)
         }
         index = {m.decode() for m in client.zrange(f"neuram:{{{escape_namespace(namespace)}}}:forget_at", 0, -1)}
