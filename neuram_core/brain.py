@@ -23,7 +23,7 @@ from neuram_core._portal import LoopThread
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import apply_recall, apply_reward, compute_retention, encoding_stability, forget_at
-from neuram_core.embeddings import SentenceTransformerEmbedder, resolve_embedder
+from neuram_core.embeddings import BaseEmbedder, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import UnknownEngramError
 from neuram_core.regions import (
@@ -658,8 +658,8 @@ async def _nothing() -> None:
 
 
 def _cheap_dimension(embedder: Embedder) -> int | None:
-    """The embedder's dimension if asking costs nothing (a lazy model is not loaded for it)."""
-    if isinstance(embedder, SentenceTransformerEmbedder) and embedder._dimension is None:
+    """The embedder's dimension if asking costs nothing (no model is loaded or called for it)."""
+    if isinstance(embedder, BaseEmbedder) and embedder._dimension is None:
         return None
     return embedder.dimension
 

@@ -42,10 +42,21 @@ class BaseEmbedder:
     """Validates input, embeds in batches, returns unit-length float32 rows."""
 
     batch_size: int = 64
+    _dimension: int | None = None
 
     @property
     def dimension(self) -> int:
-        raise NotImplementedError
+        """Known from the start, or found by embedding one probe text on first use."""
+        if self._dimension is None:
+            self._dimension = int(np.asarray(self._embed(["neuram dimension probe"])).shape[-1])
+        return self._dimension
+
+    @staticmethod
+    def check_dimension(dimension: object) -> int | None:
+        """None, or a positive int: what a wrapper's ``dimension=`` argument may be."""
+        if dimension is not None and (isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1):
+            raise ValueError(f"dimension must be a positive int, got {dimension!r}")
+        return dimension
 
     def embed(self, texts: Sequence[str]) -> Vector:
         if isinstance(texts, str):
@@ -87,14 +98,14 @@ class HashingEmbedder(BaseEmbedder):
     def __init__(self, dimension: int = 384) -> None:
         if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 8:
             raise ValueError(f"dimension must be an int >= 8, got {dimension!r}")
-        self._dimension = dimension
+        self._size = dimension
 
     @property
     def dimension(self) -> int:
-        return self._dimension
+        return self._size
 
     def _embed(self, texts: list[str]) -> Vector:
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        out = np.zeros((len(texts), self._size), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
             features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
@@ -102,11 +113,11 @@ class HashingEmbedder(BaseEmbedder):
                 digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
                 value = int.from_bytes(digest, "little")
                 sign = 1.0 if value & 1 else -1.0
-                out[row, (value >> 1) % self._dimension] += sign
+                out[row, (value >> 1) % self._size] += sign
         return out
 
     def __repr__(self) -> str:
-        return f"HashingEmbedder(dimension={self._dimension})"
+        return f"HashingEmbedder(dimension={self._size})"
 
 
 def resolve_model_path(model: str | os.PathLike[str] | None = None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -11,9 +9,6 @@ from neuram_core import BaseEmbedder
 from neuram_core.engram import Vector
 
 __all__ = ["LangChainEmbedder"]
-
-_PROBE = "neuram dimension probe"
-
 
 class LangChainEmbedder(BaseEmbedder):
     """Wraps a LangChain ``Embeddings`` (OpenAI, HuggingFace, Ollama, a fake...) for
@@ -27,22 +22,11 @@ class LangChainEmbedder(BaseEmbedder):
     def __init__(self, embeddings: Embeddings, *, dimension: int | None = None, batch_size: int = 64) -> None:
         if not isinstance(embeddings, Embeddings):
             raise TypeError(f"embeddings must be a langchain_core Embeddings, not {type(embeddings).__name__}")
-        if dimension is not None and (isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1):
-            raise ValueError(f"dimension must be a positive int, got {dimension!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.embeddings = embeddings
         self.batch_size = batch_size
-        self._dimension = dimension
-        self._lock = threading.Lock()
-
-    @property
-    def dimension(self) -> int:
-        if self._dimension is None:
-            with self._lock:
-                if self._dimension is None:
-                    self._dimension = len(self.embeddings.embed_documents([_PROBE])[0])
-        return self._dimension
+        self._dimension = self.check_dimension(dimension)
 
     def _embed(self, texts: list[str]) -> Vector:
         return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)

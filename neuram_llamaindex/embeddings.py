@@ -6,8 +6,6 @@ and queries alike with one call, so the model's text (document) embedding is use
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
@@ -28,22 +26,9 @@ class LlamaIndexEmbedder(BaseEmbedder):
             raise TypeError(
                 f"embed_model must be a LlamaIndex BaseEmbedding, not {type(embed_model).__name__}"
             )
-        if dimension is not None and (
-            isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1
-        ):
-            raise ValueError(f"dimension must be a positive int, got {dimension!r}")
         self.embed_model = embed_model
         self.batch_size = max(1, embed_model.embed_batch_size)
-        self._dimension = dimension
-        self._lock = threading.Lock()
-
-    @property
-    def dimension(self) -> int:
-        if self._dimension is None:
-            with self._lock:
-                if self._dimension is None:
-                    self._dimension = len(self.embed_model.get_text_embedding("dimension probe"))
-        return self._dimension
+        self._dimension = self.check_dimension(dimension)
 
     def _embed(self, texts: list[str]) -> Vector:
         matrix = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)

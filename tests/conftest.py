@@ -21,3 +21,19 @@ async def brain(clock: ManualClock) -> AsyncIterator[Brain]:
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
     yield brain
     await brain.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared real redis-server (tests/servers.py), emptied for this test."""
+    import redis
+
+    from tests.servers import shared_server
+
+    server = shared_server()
+    client = redis.Redis(port=server.port)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return server.url

@@ -8,6 +8,7 @@ CI (``CI=true``), where a missing binary fails them instead: CI must not pass si
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
@@ -222,3 +223,19 @@ def shared_cluster() -> RedisClusterServers:
     cluster = _shared["cluster"]
     assert isinstance(cluster, RedisClusterServers)
     return cluster
+
+
+async def barrier(url: str, key: str, parties: int) -> None:
+    """Wait until ``parties`` processes reached this point (a counter in Redis)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.incr(key)
+        deadline = time.monotonic() + 30
+        while int(await client.get(key) or 0) < parties:
+            if time.monotonic() > deadline:
+                raise TimeoutError("barrier timed out")
+            await asyncio.sleep(0.002)
+    finally:
+        await client.aclose()

@@ -12,23 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.servers import require_fakeredis_lua, shared_server
+from tests.servers import require_fakeredis_lua
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The shared real redis-server, emptied for this test."""
-    import redis
-
-    server = shared_server()
-    client = redis.Redis(port=server.port)
-    try:
-        client.flushall()
-    finally:
-        client.close()
-    return server.url
 
 
 @pytest.fixture

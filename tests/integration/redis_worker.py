@@ -14,10 +14,10 @@ import json
 import os
 import signal
 import sys
-import time
 from typing import Any
 
 from neuram_core import Brain, Engram, HashingEmbedder
+from tests.servers import barrier
 
 
 def describe(engram: Engram) -> dict[str, Any]:
@@ -31,22 +31,6 @@ def describe(engram: Engram) -> dict[str, Any]:
         "associations": sorted([i, w] for i, w in engram.associations),
         "consolidated": engram.consolidated,
     }
-
-
-async def barrier(url: str, key: str, parties: int) -> None:
-    """Wait until ``parties`` processes reached this point (a counter in Redis)."""
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(url)
-    try:
-        await client.incr(key)
-        deadline = time.monotonic() + 30
-        while int(await client.get(key) or 0) < parties:
-            if time.monotonic() > deadline:
-                raise TimeoutError("barrier timed out")
-            await asyncio.sleep(0.002)
-    finally:
-        await client.aclose()
 
 
 async def main(url: str, namespace: str) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from neuram_core import Brain, HashingEmbedder, NeuramConfig
 from neuram_core.stores.redis import RedisStore
+from tests.servers import barrier
 
 SMALL_TALK = ["thanks so much!", "hi there", "ok cool", "lol", "good morning!", "sounds good", "got it, thanks"]
 TOPICS = ["harbour", "glacier", "violin", "compiler", "orchard", "satellite", "saffron", "tunnel", "quartz", "meadow"]
@@ -34,21 +35,6 @@ TOPICS = ["harbour", "glacier", "violin", "compiler", "orchard", "satellite", "s
 def say(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
-
-
-async def barrier(url: str, key: str, parties: int) -> None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(url)
-    try:
-        await client.incr(key)
-        deadline = time.monotonic() + 30
-        while int(await client.get(key) or 0) < parties:
-            if time.monotonic() > deadline:
-                raise TimeoutError("barrier timed out")
-            await asyncio.sleep(0.002)
-    finally:
-        await client.aclose()
 
 
 async def load(job: dict[str, Any]) -> None:
