@@ -8,7 +8,7 @@ one Cluster slot, and namespaces spread over the shards::
 
     neuram:{<ns>}:e:<id>        hash of two fields: "e", the embedding as float32
                                 bytes, and "d", "<version>|<JSON object of the other
-                                fields of engram_to_record>" (the version is the id of
+                                fields as native JSON values>" (the version is the id of
                                 the change-log entry that wrote it)
     neuram:{<ns>}:forget_at     zset: id -> epoch seconds when retention hits the
                                 threshold; also the namespace's id index (ZSCAN, ZCARD)
@@ -43,7 +43,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from neuram_core.engram import Engram, engram_from_record, engram_to_record
+from neuram_core.engram import Engram, MemoryType, embedding_from_bytes, embedding_to_bytes
 from neuram_core.errors import StoreUnavailableError
 from neuram_core.types import Change, EngramChange
 
@@ -53,7 +53,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_SCHEMES",
     "RedisStore",
+    "engram_from_fields",
     "escape_namespace",
+    "pack_fields",
     "record_version",
     "unescape_namespace",
     "unpack_record",
@@ -145,6 +147,26 @@ end
 return ids
 """
 
+# KEYS: engram hashes. For each: 1, d, e (nil where absent), or 0, the error (a key that is
+# not a hash). One call reads a whole batch: hiredis parses the reply in C, where a
+# pipeline of HGETALLs costs redis-py a Python round per command.
+_READ = """
+local out = {}
+for i = 1, #KEYS do
+  local r = redis.pcall('HMGET', KEYS[i], 'd', 'e')
+  if type(r) == 'table' and r.err then
+    out[#out + 1] = 0
+    out[#out + 1] = r.err
+    out[#out + 1] = false
+  else
+    out[#out + 1] = 1
+    out[#out + 1] = r[1]
+    out[#out + 1] = r[2]
+  end
+end
+return out
+"""
+
 # KEYS[1] lock; ARGV[1] owner, ARGV[2] ttl ms. Re-entrant for its owner (extends the ttl).
 _ACQUIRE = """
 local current = redis.call('GET', KEYS[1])
@@ -191,6 +213,7 @@ class _Script:
             return await client.evalsha(self.sha, len(keys), *keys, *args)
 
 
+_READ_SCRIPT = _Script(_READ)
 _WRITE_SCRIPT = _Script(_WRITE)
 _DELETE_SCRIPT = _Script(_DELETE)
 _PRUNE_SCRIPT = _Script(_PRUNE)
@@ -267,8 +290,30 @@ def record_version(raw: Mapping[Any, Any]) -> str:
     return version if sep else ""
 
 
-def unpack_record(raw: Mapping[Any, Any]) -> dict[str, str | bytes]:
-    """The engram_to_record mapping of a stored hash; ValueError/KeyError if it is not one."""
+def pack_fields(engram: Engram) -> bytes:
+    """The JSON object stored after the version in "d": every field but the embedding, as
+    native JSON values (floats in their exact shortest form; no NaN)."""
+    fields = {
+        "content": engram.content,
+        "type": engram.memory_type.value,
+        "salience": engram.salience,
+        "strength": engram.synaptic_strength,
+        "stability": engram.stability,
+        "access_count": engram.access_count,
+        "encoded_at": engram.encoded_at,
+        "last_accessed": engram.last_accessed,
+        "reward": engram.reward,
+        "assoc": [[i, w] for i, w in engram.associations],
+        "fragments": engram.fragments,
+        "meta": engram.metadata,
+        "fragment_of": engram.fragment_of,
+    }
+    return json.dumps(fields, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def unpack_record(raw: Mapping[Any, Any]) -> dict[str, Any]:
+    """The fields of a stored hash (JSON values, plus "embedding" bytes); ValueError or
+    KeyError if it is not one."""
     d = raw.get(b"d", raw.get("d"))
     if d is None:
         raise KeyError("d")
@@ -277,13 +322,57 @@ def unpack_record(raw: Mapping[Any, Any]) -> dict[str, str | bytes]:
     if not sep:
         raise ValueError("record has no version")
     fields = json.loads(payload)
-    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise ValueError("record fields are not a JSON object of strings")
-    record: dict[str, str | bytes] = dict(fields)
+    if not isinstance(fields, dict):
+        raise ValueError("record fields are not a JSON object")
     embedding = raw.get(b"e", raw.get("e"))
     if embedding:
-        record["embedding"] = embedding
-    return record
+        fields["embedding"] = embedding
+    return fields
+
+
+_TYPES = {t.value: t for t in MemoryType}
+
+
+def _finite(value: Any, name: str) -> float:
+    if type(value) is not float and type(value) is not int:
+        raise ValueError(f"field {name!r} is not a number")
+    if not math.isfinite(value):
+        raise ValueError(f"field {name!r} is not finite")
+    return float(value)
+
+
+def engram_from_fields(engram_id: str, fields: dict[str, Any]) -> Engram:
+    """The engram of :func:`unpack_record`'s fields, every one checked (the load hot path)."""
+    content, kind, meta = fields["content"], fields["type"], fields["meta"]
+    assoc, fragments, fragment_of = fields["assoc"], fields["fragments"], fields["fragment_of"]
+    if not isinstance(content, str) or kind not in _TYPES or not isinstance(meta, dict):
+        raise ValueError("content, type or meta is malformed")
+    if not isinstance(assoc, list) or not isinstance(fragments, list):
+        raise ValueError("assoc or fragments is not a list")
+    if fragment_of is not None and not isinstance(fragment_of, str):
+        raise ValueError("fragment_of is not a string")
+    access_count = fields["access_count"]
+    if type(access_count) is not int:
+        raise ValueError("access_count is not an int")
+    raw_embedding = fields.get("embedding")
+    return Engram(
+        content=content,
+        memory_type=_TYPES[kind],
+        salience=_finite(fields["salience"], "salience"),
+        embedding=None if raw_embedding is None else embedding_from_bytes(raw_embedding),
+        synaptic_strength=_finite(fields["strength"], "strength"),
+        stability=_finite(fields["stability"], "stability"),
+        access_count=access_count,
+        associations=[(str(i), _finite(w, "assoc")) for i, w in assoc],
+        fragments=[str(i) for i in fragments],
+        engram_id=engram_id,
+        encoded_at=_finite(fields["encoded_at"], "encoded_at"),
+        last_accessed=_finite(fields["last_accessed"], "last_accessed"),
+        metadata=meta,
+        reward=_finite(fields["reward"], "reward"),
+        fragment_of=fragment_of or None,
+        consolidated=True,
+    )
 
 
 def _text(value: bytes | str) -> str:
@@ -425,50 +514,45 @@ class RedisStore:
     def _pipeline(self) -> Any:
         return self.client.pipeline(transaction=False)
 
-    def _decode(self, engram_id: str, raw: Any) -> Engram | None:
-        from redis.exceptions import ResponseError
-
-        if isinstance(raw, ResponseError):  # e.g. WRONGTYPE: someone else's key
+    def _decode(self, engram_id: str, raw: dict[bytes, bytes] | str) -> Engram | None:
+        """The engram of a raw hash; None if absent, or skipped (logged, counted) if corrupt."""
+        if isinstance(raw, str):  # e.g. WRONGTYPE: a key that is not an engram hash
             self.corrupt_records += 1
             log.warning("skipping unreadable engram record %r: %s", engram_id, raw)
             return None
-        if isinstance(raw, BaseException):
-            raise raw
         if not raw:
             return None  # absent (deleted meanwhile)
         try:
-            return engram_from_record(engram_id, unpack_record(raw))
+            return engram_from_fields(engram_id, unpack_record(raw))
         except (KeyError, ValueError, TypeError) as exc:
             self.corrupt_records += 1
             log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
             return None
 
-    async def _read(self, keys: _Keys, ids: Sequence[str]) -> list[tuple[dict[Any, Any], Engram | None]]:
-        """Raw hashes and decoded engrams, pipelined in batches."""
-        out: list[tuple[dict[Any, Any], Engram | None]] = []
+    async def _read(self, keys: _Keys, ids: Sequence[str]) -> list[tuple[dict[bytes, bytes], Engram | None]]:
+        """Raw hashes and decoded engrams, one read script call per batch."""
+        out: list[tuple[dict[bytes, bytes], Engram | None]] = []
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
-            pipe = self._pipeline()
-            for engram_id in chunk:
-                pipe.hgetall(keys.engram(engram_id))
-            raws = await pipe.execute(raise_on_error=False)
-            for engram_id, raw in zip(chunk, raws, strict=True):
-                engram = self._decode(engram_id, raw)
-                out.append((raw if isinstance(raw, dict) else {}, engram))
+            reply = await _READ_SCRIPT(self, [keys.engram(i) for i in chunk], [])
+            for n, engram_id in enumerate(chunk):
+                ok, d, e = reply[3 * n : 3 * n + 3]
+                if not ok:
+                    out.append(({}, self._decode(engram_id, _text(d))))
+                    continue
+                raw = {b"d": d, b"e": e} if e is not None else ({b"d": d} if d is not None else {})
+                out.append((raw, self._decode(engram_id, raw)))
         return out
 
     @staticmethod
     def _framed(engram: Engram, forget_at: float, expected: str) -> bytes:
         """One script argument: "<length>:<bytes>" items (see _WRITE)."""
-        record = engram_to_record(engram)
-        embedding = record.pop("embedding", b"")
-        assert isinstance(embedding, bytes)
         items = (
             engram.engram_id.encode(),
             expected.encode(),
             _score(forget_at).encode(),
-            json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(),
-            embedding,
+            pack_fields(engram),
+            b"" if engram.embedding is None else embedding_to_bytes(engram.embedding),
         )
         return b"".join(b"%d:%s" % (len(data), data) for data in items)
 
@@ -576,7 +660,7 @@ class RedisStore:
         return [_text(i) for i in ids]
 
     async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
-        """Every readable engram: ZSCAN over the forget-at index, HGETALL pipelined."""
+        """Every readable engram: ZSCAN over the forget-at index, a read script per page."""
         self._check_open()
         keys = self.keys(namespace)
         seen: set[str] = set()

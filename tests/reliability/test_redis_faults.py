@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig, StoreUnavailableError
-from neuram_core.stores.redis import unpack_record
+from neuram_core.stores.redis import _WRITE_SCRIPT, unpack_record
 from tests.servers import RedisServer, require_redis_server
 
 pytest.importorskip("redis")
@@ -424,7 +424,7 @@ async def test_a_lost_reply_to_a_recall_write_is_not_counted_twice(own_server: R
     proxy = Proxy(own_server.port)
     brain, fact = await seeded_brain(proxy.url)  # one recall already: access_count 1
     try:
-        proxy.drop_reply_to = b"EVALSHA"
+        proxy.drop_reply_to = _WRITE_SCRIPT.sha.encode()  # the compare-and-set write, not the read
         started = time.monotonic()
         outcome = "recall returned"
         try:
