@@ -534,14 +534,22 @@ class RedisStore:
         out: list[tuple[dict[bytes, bytes], Engram | None]] = []
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
-            reply = await _READ_SCRIPT(self, [keys.engram(i) for i in chunk], [])
-            for n, engram_id in enumerate(chunk):
-                ok, d, e = reply[3 * n : 3 * n + 3]
-                if not ok:
-                    out.append(({}, self._decode(engram_id, _text(d))))
-                    continue
-                raw = {b"d": d, b"e": e} if e is not None else ({b"d": d} if d is not None else {})
-                out.append((raw, self._decode(engram_id, raw)))
+            out += self._decode_reply(chunk, await self._fetch(keys, chunk))
+        return out
+
+    async def _fetch(self, keys: _Keys, ids: Sequence[str]) -> list[Any]:
+        return list(await _READ_SCRIPT(self, [keys.engram(i) for i in ids], []))
+
+    def _decode_reply(self, ids: Sequence[str], reply: list[Any]) -> list[tuple[dict[bytes, bytes], Engram | None]]:
+        """Pair the read script's reply (ok, d, e per id) with decoded engrams."""
+        out: list[tuple[dict[bytes, bytes], Engram | None]] = []
+        for n, engram_id in enumerate(ids):
+            ok, d, e = reply[3 * n : 3 * n + 3]
+            if not ok:
+                out.append(({}, self._decode(engram_id, _text(d))))
+                continue
+            raw = {b"d": d, b"e": e} if e is not None else ({b"d": d} if d is not None else {})
+            out.append((raw, self._decode(engram_id, raw)))
         return out
 
     @staticmethod
@@ -660,22 +668,36 @@ class RedisStore:
         return [_text(i) for i in ids]
 
     async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
-        """Every readable engram: ZSCAN over the forget-at index, a read script per page."""
+        """Every readable engram: the ids by ZSCAN over the forget-at index, then a read
+        script per batch, the next batch requested before this one is decoded, so Redis
+        works while Python decodes."""
         self._check_open()
         keys = self.keys(namespace)
-        seen: set[str] = set()
+        ids: list[str] = []
         cursor: int = 0
-        while True:
-            with _unavailable():
+        with _unavailable():
+            while True:
                 cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_BATCH)
-                ids = [i for i in dict.fromkeys(_text(m) for m, _ in page) if i not in seen]
-                seen.update(ids)
-                found = await self._read(keys, ids)
-            for _, engram in found:
-                if engram is not None:
-                    yield engram
-            if not cursor:
-                return
+                ids += (_text(m) for m, _ in page)
+                if not cursor:
+                    break
+        ids = list(dict.fromkeys(ids))  # ZSCAN may repeat an element
+        batches = [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
+        ahead: asyncio.Task[list[Any]] | None = None
+        try:
+            for n, batch in enumerate(batches):
+                with _unavailable():
+                    reply = await ahead if ahead is not None else await self._fetch(keys, batch)
+                ahead = None
+                if n + 1 < len(batches):
+                    ahead = asyncio.ensure_future(self._fetch(keys, batches[n + 1]))
+                    await asyncio.sleep(0)  # the request goes out now
+                for _, engram in self._decode_reply(batch, reply):
+                    if engram is not None:
+                        yield engram
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
     async def count(self, namespace: str) -> int:
         self._check_open()
