@@ -51,8 +51,11 @@ class SleepCycle:
             brain.prefrontal.decay()
             hippocampus = brain.hippocampus
             replay = [e for i in list(hippocampus.pending) if (e := hippocampus.get(i)) is not None]
-            vivid = [e for e in replay if compute_retention(e, now) >= config.consolidation_threshold]
-            faded = [e for e in replay if compute_retention(e, now) < config.consolidation_threshold]
+            vivid: list[Engram] = []
+            faded: list[Engram] = []
+            for engram in replay:
+                earned = compute_retention(engram, now) >= config.consolidation_threshold
+                (vivid if earned else faded).append(engram)
             consolidated = await self.consolidate(vivid)
             for engram in faded:
                 hippocampus.remove(engram.engram_id)

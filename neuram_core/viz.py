@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neuram_core.activation import spread_activation
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import SECONDS_PER_HOUR, compute_retention, time_until_forgotten
+from neuram_core.dynamics import SECONDS_PER_HOUR, time_until_forgotten
 from neuram_core.engram import Engram, MemoryType
 
 if TYPE_CHECKING:
@@ -169,52 +168,25 @@ class ActivatedEngram:
 
 
 def activation_around(brain: Brain | SyncBrain, query: str, top_k: int | None = None) -> list[ActivatedEngram]:
-    """What a recall of ``query`` would light up, without recalling (no LTP), best first.
-
-    Mirrors :meth:`Hippocampus.complete`: cosine seeds, spreading activation over the
-    association graph (×decay per hop), then the retention-weighted score.
-    """
+    """What a recall of ``query`` would light up, without recalling (no LTP), best first:
+    the Hippocampus's own ranking (:meth:`Hippocampus.activate`), read only."""
     real = _brain_of(brain)
     if real is None:
         raise TypeError(f"activation_around takes a Brain, not {type(brain).__name__}")
     if not isinstance(query, str) or not query.strip():
         raise ValueError("query must be a non-empty string")
     k = real.config.default_top_k if top_k is None else top_k
-    real.sync.list()  # follow what other processes wrote
-    return real._portal.call(_activation(real, query, k))
+    return real._portal.call(real._ready_then(_activation(real, query, k)))
 
 
 async def _activation(brain: Brain, query: str, top_k: int) -> list[ActivatedEngram]:
-    hippocampus, config = brain.hippocampus, brain.config
-    engrams = list(hippocampus)
-    if not engrams:
+    await brain._follow_changes()  # what other processes wrote
+    if len(brain.hippocampus) == 0:
         return []
-    cue = brain.embedder.embed([query])[0]
-    similarity = {e.engram_id: float(np.dot(e.embedding, cue)) for e in engrams if e.embedding is not None}
-    seeds_wanted = max(top_k * 4, 32)
-    seeds = dict(sorted(((i, s) for i, s in similarity.items() if s > 0), key=lambda x: -x[1])[:seeds_wanted])
-    activation = spread_activation(
-        seeds,
-        lambda engram_id: hippocampus.neighbours(engram_id).items(),
-        config.spreading_decay,
-        config.spreading_hops,
-        config.spreading_floor,
-    )
-    now = brain.clock.now()
-    weight = config.recall_retention_weight
-    nodes = []
-    for engram_id, spread in activation.items():
-        engram = hippocampus.get(engram_id)
-        if engram is None:
-            continue
-        own = similarity.get(engram_id, 0.0)
-        value = max(own, spread)
-        score = value * (1.0 - weight + weight * compute_retention(engram, now))
-        nodes.append((score, engram_id, engram, own, value))
-    nodes.sort(key=lambda n: (-n[0], n[1]))
+    cue = (await brain._embed([query]))[0]
     return [
-        ActivatedEngram(engram=e, similarity=own, activation=value, score=score, recalled=rank < top_k)
-        for rank, (score, _, e, own, value) in enumerate(nodes)
+        ActivatedEngram(a.engram, a.similarity, a.activation, a.score, recalled=rank < top_k)
+        for rank, a in enumerate(brain.hippocampus.activate(cue, top_k, now=brain.clock.now()))
     ]
 
 

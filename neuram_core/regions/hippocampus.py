@@ -12,6 +12,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +24,21 @@ from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.types import Clock, Embedder
 
-__all__ = ["Hippocampus"]
+__all__ = ["Activation", "Hippocampus"]
 
 _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
 _MIN_SEEDS = 32
 _SECONDS_PER_HOUR = 3600.0
+
+
+class Activation(NamedTuple):
+    """How one engram answered a cue."""
+
+    engram: Engram
+    similarity: float  # cosine between the cue and the engram (pattern completion)
+    activation: float  # after spreading: max(own similarity, best path from a seed)
+    score: float  # what recall ranks by: activation × (1 − w + w × retention)
 
 
 class Hippocampus:
@@ -278,6 +288,26 @@ class Hippocampus:
         where: Callable[[Engram], bool] | None = None,
     ) -> list[tuple[Engram, float]]:
         """Pattern completion for an embedded cue; ``where`` keeps only matching engrams."""
+        found = self.activate(
+            query, top_k, memory_type=memory_type, since=since, until=until, now=now, where=where, limit=top_k
+        )
+        return [(a.engram, a.score) for a in found]
+
+    def activate(
+        self,
+        query: Vector,
+        top_k: int,
+        *,
+        memory_type: MemoryType | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        now: float | None = None,
+        where: Callable[[Engram], bool] | None = None,
+        limit: int | None = None,
+    ) -> list[Activation]:
+        """Everything a cue lights up, best first, with how: its own cosine, its activation
+        after spreading, its score. ``top_k`` sizes the seed set as recall does; ``limit``
+        cuts the list (None: every activated engram). Reads only: nothing is strengthened."""
         n = len(self._ids)
         if n == 0 or top_k <= 0:
             return []
@@ -330,9 +360,11 @@ class Hippocampus:
         retention = np.array([math.exp(x) for x in exponent.tolist()], dtype=np.float64)
         retention[~positive] = 0.0
         weight = self.config.recall_retention_weight
-        values = np.maximum(own, spread) * (1.0 - weight + weight * retention)
-        best = heapq.nsmallest(top_k, zip((-values).tolist(), candidates, range(len(candidates)), strict=True))
-        return [(engrams[j], -negated) for negated, _, j in best]
+        activated = np.maximum(own, spread)
+        values = activated * (1.0 - weight + weight * retention)
+        ranked = zip((-values).tolist(), candidates, range(len(candidates)), strict=True)
+        best = heapq.nsmallest(len(candidates) if limit is None else limit, ranked)
+        return [Activation(engrams[j], float(own[j]), float(activated[j]), -negated) for negated, _, j in best]
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None

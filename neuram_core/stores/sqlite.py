@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -276,9 +277,7 @@ class SQLiteStore:
 
     async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
-            import time
-
-            now = time.time()
+            now = time.time()  # locks are between processes: wall-clock time, not a Brain's clock
 
             def step() -> bool:
                 row = conn.execute(

@@ -149,3 +149,20 @@ def test_hippocampus_swap_delete_keeps_rows_consistent() -> None:
             assert found[0][0] is item
         else:
             assert all(x is not item for x, _ in found)
+
+
+def test_activate_explains_the_ranking_complete_returns() -> None:
+    clock = ManualClock()
+    hpc = Hippocampus(HashingEmbedder(), clock=clock)
+    seed = hpc.encode(e("booked flights to Lisbon", clock))
+    linked = hpc.encode(e("the hotel has a rooftop pool", clock))
+    hpc.associate(seed.engram_id, linked.engram_id, 1.0)
+    cue = hpc.embed(["flights Lisbon"])[0]
+    found = hpc.activate(cue, 5)
+    by_id = {a.engram.engram_id: a for a in found}
+    direct = by_id[seed.engram_id]
+    assert direct.similarity == pytest.approx(float(np.dot(cue, seed.embedding)))
+    assert direct.activation == pytest.approx(direct.similarity)
+    assert by_id[linked.engram_id].activation == pytest.approx(direct.similarity * 0.6)
+    assert [a.score for a in found] == sorted((a.score for a in found), reverse=True)
+    assert hpc.complete(cue, 1) == [(found[0].engram, found[0].score)]
