@@ -251,6 +251,7 @@ class Brain:
     async def _load_index(self) -> None:
         # Cursor first: a write that lands while we scan is replayed, not missed.
         self._cursor, _ = await self.store.changes(self.namespace, None)
+        self.hippocampus.reserve(len(self.hippocampus) + await self.store.count(self.namespace))
         batch: builtins.list[Engram] = []
         # Loading allocates objects that all live on: the cyclic collector would rescan
         # them again and again (a third of a large load's time) and find nothing to free.

@@ -56,6 +56,7 @@ class Hippocampus:
         self.clock = clock or SystemClock()
         self.config = config or NeuramConfig()
         self._dimension: int | None = None
+        self._reserved = 0  # rows to allocate when the dimension becomes known
         self._matrix: Vector = np.zeros((0, 0), dtype=np.float32)
         self._types: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
@@ -85,9 +86,10 @@ class Hippocampus:
         vector = np.asarray(engram.embedding, dtype=np.float32).reshape(-1)
         if self._dimension is None:
             self._dimension = vector.shape[0]
-            self._matrix = np.zeros((16, self._dimension), dtype=np.float32)
-            self._types = np.zeros(16, dtype=np.int8)
-            self._encoded_at = np.zeros(16, dtype=np.float64)
+            rows = max(16, self._reserved)
+            self._matrix = np.zeros((rows, self._dimension), dtype=np.float32)
+            self._types = np.zeros(rows, dtype=np.int8)
+            self._encoded_at = np.zeros(rows, dtype=np.float64)
         if vector.shape[0] != self._dimension:
             raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
         row = self._rows.get(engram.engram_id)
@@ -110,7 +112,8 @@ class Hippocampus:
         return engram
 
     def encode_many(self, engrams: Sequence[Engram], *, pending: bool | None = None) -> None:
-        """:meth:`encode` for many engrams (loading an index): one matrix write for all."""
+        """:meth:`encode` for many engrams (loading an index): one matrix write for all,
+        and the association graph built inline (a load's inner loop)."""
         engrams = list(engrams)
         if len({e.engram_id for e in engrams}) < len(engrams):  # repeated ids: keep encode's order
             for engram in engrams:
@@ -120,17 +123,14 @@ class Hippocampus:
         if missing:
             for engram, vector in zip(missing, self.embed([e.content for e in missing]), strict=True):
                 engram.embedding = vector
-        vectors = [np.asarray(e.embedding, dtype=np.float32).reshape(-1) for e in engrams]
-        if not vectors:
+        if not engrams:
             return
         if self._dimension is None:
             self.encode(engrams[0], pending=pending)  # sets up the matrix
-            engrams, vectors = engrams[1:], vectors[1:]
-            if not vectors:
+            engrams = engrams[1:]
+            if not engrams:
                 return
-        for vector in vectors:
-            if vector.shape[0] != self._dimension:
-                raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
+        block = self._block([e.embedding for e in engrams])  # type: ignore[misc]
         ids, row_of = self._ids, self._rows
         self._grow(len(ids) + len(engrams))
         rows = np.empty(len(engrams), dtype=np.intp)
@@ -141,20 +141,56 @@ class Hippocampus:
                 ids.append(engram.engram_id)
                 row_of[engram.engram_id] = row
             rows[j] = row
-        self._matrix[rows] = np.stack(vectors)
+        self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
-        link, by_content, indexed, unconsolidated = self._link, self._by_content, self._engrams, self.pending
+        graph, by_content, indexed = self._graph, self._by_content, self._engrams
         for engram in engrams:
-            engram_id = engram.engram_id
-            indexed[engram_id] = engram
-            by_content[(engram.content, engram.memory_type)] = engram_id
-            for other, weight in engram.associations:
-                link(engram_id, other, weight)
-            if pending is True:
-                unconsolidated[engram_id] = None
-            elif pending is False:
-                unconsolidated.pop(engram_id, None)
+            a = engram.engram_id
+            indexed[a] = engram
+            by_content[(engram.content, engram.memory_type)] = a
+            links = engram.associations
+            if not links:
+                continue
+            mine = graph.get(a)
+            if mine is None:
+                mine = graph[a] = {}
+            for b, weight in links:  # _link, inlined
+                if b == a:
+                    continue
+                old = mine.get(b, 0.0)
+                mine[b] = weight if weight > old else old
+                theirs = graph.get(b)
+                if theirs is None:
+                    theirs = graph[b] = {}
+                old = theirs.get(a, 0.0)
+                theirs[a] = weight if weight > old else old
+        if pending is True:
+            self.pending.update(dict.fromkeys(e.engram_id for e in engrams))
+        elif pending is False and self.pending:
+            for engram in engrams:
+                self.pending.pop(engram.engram_id, None)
+
+    def _block(self, vectors: Sequence[Vector]) -> Vector:
+        """The rows to write for many embeddings, each checked against the index's dimension."""
+        try:
+            block = np.stack(vectors).astype(np.float32, copy=False).reshape(len(vectors), -1)
+        except ValueError:  # ragged: find the first that does not fit, for the message
+            block = None
+        if block is None or block.shape[1] != self._dimension:
+            for vector in vectors:
+                size = np.asarray(vector).size
+                if size != self._dimension:
+                    raise ValueError(f"embedding has {size} dimensions, the index holds {self._dimension}")
+            raise ValueError(f"embeddings do not fit the index's {self._dimension} dimensions")
+        return block
+
+    def reserve(self, capacity: int) -> None:
+        """Room for ``capacity`` rows in one allocation, now or when the first engram sets
+        the dimension: a load that knows its size then never copies the matrix to grow it."""
+        self._reserved = max(self._reserved, capacity)
+        if self._dimension is not None:
+            self._grow(capacity)
 
     def _grow(self, needed: int) -> None:
         if needed <= self._matrix.shape[0]:
@@ -211,7 +247,7 @@ class Hippocampus:
         self._recent.clear()
 
     # -- association -------------------------------------------------------------------
-    def _link(self, a: str, b: str, weight: float) -> None:
+    def _link(self, a: str, b: str, weight: float) -> None:  # encode_many inlines this
         if a == b:
             return
         graph = self._graph

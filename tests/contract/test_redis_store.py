@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import subprocess
 import sys
 import time
@@ -134,6 +135,29 @@ async def test_key_layout(fake: RedisStore) -> None:
     assert record_version(stored)  # the change-log id that wrote it
     assert await client.zscore("neuram:{x%3Ay}:forget_at", "e1") == 1234.5
     assert await client.smembers("neuram:namespaces") == {b"x%3Ay"}
+
+
+async def test_a_long_scan_gives_the_loop_a_turn_every_slice(fake: RedisStore) -> None:
+    """A load of a large namespace must not freeze the event loop between two Redis
+    round trips: other tasks run at least every 100 decoded engrams (and redis-py gets the
+    turns it needs to send the next batch's request while this one decodes)."""
+    await fake.put("big", [(engram(f"e{i:04d}"), 4e9) for i in range(1200)])
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0)
+    seen = [(e.engram_id, ticks) async for e in fake.scan("big")]
+    task.cancel()
+    assert sorted(i for i, _ in seen) == [f"e{i:04d}" for i in range(1200)]
+    assert all([np.array_equal(e.embedding, engram(e.engram_id).embedding) async for e in fake.scan("big")])
+    longest = max(sum(1 for _ in run) for _, run in itertools.groupby(t for _, t in seen))
+    assert longest <= 100
 
 
 async def test_version_changes_on_every_write(fake: RedisStore) -> None:

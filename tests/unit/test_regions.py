@@ -166,3 +166,51 @@ def test_activate_explains_the_ranking_complete_returns() -> None:
     assert by_id[linked.engram_id].activation == pytest.approx(direct.similarity * 0.6)
     assert [a.score for a in found] == sorted((a.score for a in found), reverse=True)
     assert hpc.complete(cue, 1) == [(found[0].engram, found[0].score)]
+
+
+def test_encode_many_builds_the_graph_encode_would() -> None:
+    """The load path inlines the graph building: it must match encoding one at a time,
+    with repeated edges (the larger weight wins), self-links and edges to absent ids."""
+    rng = np.random.default_rng(7)
+    ids = [f"n{i}" for i in range(60)]
+    engrams = []
+    for i, engram_id in enumerate(ids):
+        targets = rng.choice([*ids, "ghost"], size=int(rng.integers(0, 5)))
+        links = [(str(t), float(rng.choice([0.1, 0.5, 0.9]))) for t in targets]
+        if i % 7 == 0:
+            links.append((engram_id, 1.0))
+        engrams.append(
+            Engram(f"text {i}", MemoryType.EPISODIC, 0.5, engram_id=engram_id, associations=links, encoded_at=float(i))
+        )
+    one_by_one = Hippocampus(HashingEmbedder(32))
+    for engram in engrams:
+        one_by_one.encode(engram)
+    batched = Hippocampus(HashingEmbedder(32))
+    batched.encode_many(engrams)
+    for engram_id in [*ids, "ghost"]:
+        assert batched.neighbours(engram_id) == one_by_one.neighbours(engram_id)
+    assert sum(map(len, (batched.neighbours(i) for i in ids))) > 100  # the test has edges to compare
+    cue = batched.embed(["text 3"])[0]
+    assert batched.complete(cue, 10) == one_by_one.complete(cue, 10)
+
+
+def test_a_reserved_index_loads_without_copying_its_matrix() -> None:
+    hpc = Hippocampus(HashingEmbedder(256))
+    hpc.reserve(500)
+    hpc.encode_many([e(f"item {i}") for i in range(10)])
+    matrix = hpc._matrix
+    assert matrix.shape[0] >= 500
+    hpc.encode_many([e(f"item {i}") for i in range(10, 500)])
+    assert hpc._matrix is matrix  # grown by doubling, it would have been copied 5 times
+    assert len(hpc) == 500
+    assert [x.content for x, _ in hpc.pattern_complete("item 321", top_k=1)] == ["item 321"]
+
+
+def test_encode_many_names_an_embedding_that_does_not_fit() -> None:
+    hpc = Hippocampus(HashingEmbedder(16))
+    hpc.encode(e("first"))
+    odd = e("odd one")
+    odd.embedding = np.ones(8, dtype=np.float32)
+    with pytest.raises(ValueError, match="embedding has 8 dimensions, the index holds 16"):
+        hpc.encode_many([e("fine"), odd])
+    assert len(hpc) == 1  # nothing half-written
