@@ -71,7 +71,8 @@ CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 DEFAULT_PREFIX = "neuram"
 # Keep about this many change-log entries per namespace (XADD MAXLEN ~).
 DEFAULT_LOG_MAXLEN = 100_000
-_BATCH = 500  # ids per pipelined read / per ZSCAN page
+_BATCH = 500  # ids per read script call
+_ID_PAGE = 5000  # ids per ZSCAN call (a hint: Redis may return fewer or more)
 _SLICE = 100  # engrams decoded between two turns of the event loop during a scan
 _MAX_ATTEMPTS = 1000  # optimistic update retries before giving up
 _UNCONDITIONAL = "*"  # "expected version" of a plain put
@@ -720,7 +721,7 @@ class RedisStore:
         cursor: int = 0
         with _unavailable():
             while True:
-                cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_BATCH)
+                cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_ID_PAGE)
                 ids += (_text(m) for m, _ in page)
                 if not cursor:
                     break
@@ -803,7 +804,7 @@ class RedisStore:
     async def _ids(self, keys: _Keys) -> AsyncIterator[str]:
         cursor: int = 0
         while True:
-            cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_BATCH)
+            cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_ID_PAGE)
             for member, _ in page:
                 yield _text(member)
             if not cursor:
