@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 __all__ = [
     "Engram",
@@ -118,7 +119,7 @@ def engram_to_record(engram: Engram) -> dict[str, str | bytes]:
         "encoded_at": repr(engram.encoded_at),
         "last_accessed": repr(engram.last_accessed),
         "reward": repr(engram.reward),
-        "assoc": json.dumps([[i, w] for i, w in engram.associations]),
+        "assoc": json.dumps([[i, w] for i, w in engram.associations], allow_nan=False),
         "fragments": json.dumps(engram.fragments),
         "meta": json.dumps(engram.metadata, ensure_ascii=False),
         "fragment_of": engram.fragment_of or "",
@@ -155,12 +156,12 @@ def engram_from_record(engram_id: str, record: dict[str, str | bytes]) -> Engram
         synaptic_strength=_number(record, "strength"),
         stability=_number(record, "stability"),
         access_count=int(_text(record["access_count"])),
-        associations=[(str(i), float(w)) for i, w in json.loads(_text(record["assoc"]))],
-        fragments=[str(i) for i in json.loads(_text(record["fragments"]))],
+        associations=[(str(i), float(w)) for i, w in orjson.loads(record["assoc"])],
+        fragments=[str(i) for i in orjson.loads(record["fragments"])],
         engram_id=engram_id,
         encoded_at=_number(record, "encoded_at"),
         last_accessed=_number(record, "last_accessed"),
-        metadata=dict(json.loads(_text(record["meta"]))),
+        metadata=dict(orjson.loads(record["meta"])),
         reward=_number(record, "reward"),
         fragment_of=_text(record.get("fragment_of", "")) or None,
         consolidated=True,

@@ -262,6 +262,8 @@ class Hippocampus:
 
     def associate(self, a: str, b: str, weight: float) -> None:
         """A symmetric edge between two indexed engrams (kept on both engrams' lists)."""
+        if not math.isfinite(weight):
+            raise ValueError(f"association weight must be a finite number, not {weight!r}")
         if a == b or a not in self._engrams or b not in self._engrams:
             return
         self._link(a, b, weight)

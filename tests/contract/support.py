@@ -9,6 +9,7 @@ tests/servers.py).
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 import zlib
 from pathlib import Path
@@ -64,6 +65,8 @@ class SQLiteBackend(Backend):
     async def corrupt(self, namespace: str, engram_id: str, field: str, value: Any) -> None:
         store = self.store
         assert isinstance(store, SQLiteStore)
+        if isinstance(value, list | dict):  # a JSON column: written as json.dumps would (NaN and all)
+            value = json.dumps(value)
         await store._run(
             lambda conn: conn.execute(
                 f"UPDATE engrams SET {field} = ? WHERE ns = ? AND id = ?", (value, namespace, engram_id)

@@ -235,6 +235,22 @@ async def test_corrupt_records_are_skipped_and_counted(backend: Backend) -> None
     assert await store.update(NS, ["bad_number"], bump) == [None]
 
 
+async def test_a_non_finite_association_weight_is_refused_and_nothing_written(store: LongTermStore) -> None:
+    bad = engram("bad", associations=[("ok", float("nan"))])
+    with pytest.raises(ValueError):
+        await store.put(NS, [(engram("ok"), 1e9), (bad, 1e9)])
+    assert await ids_of(store, NS) == set()
+
+
+async def test_a_non_finite_association_weight_is_corrupt(backend: Backend) -> None:
+    """A NaN edge weight would poison spreading activation: the record is skipped instead."""
+    store = backend.store
+    await store.put(NS, [(engram(i, associations=[("ok", 0.5)]), 1e9) for i in ("ok", "nan_edge")])
+    await backend.corrupt(NS, "nan_edge", "assoc", [["ok", float("nan")]])
+    assert await ids_of(store, NS) == {"ok"}
+    assert store.corrupt_records == 1  # type: ignore[attr-defined]
+
+
 async def test_missing_field_is_corrupt(backend: Backend) -> None:
     store = backend.store
     await store.put(NS, [(engram("a"), 1e9)])

@@ -214,3 +214,11 @@ def test_encode_many_names_an_embedding_that_does_not_fit() -> None:
     with pytest.raises(ValueError, match="embedding has 8 dimensions, the index holds 16"):
         hpc.encode_many([e("fine"), odd])
     assert len(hpc) == 1  # nothing half-written
+
+
+def test_an_association_weight_must_be_finite() -> None:
+    hpc = Hippocampus(HashingEmbedder(16))
+    a, b = hpc.encode(e("first")), hpc.encode(e("second"))
+    with pytest.raises(ValueError, match="finite"):
+        hpc.associate(a.engram_id, b.engram_id, float("nan"))
+    assert hpc.neighbours(a.engram_id) == {} and a.associations == []
