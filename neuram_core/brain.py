@@ -471,14 +471,22 @@ class Brain:
         since: float | None = None,
         until: float | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        strengthen: bool = True,
     ) -> list[tuple[Engram, float]]:
         """What ``query`` brings back, best first: pattern completion, spreading activation,
-        then LTP on every engram returned (stability grows, its curve restarts)."""
+        then LTP on every engram returned (stability grows, its curve restarts).
+
+        ``strengthen=False`` looks without leaving a trace (no LTP, nothing written): for a
+        caller that shows only some of what it recalls, or asks the same cue again within
+        one turn, and then calls :meth:`rehearse` on what was really used."""
         query = check_text(query, "query")
         k = check_top_k(top_k, self.config.default_top_k)
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         start, end = check_time(since, "since"), check_time(until, "until")
         wanted = check_metadata(metadata) if metadata is not None else None
+        if not isinstance(strengthen, bool):
+            raise TypeError(f"strengthen must be a bool, not {type(strengthen).__name__}")
         if k == 0:
             return []
         await self._follow_changes()
@@ -495,8 +503,26 @@ class Brain:
             now=now,
             where=None if not wanted else _metadata_matches(wanted),
         )
+        if not strengthen:
+            return found
         strengthened = await self._potentiate([e for e, _ in found], now)
         return [(strengthened.get(e.engram_id, e), score) for e, score in found]
+
+    @on_brain_loop
+    async def rehearse(self, engram_ids: Sequence[str]) -> builtins.list[Engram]:
+        """LTP on these engrams now, exactly as a recall returning them would (each id once).
+        Unknown ids raise UnknownEngramError before anything is strengthened."""
+        if isinstance(engram_ids, str) or not isinstance(engram_ids, Sequence):
+            raise TypeError(f"engram_ids must be a sequence of str, not {type(engram_ids).__name__}")
+        ids = builtins.list(dict.fromkeys(check_engram_id(i) for i in engram_ids))
+        await self._follow_changes()
+        engrams = [self.hippocampus.get(i) for i in ids]
+        missing = [i for i, e in zip(ids, engrams, strict=True) if e is None]
+        if missing:
+            raise UnknownEngramError(missing[0])
+        found = [e for e in engrams if e is not None]
+        strengthened = await self._potentiate(found, self.clock.now())
+        return [strengthened.get(e.engram_id, e) for e in found]
 
     async def _potentiate(self, engrams: Iterable[Engram], now: float) -> dict[str, Engram]:
         """LTP on recalled engrams: atomic in the store for long-term ones."""

@@ -41,6 +41,7 @@ class SyncBrain:
     perceive = _blocking(Brain.perceive)
     perceive_many = _blocking(Brain.perceive_many)
     recall = _blocking(Brain.recall)
+    rehearse = _blocking(Brain.rehearse)
     get = _blocking(Brain.get)
     list = _blocking(Brain.list)
     forget = _blocking(Brain.forget)

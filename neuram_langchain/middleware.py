@@ -41,7 +41,8 @@ class NeuramState(AgentState[Any]):
 class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
     """Recall into the system message before each model call; perceive after the run.
 
-    ``k`` memories are recalled per model call (``memory_type`` narrows them);
+    ``k`` memories are recalled per model call (``memory_type`` narrows them); they are
+    strengthened (LTP) once per user turn, at its first model call, and only those shown;
     ``perceive=False`` makes it read-only. Perceived turns carry ``role``,
     ``source="agent"`` and, when the run has one, ``thread_id`` in their metadata.
     """
@@ -79,11 +80,17 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         # Memories of messages the request already carries (this thread's earlier turns,
         # with a checkpointer) would only repeat them: skip those, keep k others.
         in_request = {m.id for m in request.messages if m.id is not None}
-        hits = yield call(self.brain, "recall", query, top_k=2 * self.k, memory_type=self.memory_type)
-        fresh = [e for e, _ in hits if e.metadata.get("message_id") not in in_request]
-        block = memory_block(self.header, fresh[: self.k], "User", "Assistant")
+        hits = yield call(
+            self.brain, "recall", query, top_k=2 * self.k, memory_type=self.memory_type, strengthen=False
+        )
+        shown = [e for e, _ in hits if e.metadata.get("message_id") not in in_request][: self.k]
+        block = memory_block(self.header, shown, "User", "Assistant")
         if not block:
             return request
+        # LTP once per user turn, on what the model is shown: the tool loop's later model
+        # calls (the last message is then a tool result) see the same memories, untouched.
+        if isinstance(request.messages[-1], HumanMessage):
+            yield call(self.brain, "rehearse", [e.engram_id for e in shown])
         return request.override(system_message=_with_block(request.system_message, block))
 
     def _perceive(self, state: NeuramState) -> Plan[dict[str, Any] | None]:

@@ -61,6 +61,42 @@ async def test_a_memory_from_an_earlier_run_reaches_the_model_async(async_only: 
     assert {EARLIER, LATER, "On Elm Street."} <= contents
 
 
+def _tool_loop_agent(brain: Brain) -> Any:
+    @tool
+    def parking_zone(street: str) -> str:
+        """Look up the parking zone of a street."""
+        return "zone B"
+
+    call = {"name": "parking_zone", "args": {"street": "Elm"}, "id": "c1"}
+    replies = [AIMessage("", tool_calls=[call]), AIMessage("Elm Street is parking zone B")]
+    model = ToolCallingFakeModel(messages=iter(replies))
+    return create_agent(model, [parking_zone], middleware=[NeuramMiddleware(brain, k=1)])
+
+
+def _ltp_counts(memories: list[Any]) -> dict[str, int]:
+    return {e.content: e.access_count for e in memories}
+
+
+def test_ltp_once_per_user_turn_on_what_the_model_is_shown(brain: Brain, recorder: Recorder) -> None:
+    brain.sync.perceive(EARLIER, gate=False)
+    brain.sync.perceive("My bike is red", gate=False)
+    _tool_loop_agent(brain).invoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
+    assert len(recorder.messages) == 2  # the tool loop: two model calls in one turn
+    assert all(EARLIER in system_text(m) for m in recorder.messages)
+    counts = _ltp_counts(brain.sync.list())
+    assert counts[EARLIER] == 1  # shown twice, strengthened once
+    assert counts["My bike is red"] == 0  # recalled, not shown (k=1)
+
+
+async def test_ltp_once_per_user_turn_on_what_the_model_is_shown_async(async_only: Brain, recorder: Recorder) -> None:
+    await async_only.perceive(EARLIER, gate=False)
+    await async_only.perceive("My bike is red", gate=False)
+    await _tool_loop_agent(async_only).ainvoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
+    assert len(recorder.messages) == 2
+    counts = _ltp_counts(await async_only.list())
+    assert (counts[EARLIER], counts["My bike is red"]) == (1, 0)
+
+
 def test_small_talk_and_tool_traffic_are_not_perceived(brain: Brain) -> None:
     @tool
     def parking_zone(street: str) -> str:

@@ -77,6 +77,39 @@ async def test_recall_applies_ltp_and_counts_access(brain: Brain, clock: ManualC
     assert (await brain.get(engram.engram_id)).access_count == 1  # persisted in the store
 
 
+async def test_a_look_without_strengthening_then_rehearse_is_one_recall(brain: Brain, clock: ManualClock) -> None:
+    shown = await brain.perceive("Rust borrow checker rules explained", memory_type="semantic")
+    unused = await brain.perceive("Rust lifetimes and the borrow checker", memory_type="semantic")
+    await brain.sleep()
+    before = {e.engram_id: e.stability for e in await brain.list()}
+    clock.advance(hours=10)
+    for _ in range(3):  # the same cue, three model calls in one turn: no trace
+        looked = await brain.recall("borrow checker", top_k=2, strengthen=False)
+        assert {e.engram_id for e, _ in looked} == set(before)
+        assert all(e.access_count == 0 and e.stability == before[e.engram_id] for e, _ in looked)
+    assert brain.working_memory == []
+    [rehearsed] = await brain.rehearse([shown.engram_id, shown.engram_id])  # each id once
+    r = math.exp(-10 / before[shown.engram_id])
+    boost = 4 ** (2 * rehearsed.salience - 1) * (2 - r) * 336.0
+    assert rehearsed.access_count == 1 and rehearsed.last_accessed == clock.now()
+    assert rehearsed.stability == pytest.approx(before[shown.engram_id] + 0.3 * boost * math.log(2))
+    stored = {e.engram_id: e for e in await brain.store.get(brain.namespace, list(before))}  # type: ignore[misc]
+    assert stored[shown.engram_id].access_count == 1 and stored[unused.engram_id].access_count == 0
+    assert stored[unused.engram_id].stability == before[unused.engram_id]
+
+
+async def test_rehearse_checks_every_id_before_strengthening_any(brain: Brain) -> None:
+    known = await brain.perceive("the spare key is under the blue pot", gate=False)
+    with pytest.raises(UnknownEngramError, match="nope"):
+        await brain.rehearse([known.engram_id, "nope"])
+    assert (await brain.get(known.engram_id)).access_count == 0
+    with pytest.raises(TypeError, match="sequence of str"):
+        await brain.rehearse(known.engram_id)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="strengthen must be a bool"):
+        await brain.recall("key", strengthen="no")  # type: ignore[arg-type]
+    assert brain.sync.rehearse([known.engram_id])[0].access_count == 1
+
+
 async def test_spacing_effect_spaced_recalls_build_more_stability(clock: ManualClock) -> None:
     async def drill(gap_hours: float) -> float:
         brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock(clock.now()))
