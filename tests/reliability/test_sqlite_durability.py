@@ -65,3 +65,18 @@ def test_sigkill_during_writes_loses_nothing_committed(tmp_path: Path) -> None:
     missing = set(committed) - stored
     assert not missing, f"{len(missing)} committed engrams lost after {kills} SIGKILLs"
     assert len(committed) >= kills * 150
+
+
+async def test_workers_opening_a_new_file_together_all_get_in(tmp_path: Path) -> None:
+    """Eight workers, one new file, 20 times: before the WAL switch was retried, about one
+    opening in seven failed at once with "database is locked"."""
+    from neuram_core.stores.sqlite import SQLiteStore
+
+    for attempt in range(20):
+        stores = [SQLiteStore(tmp_path / f"new{attempt}.db") for _ in range(8)]
+        try:
+            won = await asyncio.gather(*(s.acquire_lock("ns", "sleep", f"w{i}", 30) for i, s in enumerate(stores)))
+            assert sum(won) == 1
+        finally:
+            for store in stores:
+                await store.close()
