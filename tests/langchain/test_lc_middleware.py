@@ -61,16 +61,19 @@ async def test_a_memory_from_an_earlier_run_reaches_the_model_async(async_only: 
     assert {EARLIER, LATER, "On Elm Street."} <= contents
 
 
-def _tool_loop_agent(brain: Brain) -> Any:
+def _tool_loop_agent(brain: Brain, *, before: tuple[str, ...] = (), k: int = 4) -> Any:
+    """An agent whose model answers ``before`` (one reply per run), then a turn that calls
+    a parking-zone tool and answers with its result: two model calls in one turn."""
+
     @tool
     def parking_zone(street: str) -> str:
         """Look up the parking zone of a street."""
         return "zone B"
 
     call = {"name": "parking_zone", "args": {"street": "Elm"}, "id": "c1"}
-    replies = [AIMessage("", tool_calls=[call]), AIMessage("Elm Street is parking zone B")]
+    replies = [*before, AIMessage("", tool_calls=[call]), AIMessage("Elm Street is parking zone B")]
     model = ToolCallingFakeModel(messages=iter(replies))
-    return create_agent(model, [parking_zone], middleware=[NeuramMiddleware(brain, k=1)])
+    return create_agent(model, [parking_zone], middleware=[NeuramMiddleware(brain, k=k)])
 
 
 def _ltp_counts(memories: list[Any]) -> dict[str, int]:
@@ -80,7 +83,7 @@ def _ltp_counts(memories: list[Any]) -> dict[str, int]:
 def test_ltp_once_per_user_turn_on_what_the_model_is_shown(brain: Brain, recorder: Recorder) -> None:
     brain.sync.perceive(EARLIER, gate=False)
     brain.sync.perceive("My bike is red", gate=False)
-    _tool_loop_agent(brain).invoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
+    _tool_loop_agent(brain, k=1).invoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
     assert len(recorder.messages) == 2  # the tool loop: two model calls in one turn
     assert all(EARLIER in system_text(m) for m in recorder.messages)
     counts = _ltp_counts(brain.sync.list())
@@ -91,25 +94,14 @@ def test_ltp_once_per_user_turn_on_what_the_model_is_shown(brain: Brain, recorde
 async def test_ltp_once_per_user_turn_on_what_the_model_is_shown_async(async_only: Brain, recorder: Recorder) -> None:
     await async_only.perceive(EARLIER, gate=False)
     await async_only.perceive("My bike is red", gate=False)
-    await _tool_loop_agent(async_only).ainvoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
+    await _tool_loop_agent(async_only, k=1).ainvoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
     assert len(recorder.messages) == 2
     counts = _ltp_counts(await async_only.list())
     assert (counts[EARLIER], counts["My bike is red"]) == (1, 0)
 
 
 def test_small_talk_and_tool_traffic_are_not_perceived(brain: Brain) -> None:
-    @tool
-    def parking_zone(street: str) -> str:
-        """Look up the parking zone of a street."""
-        return "zone B"
-
-    call = {"name": "parking_zone", "args": {"street": "Elm"}, "id": "c1"}
-    replies = [AIMessage("", tool_calls=[call]), AIMessage("Elm Street is parking zone B")]
-    bot = create_agent(
-        ToolCallingFakeModel(messages=iter(["Hello! How are you?", *replies])),
-        [parking_zone],
-        middleware=[NeuramMiddleware(brain)],
-    )
+    bot = _tool_loop_agent(brain, before=("Hello! How are you?",))
     bot.invoke({"messages": [HumanMessage("hi there!")]})
     assert brain.sync.list() == []  # the Thalamus dropped the greeting both ways
     bot.invoke({"messages": [HumanMessage("Which parking zone is Elm Street in?")]})
