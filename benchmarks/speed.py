@@ -48,7 +48,7 @@ TOP_K = 10
 SECONDS_APART = 5.0  # perceived 5 s apart: each engram gets temporal links to its 3 predecessors
 T0 = 1_700_000_000.0
 STARTUP_OPENS = 3
-SLEEP_ROUNDS = 5  # sleeps timed per store size, 1,000 due engrams each
+SLEEP_ROUNDS = 9  # sleeps timed per store size, 1,000 due engrams each
 
 
 # -- helpers ---------------------------------------------------------------------------------
