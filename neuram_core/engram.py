@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ __all__ = [
     "Engram",
     "MemoryType",
     "Vector",
+    "decode_embeddings",
     "embedding_from_bytes",
     "embedding_to_bytes",
     "engram_from_record",
@@ -129,33 +131,60 @@ def engram_to_record(engram: Engram) -> dict[str, str | bytes]:
     return record
 
 
+def decode_embeddings(blobs: Sequence[bytes | None]) -> list[Vector | None]:
+    """Float32 embeddings of many records at once (one frombuffer, one finiteness check: a
+    load's hot path); None where a blob is absent or unusable, for the per-record decode to
+    report. Each vector is a copy: no engram keeps a whole batch's buffer alive."""
+    present = [b for b in blobs if b]
+    if not present:
+        return [None] * len(blobs)
+    size = len(present[0])
+    if size % 4 or any(len(b) != size or not isinstance(b, bytes) for b in present):
+        return [None] * len(blobs)  # mixed sizes or types: each record decodes (and is checked) alone
+    matrix = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(present), size // 4)
+    finite = np.isfinite(matrix).all(axis=1).tolist()
+    rows = iter(range(len(present)))
+    out: list[Vector | None] = []
+    for blob in blobs:
+        if not blob:
+            out.append(None)
+            continue
+        j = next(rows)
+        out.append(matrix[j].astype(np.float32) if finite[j] else None)
+    return out
+
+
+_TYPES = {t.value: t for t in MemoryType}
+
+
 def _text(value: str | bytes) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 def _number(record: dict[str, str | bytes], key: str) -> float:
-    value = float(_text(record[key]))
+    value = float(record[key])  # float() takes str and bytes alike
     if not math.isfinite(value):
         raise ValueError(f"field {key!r} is not finite")
     return value
 
 
-def engram_from_record(engram_id: str, record: dict[str, str | bytes]) -> Engram:
-    """Inverse of :func:`engram_to_record`; raises ``ValueError``/``KeyError`` on a bad record."""
+def engram_from_record(engram_id: str, record: dict[str, str | bytes], embedding: Vector | None = None) -> Engram:
+    """Inverse of :func:`engram_to_record`; raises ``ValueError``/``KeyError`` on a bad record.
+    ``embedding`` is the already decoded vector, else the record's bytes are decoded."""
     raw_embedding = record.get("embedding")
-    embedding = None
-    if raw_embedding:
+    if embedding is None and raw_embedding:
         embedding = embedding_from_bytes(
             raw_embedding if isinstance(raw_embedding, bytes) else raw_embedding.encode("latin-1")
         )
+    kind = _text(record["type"])
     return Engram(
         content=_text(record["content"]),
-        memory_type=MemoryType.parse(_text(record["type"])),
+        memory_type=_TYPES.get(kind) or MemoryType.parse(kind),
         salience=_number(record, "salience"),
         embedding=embedding,
         synaptic_strength=_number(record, "strength"),
         stability=_number(record, "stability"),
-        access_count=int(_text(record["access_count"])),
+        access_count=int(record["access_count"]),
         associations=[(str(i), float(w)) for i, w in orjson.loads(record["assoc"])],
         fragments=[str(i) for i in orjson.loads(record["fragments"])],
         engram_id=engram_id,

@@ -43,10 +43,16 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-import numpy as np
 import orjson
 
-from neuram_core.engram import Engram, MemoryType, Vector, embedding_from_bytes, embedding_to_bytes
+from neuram_core.engram import (
+    Engram,
+    MemoryType,
+    Vector,
+    decode_embeddings,
+    embedding_from_bytes,
+    embedding_to_bytes,
+)
 from neuram_core.errors import StoreUnavailableError
 from neuram_core.types import Change, EngramChange
 
@@ -394,28 +400,6 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
     )
 
 
-def _embeddings(blobs: Sequence[bytes | None]) -> list[Vector | None]:
-    """Float32 embeddings of many records at once (one frombuffer, one finiteness check);
-    None where a blob is absent or unusable, which the per-record decode then reports."""
-    present = [b for b in blobs if b]
-    if not present:
-        return [None] * len(blobs)
-    size = len(present[0])
-    if size % 4 or any(len(b) != size for b in present):
-        return [None] * len(blobs)  # mixed sizes: each record decodes (and is checked) alone
-    matrix = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(present), size // 4)
-    finite = np.isfinite(matrix).all(axis=1).tolist()
-    rows = iter(range(len(present)))
-    out: list[Vector | None] = []
-    for blob in blobs:
-        if not blob:
-            out.append(None)
-            continue
-        j = next(rows)
-        out.append(matrix[j].astype(np.float32) if finite[j] else None)  # a copy: no shared buffer
-    return out
-
-
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -574,7 +558,7 @@ class RedisStore:
     def _decode_reply(self, ids: Sequence[str], reply: list[Any]) -> list[tuple[str, Engram | None]]:
         """The read script's reply (ok, d, e per id) as (version, engram) pairs; ("", None)
         for a record that is absent, or corrupt (then counted and logged)."""
-        vectors = _embeddings(reply[2 : 3 * len(ids) : 3])
+        vectors = decode_embeddings(reply[2 : 3 * len(ids) : 3])
         out: list[tuple[str, Engram | None]] = []
         for n, engram_id in enumerate(ids):
             ok, d, e = reply[3 * n : 3 * n + 3]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from neuram_core.engram import Engram, engram_from_record, engram_to_record
+from neuram_core.engram import Engram, Vector, decode_embeddings, engram_from_record, engram_to_record
 from neuram_core.types import Change, EngramChange
 
 __all__ = ["SQLiteStore", "default_path"]
@@ -62,6 +62,7 @@ _UPSERT = (
 )
 # Keep this many change-log entries per namespace; an index further behind reloads.
 _CHANGE_LOG_KEEP = 100_000
+_PAGE = 2000  # rows per scan query
 
 
 def default_path() -> Path:
@@ -147,11 +148,11 @@ class SQLiteStore:
         record = engram_to_record(engram)
         return (namespace, engram.engram_id, *(record.get(f) for f in _FIELDS), forget_at)
 
-    def _decode(self, row: Sequence[Any]) -> Engram | None:
+    def _decode(self, row: Sequence[Any], embedding: Vector | None = None) -> Engram | None:
         engram_id = row[0]
         record = {f: v for f, v in zip(_FIELDS, row[1:], strict=True) if v is not None}
         try:
-            return engram_from_record(engram_id, record)
+            return engram_from_record(engram_id, record, embedding)
         except (KeyError, ValueError, TypeError) as exc:
             self.corrupt_records += 1
             log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
@@ -246,22 +247,30 @@ class SQLiteStore:
         return await self._run(work)
 
     async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
-        after = ""
-        while True:
+        """Every readable engram, a page of 2,000 at a time in id order; the next page is
+        read (on the store's thread) while this one decodes (on the caller's)."""
 
-            def page(conn: sqlite3.Connection, after: str = after) -> list[Any]:
-                return conn.execute(
-                    f"{_SELECT} WHERE ns = ? AND id > ? ORDER BY id LIMIT 2000", (namespace, after)
-                ).fetchall()
+        def page(after: str) -> Callable[[sqlite3.Connection], list[Any]]:
+            return lambda conn: conn.execute(
+                f"{_SELECT} WHERE ns = ? AND id > ? ORDER BY id LIMIT {_PAGE}", (namespace, after)
+            ).fetchall()
 
-            rows = await self._run(page)
-            if not rows:
-                return
-            for row in rows:
-                engram = self._decode(row)
-                if engram is not None:
-                    yield engram
-            after = rows[-1][0]
+        ahead: asyncio.Future[list[Any]] | None = asyncio.ensure_future(self._run(page("")))
+        try:
+            while ahead is not None:
+                rows = await ahead
+                ahead = asyncio.ensure_future(self._run(page(rows[-1][0]))) if len(rows) == _PAGE else None
+                for engram in self._decode_page(rows):
+                    if engram is not None:
+                        yield engram
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+
+    def _decode_page(self, rows: Sequence[Sequence[Any]]) -> list[Engram | None]:
+        """The engrams of many rows, their embeddings decoded at once."""
+        vectors = decode_embeddings([row[-1] for row in rows])
+        return [self._decode(row, vector) for row, vector in zip(rows, vectors, strict=True)]
 
     async def count(self, namespace: str) -> int:
         return await self._run(

@@ -214,7 +214,7 @@ async def test_concurrent_prune_and_recall(backend: Backend) -> None:
 
 # -- scan / count / namespaces ----------------------------------------------------------------
 async def test_scan_yields_everything_once(store: LongTermStore) -> None:
-    n = 1234  # crosses every store's page size
+    n = 2345  # crosses every store's page size (SQLite 2,000 rows; Redis 500 per read)
     await store.put(NS, [(engram(f"id{i:05d}", embedding=None), 1e9 + i) for i in range(n)])
     seen = [e.engram_id async for e in store.scan(NS)]
     assert len(seen) == n

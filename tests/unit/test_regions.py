@@ -222,3 +222,16 @@ def test_an_association_weight_must_be_finite() -> None:
     with pytest.raises(ValueError, match="finite"):
         hpc.associate(a.engram_id, b.engram_id, float("nan"))
     assert hpc.neighbours(a.engram_id) == {} and a.associations == []
+
+
+def test_decode_embeddings_checks_each_record_and_copies() -> None:
+    from neuram_core.engram import decode_embeddings
+
+    good = np.arange(4, dtype="<f4")
+    nan = np.array([1, np.nan, 2, 3], dtype="<f4")
+    decoded = decode_embeddings([good.tobytes(), None, nan.tobytes(), b"", (good * 2).tobytes()])
+    assert [v is None for v in decoded] == [False, True, True, True, False]
+    assert np.array_equal(decoded[0], good) and np.array_equal(decoded[4], good * 2)
+    assert decoded[0] is not None and decoded[0].dtype == np.float32 and decoded[0].base is None  # owns its data
+    # a batch it cannot take at once (a size apart) is left to the per-record decode
+    assert decode_embeddings([good.tobytes(), good[:3].tobytes()]) == [None, None]
