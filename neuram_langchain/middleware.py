@@ -9,6 +9,7 @@ Thalamus, so the next run (any thread) can recall them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, NotRequired
 
@@ -23,7 +24,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from neuram_core import Brain, MemoryType
+from neuram_core import Brain, MemoryType, UnknownEngramError
 from neuram_langchain._messages import ROLE, memory_block
 from neuram_langchain._plan import Plan, call, run_async, run_sync
 
@@ -43,7 +44,7 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
 
     ``k`` memories are recalled per model call (``memory_type`` narrows them); they are
     strengthened (LTP) once per user turn, at its first model call, and only those shown;
-    ``perceive=False`` makes it read-only. Perceived turns carry ``role``,
+    ``perceive=False`` only recalls (nothing of the run is perceived). Perceived turns carry ``role``,
     ``source="agent"`` and, when the run has one, ``thread_id`` in their metadata.
     """
 
@@ -90,7 +91,9 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         # LTP once per user turn, on what the model is shown: the tool loop's later model
         # calls (the last message is then a tool result) see the same memories, untouched.
         if isinstance(request.messages[-1], HumanMessage):
-            yield call(self.brain, "rehearse", [e.engram_id for e in shown])
+            # Another process may have forgotten one meanwhile: still shown, the LTP skipped.
+            with contextlib.suppress(UnknownEngramError):
+                yield call(self.brain, "rehearse", [e.engram_id for e in shown])
         return request.override(system_message=_with_block(request.system_message, block))
 
     def _perceive(self, state: NeuramState) -> Plan[dict[str, Any] | None]:

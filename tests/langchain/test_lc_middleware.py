@@ -11,7 +11,7 @@ from langchain.tools import tool
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from neuram_core import Brain, ManualClock, SyncBrain
+from neuram_core import Brain, ManualClock, SyncBrain, UnknownEngramError
 from neuram_langchain import NeuramMiddleware
 
 from .conftest import Recorder, ToolCallingFakeModel
@@ -98,6 +98,20 @@ async def test_ltp_once_per_user_turn_on_what_the_model_is_shown_async(async_onl
     assert len(recorder.messages) == 2
     counts = _ltp_counts(await async_only.list())
     assert (counts[EARLIER], counts["My bike is red"]) == (1, 0)
+
+
+def test_a_memory_forgotten_between_recall_and_ltp_does_not_fail_the_turn(
+    brain: Brain, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    brain.sync.perceive(EARLIER, gate=False)
+
+    def gone(self: SyncBrain, engram_ids: list[str]) -> list[Any]:
+        raise UnknownEngramError(engram_ids[0])  # as if another process had just forgotten it
+
+    monkeypatch.setattr(SyncBrain, "rehearse", gone)
+    result = _tool_loop_agent(brain, k=1).invoke({"messages": [HumanMessage(LATER)]}, {"callbacks": [recorder]})
+    assert result["messages"][-1].text == "Elm Street is parking zone B"
+    assert EARLIER in system_text(recorder.messages[0])  # still shown, just not strengthened
 
 
 def test_small_talk_and_tool_traffic_are_not_perceived(brain: Brain) -> None:

@@ -155,7 +155,6 @@ def test_a_url_redis_py_rejects_at_construction_raises_a_documented_error(url: s
 # -- corrupt records ------------------------------------------------------------------------------
 CORRUPTIONS: dict[str, Any] = {
     "embedding bytes not float32": lambda r, key: corrupt_sync(r, key, embedding=b"\x00\xff\x00"),
-    "embedding with a NaN": lambda r, key: corrupt_sync(r, key, embedding=np.full(64, np.nan, np.float32).tobytes()),
     "association weight not a number": lambda r, key: corrupt_sync(r, key, assoc=[["x", "heavy"]]),
     "fields missing": lambda r, key: corrupt_sync(r, key, type=None, stability=None, access_count=None, assoc=None),
     "record not JSON": lambda r, key: r.hset(key, "d", b"1-0|{oops"),
