@@ -7,7 +7,6 @@ while the brain can still recall any of them by meaning.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -15,15 +14,15 @@ from typing import Any
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage
 
-from neuram_core import Brain, MemoryType, UnknownEngramError
-from neuram_langchain._messages import (
+from neuram_core import Brain, MemoryType
+from neuram_core.plan import Plan, call, run_async, run_sync
+from neuram_langchain.messages import (
     SESSION,
     engram_to_message,
     message_metadata,
     message_text,
     sort_key,
 )
-from neuram_langchain._plan import Plan, call, run_async, run_sync
 
 __all__ = ["NeuramChatMessageHistory"]
 
@@ -87,8 +86,7 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
 
     def _clear(self) -> Plan[None]:
         for engram in (yield from self._session_engrams()):
-            with contextlib.suppress(UnknownEngramError):  # pruned or forgotten meanwhile
-                yield call(self.brain, "forget", engram.engram_id)
+            yield call(self.brain, "forget", engram.engram_id)  # False if pruned or forgotten meanwhile
 
     # -- BaseChatMessageHistory --------------------------------------------------------------
     @property

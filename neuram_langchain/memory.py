@@ -16,7 +16,9 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import ConfigDict, Field, model_validator
 
 from neuram_core import Brain, Engram
-from neuram_langchain._messages import (
+from neuram_core.plan import Plan, run_async, run_sync
+from neuram_core.recalled import look, rehearse_shown
+from neuram_langchain.messages import (
     ROLE,
     SESSION,
     engram_to_message,
@@ -24,7 +26,6 @@ from neuram_langchain._messages import (
     sort_key,
     speaker_line,
 )
-from neuram_langchain._plan import Plan, call, run_async, run_sync
 from neuram_langchain.chat_history import NeuramChatMessageHistory
 
 __all__ = ["NeuramChatMemory"]
@@ -37,7 +38,7 @@ class NeuramChatMemory(BaseChatMemory):
 
     ``memory_key`` (default ``"history"``) holds a string, or a list of messages with
     ``return_messages=True`` (recalled memories first, as one system message).
-    ``k`` long-term memories are recalled per turn.
+    ``k`` long-term memories are recalled per turn; only those shown are strengthened (LTP).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -87,9 +88,11 @@ class NeuramChatMemory(BaseChatMemory):
         held = [e for e in self.brain.working_memory if self._in_session(e)]
         recalled: list[Engram] = []
         if isinstance(query, str) and query.strip() and self.k > 0:
-            hits = yield call(self.brain, "recall", query, top_k=self.k + len(held))
+            # Over-fetch without a trace, then strengthen only what reaches the prompt.
+            found = yield from look(self.brain, query, top_k=self.k + len(held))
             held_ids = {e.engram_id for e in held}
-            recalled = [e for e, _ in hits if e.engram_id not in held_ids][: self.k]
+            recalled = [r.engram for r in found if r.engram.engram_id not in held_ids][: self.k]
+            yield from rehearse_shown(self.brain, recalled)
         # Working memory is ordered by use (recall rehearses); a conversation by time.
         turns = sorted((e for e in held if e.metadata.get(ROLE) in _CHAT_ROLES), key=sort_key)
         # What working memory holds besides chat turns is in mind too: show it as memory.

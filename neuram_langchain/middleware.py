@@ -9,7 +9,6 @@ Thalamus, so the next run (any thread) can recall them.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, NotRequired
 
@@ -24,9 +23,10 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from neuram_core import Brain, MemoryType, UnknownEngramError
-from neuram_langchain._messages import ROLE, memory_block
-from neuram_langchain._plan import Plan, call, run_async, run_sync
+from neuram_core import Brain, MemoryType
+from neuram_core.plan import Plan, call, run_async, run_sync
+from neuram_core.recalled import rehearse_shown
+from neuram_langchain.messages import ROLE, memory_block
 
 __all__ = ["NeuramMiddleware", "NeuramState"]
 
@@ -91,9 +91,8 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         # LTP once per user turn, on what the model is shown: the tool loop's later model
         # calls (the last message is then a tool result) see the same memories, untouched.
         if isinstance(request.messages[-1], HumanMessage):
-            # Another process may have forgotten one meanwhile: still shown, the LTP skipped.
-            with contextlib.suppress(UnknownEngramError):
-                yield call(self.brain, "rehearse", [e.engram_id for e in shown])
+            # One forgotten meanwhile by another process is still shown, its LTP skipped.
+            yield from rehearse_shown(self.brain, shown)
         return request.override(system_message=_with_block(request.system_message, block))
 
     def _perceive(self, state: NeuramState) -> Plan[dict[str, Any] | None]:

@@ -12,9 +12,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, field_validator
 
-from neuram_core import Brain, Engram, MemoryType
-from neuram_langchain._messages import MESSAGE, SEQ
-from neuram_langchain._plan import Plan, call, run_async, run_sync
+from neuram_core import Brain, MemoryType
+from neuram_core.plan import Plan, run_async, run_sync
+from neuram_core.recalled import Recalled, recall
+from neuram_langchain.messages import MESSAGE, SEQ
 
 __all__ = ["NeuramRetriever"]
 
@@ -24,11 +25,12 @@ _INTERNAL = frozenset({MESSAGE, SEQ})  # how a chat history rebuilds its message
 class NeuramRetriever(BaseRetriever):
     """Recall from ``brain``: one Document per memory, best first.
 
-    Each Document's metadata holds the engram's own metadata plus ``engram_id``,
-    ``score``, ``memory_type``, ``retention``, ``salience``, ``access_count``,
-    ``encoded_at`` and ``last_accessed`` (epoch seconds). Recall strengthens what it
-    returns (LTP), as remembering does. ``k``, ``memory_type`` and ``metadata_filter`` are
-    set here and can be overridden per call: ``retriever.invoke(query, k=2)``.
+    Each Document's metadata holds the engram's own metadata plus neuram's keys
+    (``engram_id``, ``memory_type``, ``score``, ``retention`` at the moment of recall,
+    ``stability_hours``, ``access_count``, ``encoded_at``: see docs/metadata.md). Recall
+    strengthens what it returns (LTP), as remembering does, unless ``strengthen=False``.
+    ``k``, ``memory_type`` and ``metadata_filter`` are set here and can be overridden per
+    call: ``retriever.invoke(query, k=2)``.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -37,6 +39,7 @@ class NeuramRetriever(BaseRetriever):
     k: int = Field(default=4, ge=0)
     memory_type: MemoryType | None = None
     metadata_filter: dict[str, Any] | None = None
+    strengthen: bool = Field(default=True, strict=True)
 
     @field_validator("memory_type", mode="before")
     @classmethod
@@ -50,29 +53,15 @@ class NeuramRetriever(BaseRetriever):
         memory_type: MemoryType | str | None,
         metadata_filter: dict[str, Any] | None,
     ) -> Plan[list[Document]]:
-        hits = yield call(
+        found = yield from recall(
             self.brain,
-            "recall",
             query,
+            strengthen=self.strengthen,
             top_k=self.k if k is None else k,
             memory_type=self.memory_type if memory_type is None else memory_type,
             metadata=self.metadata_filter if metadata_filter is None else metadata_filter,
         )
-        return [self._document(engram, score) for engram, score in hits]
-
-    def _document(self, engram: Engram, score: float) -> Document:
-        metadata = {
-            **{k: v for k, v in engram.metadata.items() if k not in _INTERNAL},
-            "engram_id": engram.engram_id,
-            "score": float(score),
-            "memory_type": engram.memory_type.value,
-            "retention": self.brain.retention(engram),
-            "salience": engram.salience,
-            "access_count": engram.access_count,
-            "encoded_at": engram.encoded_at,
-            "last_accessed": engram.last_accessed,
-        }
-        return Document(page_content=engram.content, metadata=metadata, id=engram.engram_id)
+        return [_document(memory) for memory in found]
 
     def _get_relevant_documents(
         self,
@@ -95,3 +84,9 @@ class NeuramRetriever(BaseRetriever):
         metadata_filter: dict[str, Any] | None = None,
     ) -> list[Document]:
         return await run_async(self._recall(query, k, memory_type, metadata_filter))
+
+
+def _document(memory: Recalled) -> Document:
+    """The Document for one recalled memory; chat-history internals stay out of it."""
+    engram = memory.engram
+    return Document(page_content=engram.content, metadata=memory.metadata(_INTERNAL), id=engram.engram_id)

@@ -17,7 +17,6 @@ once sleep has consolidated them.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -39,8 +38,8 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import get_text_at_path
 
 from neuram_core import Brain, Engram, MemoryType
-from neuram_langchain._messages import next_seq
-from neuram_langchain._plan import Plan, call, run_async, run_sync
+from neuram_core.plan import Plan, call, run_async, run_sync
+from neuram_langchain.messages import next_seq
 
 __all__ = ["NeuramStore"]
 
@@ -179,8 +178,7 @@ class NeuramStore(BaseStore):
         engram_id, old = yield from self._locate(brain, op.key)
         if op.value is None:
             if old is not None:
-                with contextlib.suppress(ValueError):  # forgotten meanwhile
-                    yield call(brain, "forget", engram_id)
+                yield call(brain, "forget", engram_id)  # False if forgotten meanwhile
             return
         now = brain.clock.now()
         record = None if old is None else old.metadata.get(ITEM)

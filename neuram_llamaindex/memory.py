@@ -8,7 +8,6 @@ conversation plus one system message with the long-term memories recalled for it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
@@ -16,16 +15,16 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, fie
 from llama_index.core.memory.types import BaseChatStoreMemory
 from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
 
-from neuram_core import Brain, Engram
-from neuram_llamaindex._messages import (
+from neuram_core import Brain
+from neuram_core.plan import Plan, call, run_async, run_sync
+from neuram_llamaindex.messages import (
     DEFAULT_MEMORY_PROMPT,
     DEFAULT_TOP_K,
-    format_memories,
     in_view,
     message_metadata,
     perceivable,
     query_from,
-    recall_size,
+    recall_lines,
     recent_window,
 )
 
@@ -114,15 +113,11 @@ class NeuramMemory(BaseChatStoreMemory):
 
     def put(self, message: ChatMessage) -> None:
         self.chat_store.add_message(self.chat_store_key, message)
-        text = perceivable(message)
-        if text is not None:
-            self._session_brain.sync.perceive(text, metadata=message_metadata(message))
+        run_sync(self._perceive(message))
 
     async def aput(self, message: ChatMessage) -> None:
         await self.chat_store.async_add_message(self.chat_store_key, message)
-        text = perceivable(message)
-        if text is not None:
-            await self._session_brain.perceive(text, metadata=message_metadata(message))
+        await run_async(self._perceive(message))
 
     def put_messages(self, messages: list[ChatMessage]) -> None:
         for message in messages:
@@ -132,17 +127,16 @@ class NeuramMemory(BaseChatStoreMemory):
         for message in messages:
             await self.aput(message)
 
+    def _perceive(self, message: ChatMessage) -> Plan[None]:
+        text = perceivable(message)
+        if text is not None:
+            yield call(self._session_brain, "perceive", text, metadata=message_metadata(message))
+
     # -- reading: the recent conversation plus what it reminds the brain of
 
     def get(self, input: str | ChatMessage | None = None, **kwargs: Any) -> list[ChatMessage]:
         window = recent_window(self.chat_store.get_messages(self.chat_store_key), self.history_limit)
-        query, visible = self._cue(window, input)
-        recalled: list[tuple[Engram, float]] = []
-        if query:
-            recalled = self._session_brain.sync.recall(
-                query, top_k=recall_size(self.similarity_top_k, visible)
-            )
-        return self._compose(window, recalled, visible)
+        return run_sync(self._read(window, input))
 
     async def aget(
         self, input: str | ChatMessage | None = None, **kwargs: Any
@@ -150,30 +144,18 @@ class NeuramMemory(BaseChatStoreMemory):
         window = recent_window(
             await self.chat_store.aget_messages(self.chat_store_key), self.history_limit
         )
-        query, visible = self._cue(window, input)
-        recalled: list[tuple[Engram, float]] = []
-        if query:
-            recalled = await self._session_brain.recall(
-                query, top_k=recall_size(self.similarity_top_k, visible)
-            )
-        return self._compose(window, recalled, visible)
+        return await run_async(self._read(window, input))
 
-    def _cue(
-        self, window: Sequence[ChatMessage], input: str | ChatMessage | None
-    ) -> tuple[str, list[str]]:
-        """What to recall for ("" for nothing), and the texts the LLM already sees."""
-        if self.similarity_top_k == 0:
-            return "", []
-        visible = in_view(window)
-        return query_from(window, input), visible
+    def _read(self, window: list[ChatMessage], input: str | ChatMessage | None) -> Plan[list[ChatMessage]]:
+        """``window`` plus what it (or ``input``) reminds the brain of; only the memories
+        shown are strengthened."""
+        query = query_from(window, input) if self.similarity_top_k > 0 else ""
+        if not query:
+            return window
+        lines = yield from recall_lines(self._session_brain, query, in_view(window), self.similarity_top_k)
+        return self._compose(window, lines)
 
-    def _compose(
-        self,
-        window: list[ChatMessage],
-        recalled: Sequence[tuple[Engram, float]],
-        visible: Sequence[str],
-    ) -> list[ChatMessage]:
-        lines = format_memories(recalled, visible, self.similarity_top_k)
+    def _compose(self, window: list[ChatMessage], lines: list[str]) -> list[ChatMessage]:
         if not lines:
             return window
         text = self.memory_prompt.replace("{memories}", "\n".join(lines))

@@ -14,14 +14,14 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
 
 from neuram_core import Brain
-from neuram_llamaindex._messages import (
+from neuram_core.plan import Plan, call, run_async
+from neuram_llamaindex.messages import (
     DEFAULT_TOP_K,
-    format_memories,
     in_view,
     message_metadata,
     perceivable,
     query_from,
-    recall_size,
+    recall_lines,
 )
 
 __all__ = ["NeuramMemoryBlock"]
@@ -60,21 +60,26 @@ class NeuramMemoryBlock(BaseMemoryBlock[str]):
         session_id: str | None = None,
         **block_kwargs: Any,
     ) -> str:
-        messages = messages or []
+        return await run_async(self._read(messages or [], session_id))
+
+    async def _aput(self, messages: list[ChatMessage]) -> None:
+        await run_async(self._perceive(messages))
+
+    # LlamaIndex's Memory drives a block through its async hooks only (its sync API runs
+    # them itself); the plans keep the logic in the same shape as every other adapter.
+    def _read(self, messages: list[ChatMessage], session_id: str | None) -> Plan[str]:
         query = query_from(messages)
         if not query or self.similarity_top_k == 0:
             return ""
-        visible = in_view(messages)
-        recalled = await self.brain_for(session_id).recall(
-            query, top_k=recall_size(self.similarity_top_k, visible)
-        )
-        return "\n".join(format_memories(recalled, visible, self.similarity_top_k))
+        brain = self.brain_for(session_id)
+        lines = yield from recall_lines(brain, query, in_view(messages), self.similarity_top_k)
+        return "\n".join(lines)
 
-    async def _aput(self, messages: list[ChatMessage]) -> None:
+    def _perceive(self, messages: list[ChatMessage]) -> Plan[None]:
         for message in messages:
             text = perceivable(message)
             if text is None:
                 continue
             session_id = message.additional_kwargs.get("session_id")
             brain = self.brain_for(session_id if isinstance(session_id, str) else None)
-            await brain.perceive(text, metadata=message_metadata(message))
+            yield call(brain, "perceive", text, metadata=message_metadata(message))

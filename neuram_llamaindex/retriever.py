@@ -1,8 +1,8 @@
 """NeuramRetriever: recall as a LlamaIndex retriever, for query engines and agents' tools.
 
 Each recalled engram becomes a ``TextNode`` whose id is the engram id and whose metadata
-says what kind of memory it is and how vivid it was when recalled. Recall strengthens
-what it returns, as remembering does.
+is neuram's recall vocabulary (docs/metadata.md): what kind of memory it is and how vivid
+it was at the moment of recall. Recall strengthens what it returns, as remembering does.
 """
 
 from __future__ import annotations
@@ -14,45 +14,35 @@ from llama_index.core.callbacks.base import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from neuram_core import Brain, Engram, MemoryType
-from neuram_llamaindex._messages import DEFAULT_TOP_K
+from neuram_core.plan import Plan, run_async, run_sync
+from neuram_core.recalled import RECALL_KEYS, Recalled, recall, recalled_metadata
+from neuram_llamaindex.messages import DEFAULT_TOP_K
 
 __all__ = ["NeuramRetriever", "engram_to_node"]
 
 # Bookkeeping a reader of the node may want but an LLM prompt or an embedding does not.
-_HIDDEN_KEYS = (
-    "engram_id",
-    "retention",
-    "stability_hours",
-    "salience",
-    "access_count",
-    "encoded_at",
-    "last_accessed",
-)
+_HIDDEN_KEYS = [key for key in RECALL_KEYS if key != "memory_type"]
 
 
-def engram_to_node(engram: Engram, score: float | None = None) -> NodeWithScore:
-    """A node for ``engram``: its own metadata plus memory type, engram id, retention
-    (0–1, how vivid it was when last recalled, before that recall refreshed it),
-    stability, salience, access count and timestamps (epoch seconds)."""
-    metadata: dict[str, Any] = {
-        **engram.metadata,
-        "memory_type": engram.memory_type.value,
-        "engram_id": engram.engram_id,
-        "retention": engram.synaptic_strength,
-        "stability_hours": engram.stability,
-        "salience": engram.salience,
-        "access_count": engram.access_count,
-        "encoded_at": engram.encoded_at,
-        "last_accessed": engram.last_accessed,
-    }
+def engram_to_node(engram: Engram, score: float | None = None, *, retention: float | None = None) -> NodeWithScore:
+    """A node for ``engram``: its own metadata plus neuram's recall keys.
+
+    ``retention`` is how vivid the memory was when recalled; it defaults to the engram's
+    ``synaptic_strength`` (its retention when last read), right for an engram just
+    returned by a strengthening recall."""
+    vivid = engram.synaptic_strength if retention is None else retention
     node = TextNode(
         id_=engram.engram_id,
         text=engram.content,
-        metadata=metadata,
+        metadata=recalled_metadata(engram, score, vivid),
         excluded_llm_metadata_keys=list(_HIDDEN_KEYS),
         excluded_embed_metadata_keys=list(_HIDDEN_KEYS),
     )
     return NodeWithScore(node=node, score=score)
+
+
+def _node(memory: Recalled) -> NodeWithScore:
+    return engram_to_node(memory.engram, memory.score, retention=memory.retention)
 
 
 class NeuramRetriever(BaseRetriever):
@@ -60,6 +50,7 @@ class NeuramRetriever(BaseRetriever):
 
     ``session_id`` reads that neuram namespace instead of the brain's own;
     ``memory_type`` and ``metadata_filter`` (exact key/value matches) narrow recall.
+    ``strengthen=False`` only looks: nothing returned is strengthened.
     """
 
     def __init__(
@@ -70,6 +61,7 @@ class NeuramRetriever(BaseRetriever):
         session_id: str | None = None,
         memory_type: MemoryType | str | None = None,
         metadata_filter: dict[str, Any] | None = None,
+        strengthen: bool = True,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -77,26 +69,28 @@ class NeuramRetriever(BaseRetriever):
             raise TypeError(f"similarity_top_k must be an int, not {type(similarity_top_k).__name__}")
         if similarity_top_k < 1:
             raise ValueError(f"similarity_top_k must be >= 1, got {similarity_top_k}")
+        if not isinstance(strengthen, bool):
+            raise TypeError(f"strengthen must be a bool, not {type(strengthen).__name__}")
         super().__init__(callback_manager=callback_manager, verbose=verbose)
         self.brain = brain if session_id is None else brain.for_namespace(session_id)
         self.similarity_top_k = similarity_top_k
         self.memory_type = None if memory_type is None else MemoryType.parse(memory_type)
         self.metadata_filter = dict(metadata_filter) if metadata_filter else None
+        self.strengthen = strengthen
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        recalled = self.brain.sync.recall(
-            query_bundle.query_str,
-            top_k=self.similarity_top_k,
-            memory_type=self.memory_type,
-            metadata=self.metadata_filter,
-        )
-        return [engram_to_node(engram, score) for engram, score in recalled]
+        return run_sync(self._recall(query_bundle.query_str))
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        recalled = await self.brain.recall(
-            query_bundle.query_str,
+        return await run_async(self._recall(query_bundle.query_str))
+
+    def _recall(self, query: str) -> Plan[list[NodeWithScore]]:
+        found = yield from recall(
+            self.brain,
+            query,
+            strengthen=self.strengthen,
             top_k=self.similarity_top_k,
             memory_type=self.memory_type,
             metadata=self.metadata_filter,
         )
-        return [engram_to_node(engram, score) for engram, score in recalled]
+        return [_node(memory) for memory in found]

@@ -141,9 +141,10 @@ def test_memory_is_checked(brain: Brain) -> None:
 def test_turns_stay_in_conversation_order_when_recall_rehearses_one(brain: Brain) -> None:
     memory = NeuramChatMemory(brain=brain)
     memory.save_context({"input": "The boiler makes a knocking noise"}, {"output": "How long has the knocking lasted?"})
-    # Recall rehearses what it returns, best match first, so working memory now holds the
-    # AI's reply before the human line it answered.
-    memory.load_memory_variables({"input": "how long has the knocking lasted"})
+    # Rehearsal reorders working memory by use: it now holds the AI's reply before the
+    # human line it answered.
+    [boiler] = [e for e in brain.working_memory if e.content.startswith("The boiler")]
+    brain.sync.rehearse([boiler.engram_id])
     assert brain.working_memory[0].content == "How long has the knocking lasted?"
     memory.save_context({"input": "It started last Tuesday"}, {"output": "Call a plumber soon"})
     history = memory.load_memory_variables({"input": "who should I call"})["history"]

@@ -72,11 +72,11 @@ def test_documents_carry_the_engram_in_their_metadata(brain: Brain, clock: Manua
     assert meta["memory_type"] == "semantic"
     assert meta["source"] == "wiki"  # the engram's own metadata
     assert 0 < meta["score"] <= 1.5
-    assert 0 < meta["retention"] <= 1
+    assert 0 < meta["retention"] < 1  # as it was when recalled, five hours and more on
     assert meta["encoded_at"] == learned - 600 * len(FACTS)
-    assert meta["last_accessed"] == clock.now()  # recall strengthened it just now
+    assert engram.last_accessed == clock.now()  # recall strengthened it just now
     assert meta["access_count"] == engram.access_count == 1
-    assert meta["salience"] == engram.salience
+    assert meta["stability_hours"] == engram.stability
 
 
 def test_results_are_ranked_and_k_is_settable_per_call(brain: Brain) -> None:

@@ -1,5 +1,6 @@
-"""Pure helpers shared by the adapters: which chat messages the brain perceives, what
-to recall for, and how recalled engrams read in a prompt. No I/O here."""
+"""Helpers shared by the adapters: which chat messages the brain perceives, what to
+recall for, and how recalled engrams read in a prompt. No I/O here: the one plan,
+:func:`recall_lines`, only yields the brain calls its driver makes."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ from typing import Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from neuram_core import Engram
+from neuram_core.plan import Plan
+from neuram_core.recalled import RecallingBrain, look, rehearse_shown
 
 __all__ = [
     "DEFAULT_MEMORY_PROMPT",
     "DEFAULT_TOP_K",
-    "format_memories",
     "in_view",
+    "memory_lines",
     "message_metadata",
     "message_text",
     "perceivable",
     "query_from",
+    "recall_lines",
     "recall_size",
     "recent_window",
+    "shown_memories",
 ]
 
 DEFAULT_TOP_K = 5
@@ -89,28 +94,41 @@ def in_view(messages: Sequence[ChatMessage]) -> list[str]:
 
 
 def recall_size(top_k: int, visible: Sequence[str]) -> int:
-    """Recall enough to show ``top_k`` engrams that are not already in view.
-
-    Over-fetching strengthens a few memories that are not shown (recall potentiates all
-    it returns); a recall that excludes given engrams would avoid it."""
+    """Look at enough to show ``top_k`` engrams that are not already in view (looking
+    leaves no trace: only what is shown is strengthened)."""
     return top_k + len(visible)
 
 
-def format_memories(
-    recalled: Sequence[tuple[Engram, float]], visible: Sequence[str], top_k: int
-) -> list[str]:
-    """One bullet per recalled engram not already visible in the chat, best first (the
-    same words heard from two speakers are two engrams but one line)."""
-    lines: list[str] = []
+def shown_memories(recalled: Sequence[Engram], visible: Sequence[str], top_k: int) -> list[Engram]:
+    """The recalled engrams to show, best first: none already visible in the chat, and
+    one per wording (the same words heard from two speakers are two engrams but one line)."""
+    shown: list[Engram] = []
     listed: set[str] = set()
-    for engram, _score in recalled:
+    for engram in recalled:
         content = engram.content.strip()
         if not content or content in listed or any(content in text for text in visible):
             continue
         listed.add(content)
-        role = engram.metadata.get("role")
-        body = content.replace("\n", "\n  ")
-        lines.append(f"- {role}: {body}" if isinstance(role, str) and role else f"- {body}")
-        if len(lines) == top_k:
+        shown.append(engram)
+        if len(shown) == top_k:
             break
+    return shown
+
+
+def memory_lines(engrams: Sequence[Engram]) -> list[str]:
+    """One bullet per engram, with the speaker when it has one."""
+    lines: list[str] = []
+    for engram in engrams:
+        role = engram.metadata.get("role")
+        body = engram.content.strip().replace("\n", "\n  ")
+        lines.append(f"- {role}: {body}" if isinstance(role, str) and role else f"- {body}")
     return lines
+
+
+def recall_lines(brain: RecallingBrain, query: str, visible: Sequence[str], top_k: int) -> Plan[list[str]]:
+    """The lines of the ``top_k`` memories ``query`` brings back that the chat does not
+    already show; only those are strengthened (LTP), not the rest looked at."""
+    found = yield from look(brain, query, top_k=recall_size(top_k, visible))
+    shown = shown_memories([memory.engram for memory in found], visible, top_k)
+    yield from rehearse_shown(brain, shown)
+    return memory_lines(shown)
