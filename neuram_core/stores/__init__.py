@@ -1,4 +1,5 @@
-"""Long-term stores: the embedded SQLite store (default) and Redis (production).
+"""Long-term stores: the embedded SQLite store (default) and Redis (production), and
+:func:`open_store`, which opens any registered backend by URL (see ``registry``).
 
 ``RedisStore`` is loaded on first access, so importing this package never imports redis.
 """
@@ -7,9 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from neuram_core.stores.registry import ENTRY_POINT_GROUP, StoreFactory, open_store, register_store, store_schemes
 from neuram_core.stores.sqlite import SQLiteStore, default_path
 
-__all__ = ["SQLiteStore", "default_path"]  # RedisStore: lazy, see __getattr__
+__all__ = [  # RedisStore: lazy, see __getattr__
+    "ENTRY_POINT_GROUP",
+    "SQLiteStore",
+    "StoreFactory",
+    "default_path",
+    "open_store",
+    "register_store",
+    "store_schemes",
+]
 
 
 def __getattr__(name: str) -> Any:
