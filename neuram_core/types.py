@@ -81,7 +81,15 @@ class LongTermStore(Protocol):
     async def namespaces(self) -> list[str]: ...
 
     async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
-        """Changes after cursor ``after``; with None, just the current cursor."""
+        """Changes after cursor ``after``, oldest first, and the cursor to pass next time;
+        with None, just the current cursor.
+
+        Stores keep a bounded log per namespace. When it was trimmed past ``after`` in this
+        namespace (the reader fell too far behind), raise
+        :class:`~neuram_core.errors.ChangeLogTrimmedError` instead of returning a partial
+        list: the reader must reload the namespace (a fresh cursor first, then ``scan``).
+        Trimming another namespace never raises here. A cursor that is not this store's
+        raises ValueError (TypeError if not a str)."""
         ...
 
     async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool: ...

@@ -1,0 +1,297 @@
+"""The SQLite change log stays bounded, and a reader it left behind reloads.
+
+Two SQLiteStore objects on one file stand for two processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig
+from neuram_core.engram import Engram
+from neuram_core.errors import ChangeLogTrimmedError, StoreUnavailableError
+from neuram_core.stores.sqlite import SQLiteStore
+from tests.contract.support import engram
+
+NS = "default"
+KEEP = 20
+START = 1_700_000_000.0
+DAY = 86400.0
+
+
+def log_rows(path: Path, namespace: str | None = None) -> int:
+    with sqlite3.connect(path) as conn:
+        if namespace is None:
+            return int(conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0])
+        return int(conn.execute("SELECT COUNT(*) FROM changes WHERE ns = ?", (namespace,)).fetchone()[0])
+
+
+@pytest.fixture
+async def stores(tmp_path: Path) -> AsyncIterator[tuple[SQLiteStore, SQLiteStore]]:
+    """A writer and a reader on one file, each keeping KEEP entries per namespace."""
+    path = tmp_path / "memory.db"
+    writer, reader = SQLiteStore(path, change_log_keep=KEEP), SQLiteStore(path, change_log_keep=KEEP)
+    yield writer, reader
+    await writer.close()
+    await reader.close()
+
+
+@contextlib.asynccontextmanager
+async def _store(path: Path, keep: int | None = KEEP) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(path, change_log_keep=keep)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def put(store: SQLiteStore, namespace: str, *ids: str) -> None:
+    await store.put(namespace, [(engram(i), 1e12) for i in ids])
+
+
+# -- the store ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("keep", [0, -3, True, 2.5, "100"])
+def test_change_log_keep_must_be_a_positive_int(keep: object) -> None:
+    with pytest.raises(ValueError, match="change_log_keep"):
+        SQLiteStore(":memory:", change_log_keep=keep)  # type: ignore[arg-type]
+
+
+async def test_a_cursor_that_is_not_ours_is_a_clear_error(stores: tuple[SQLiteStore, SQLiteStore]) -> None:
+    writer, _ = stores
+    with pytest.raises(ValueError, match="not a SQLite change cursor"):
+        await writer.changes(NS, "1700000000-0")
+    with pytest.raises(TypeError, match="cursor must be a str"):
+        await writer.changes(NS, 7)  # type: ignore[arg-type]
+
+
+async def test_writes_keep_the_log_bounded_per_namespace(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    async with _store(path) as store:
+        for i in range(300):
+            await put(store, "a", f"e{i}")
+        await put(store, "b", *(f"b{i}" for i in range(500)))  # one write, far over the bound
+        assert KEEP <= log_rows(path, "a") < KEEP + KEEP // 4
+        assert log_rows(path, "b") == KEEP
+
+
+async def test_the_bound_holds_when_every_write_is_another_process(tmp_path: Path) -> None:
+    """A CLI call opens a store, writes once and exits: the trim schedule lives in the file."""
+    path = tmp_path / "memory.db"
+    for i in range(120):
+        async with _store(path) as store:
+            await put(store, NS, f"e{i}")
+    assert log_rows(path) < KEEP + KEEP // 4
+
+
+async def test_a_reader_the_trim_left_behind_is_told(stores: tuple[SQLiteStore, SQLiteStore]) -> None:
+    writer, reader = stores
+    lagging, _ = await reader.changes(NS, None)
+    for i in range(3 * KEEP):
+        await put(writer, NS, f"e{i}")
+    with pytest.raises(ChangeLogTrimmedError) as caught:
+        await reader.changes(NS, lagging)
+    assert caught.value.namespace == NS and isinstance(caught.value, RuntimeError)
+    fresh, _ = await reader.changes(NS, None)  # what a reload starts from
+    await put(writer, NS, "after")
+    assert [c.engram_id for c in (await reader.changes(NS, fresh))[1]] == ["after"]
+
+
+async def test_a_reader_that_keeps_up_is_never_told(stores: tuple[SQLiteStore, SQLiteStore]) -> None:
+    writer, reader = stores
+    cursor, _ = await reader.changes(NS, None)
+    seen: list[str] = []
+    for i in range(5 * KEEP):
+        await put(writer, NS, f"e{i}")
+        cursor, changes = await reader.changes(NS, cursor)
+        seen += [c.engram_id for c in changes]
+    assert seen == [f"e{i}" for i in range(5 * KEEP)]
+
+
+async def test_trimming_one_namespace_leaves_readers_of_another_alone(
+    stores: tuple[SQLiteStore, SQLiteStore],
+) -> None:
+    writer, reader = stores
+    cursor_a, _ = await reader.changes("a", None)
+    cursor_b, _ = await reader.changes("b", None)
+    await put(writer, "b", "b1")
+    for i in range(3 * KEEP):  # the global seq moves far past the b reader's cursor
+        await put(writer, "a", f"a{i}")
+    await put(writer, "b", "b2")
+    _, changes = await reader.changes("b", cursor_b)
+    assert [c.engram_id for c in changes] == ["b1", "b2"]
+    with pytest.raises(ChangeLogTrimmedError):
+        await reader.changes("a", cursor_a)
+
+
+async def test_trim_changes_trims_every_namespace_now(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    async with _store(path, keep=None) as unbounded:
+        cursor, _ = await unbounded.changes("a", None)
+        for namespace in ("a", "b"):
+            for i in range(KEEP + 5):
+                await put(unbounded, namespace, f"e{i}")
+        assert log_rows(path) == 2 * (KEEP + 5)  # keep=None: nothing trimmed
+        assert await unbounded.trim_changes() == 0
+        async with _store(path) as bounded:
+            assert await bounded.trim_changes("b") == 5
+            assert await bounded.trim_changes() == 5
+            assert log_rows(path, "a") == log_rows(path, "b") == KEEP
+        with pytest.raises(ChangeLogTrimmedError):
+            await unbounded.changes("a", cursor)
+
+
+# -- brains --------------------------------------------------------------------------------------
+async def test_20000_operations_leave_a_bounded_log(tmp_path: Path) -> None:
+    """Perceive, consolidate, recall (LTP) and prune: 20,000 logged changes, a bounded table."""
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    keep = 500
+    brain = await Brain.create(store=SQLiteStore(path, change_log_keep=keep), embedder=HashingEmbedder(), clock=clock)
+    try:
+        operations, round_ = 0, 0
+        while operations < 20_000:
+            texts = [f"round {round_} fact {i} on topic {i % 17} in colour {i * 7 % 13}" for i in range(400)]
+            await brain.perceive_many(texts, memory_type="episodic", gate=False)
+            clock.advance(hours=1)
+            operations += (await brain.sleep())["consolidated"]
+            for q in range(6):
+                operations += len(await brain.recall(f"topic {q % 17} colour {q % 13}", top_k=50))
+            if round_ % 4 == 3:  # a month passes: what was not recalled fades and is pruned
+                clock.advance(days=30)
+                operations += (await brain.sleep())["pruned_ltm"]
+            round_ += 1
+            assert log_rows(path) < keep + keep // 4
+        assert len(await brain.list()) > 0
+    finally:
+        await brain.close()
+
+
+async def _brain(path: Path, clock: ManualClock, namespace: str = NS) -> Brain:
+    store = SQLiteStore(path, change_log_keep=KEEP)
+    config = NeuramConfig(working_memory_span_seconds=365 * DAY)  # holds across the months we skip
+    return await Brain.create(store=store, namespace=namespace, embedder=HashingEmbedder(), clock=clock, config=config)
+
+
+def held_ids(brain: Brain) -> set[str]:
+    return {e.engram_id for e in brain.working_memory}
+
+
+async def index_of(brain: Brain) -> dict[str, float]:
+    """The consolidated engrams a brain indexes, with their stabilities."""
+    return {e.engram_id: e.stability for e in await brain.list() if e.consolidated}
+
+
+def reloads(caplog: pytest.LogCaptureFixture, namespace: str) -> int:
+    return sum(f"{namespace!r} trimmed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_lagging_brain_reloads_and_converges(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="neuram_core.brain")
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    writer, lagging = await _brain(path, clock), await _brain(path, clock)
+    try:
+        lasting = [
+            await writer.perceive(f"lasting fact {i}", "episodic", 0.9, gate=False, consolidate=True) for i in range(12)
+        ]
+        for i in range(12):
+            await writer.perceive(f"faint fact {i}", "episodic", 0.1, gate=False, consolidate=True)
+        assert len(await index_of(lagging)) == 24  # caught up through the log
+        held = await lagging.perceive("lasting fact 0", "episodic", 0.9, gate=False)  # recognised: now held
+        assert held.engram_id == lasting[0].engram_id and held.engram_id in held_ids(lagging)
+        local = await lagging.perceive("a note only the lagging brain has", gate=False)
+        assert not local.consolidated
+        looked_away, _ = await lagging.store.changes(NS, None)
+
+        await writer.forget(held.engram_id)
+        await writer.recall("lasting fact 3", top_k=4)  # LTP: new stabilities
+        replaced = lasting[5].engram_id
+        await writer.perceive("a rewritten fact", "episodic", 0.9, gate=False, consolidate=True, engram_id=replaced)
+        clock.advance(days=40)
+        assert (await writer.sleep())["pruned_ltm"] >= 12  # the faint ones fade
+        for i in range(KEEP):
+            await writer.perceive(f"new fact {i}", "semantic", 0.9, gate=False, consolidate=True)
+        with pytest.raises(ChangeLogTrimmedError):
+            await lagging.store.changes(NS, looked_away)
+
+        assert held.engram_id in held_ids(lagging)  # until the reload below
+        caplog.clear()
+        converged = await index_of(lagging)
+        assert reloads(caplog, NS) == 1
+        fresh = await _brain(path, clock)
+        try:
+            assert converged == await index_of(fresh)
+        finally:
+            await fresh.close()
+        assert held.engram_id not in converged and held.engram_id not in held_ids(lagging)
+        assert local.engram_id in {e.engram_id for e in await lagging.list()}  # pending stays
+        assert (await lagging.get(replaced)).content == "a rewritten fact"
+        again = await lagging.perceive("lasting fact 5", "episodic", 0.9, gate=False)
+        assert again.engram_id != replaced  # the old content no longer names the rewritten id
+    finally:
+        await writer.close()
+        await lagging.close()
+
+
+async def test_a_reader_of_another_namespace_is_not_forced_to_reload(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="neuram_core.brain")
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    writer_a, reader_b = await _brain(path, clock, "a"), await _brain(path, clock, "b")
+    writer_b, reader_a = writer_a.for_namespace("b"), reader_b.for_namespace("a")
+    try:
+        await reader_a.list()
+        first = await writer_b.perceive("b knows this", gate=False, consolidate=True)
+        assert first.engram_id in await index_of(reader_b)
+        for i in range(3 * KEEP):
+            await writer_a.perceive(f"a learns fact {i}", gate=False, consolidate=True)
+        second = await writer_b.perceive("b learns this later", gate=False, consolidate=True)
+        assert set(await index_of(reader_b)) == {first.engram_id, second.engram_id}
+        assert len(await index_of(reader_a)) == 3 * KEEP
+        assert reloads(caplog, "b") == 0 and reloads(caplog, "a") == 1
+    finally:
+        await writer_a.close()
+        await reader_b.close()
+
+
+class FlakyStore(SQLiteStore):
+    """Fails the next scan when told to, as a store going away mid-reload would."""
+
+    fail_next_scan = False
+
+    async def scan(self, namespace: str) -> AsyncIterator[Engram]:
+        if self.fail_next_scan:
+            self.fail_next_scan = False
+            raise StoreUnavailableError("the store went away")
+        async for found in super().scan(namespace):
+            yield found
+
+
+async def test_a_reload_that_fails_is_tried_again(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    flaky = FlakyStore(path, change_log_keep=KEEP)
+    writer = await _brain(path, clock)
+    lagging = await Brain.create(store=flaky, embedder=HashingEmbedder(), clock=clock)
+    try:
+        gone = await writer.perceive("soon forgotten", gate=False, consolidate=True)
+        assert gone.engram_id in await index_of(lagging)
+        await writer.forget(gone.engram_id)
+        for i in range(2 * KEEP):
+            await writer.perceive(f"fact {i}", gate=False, consolidate=True)
+        flaky.fail_next_scan = True
+        with pytest.raises(StoreUnavailableError):
+            await lagging.list()
+        assert set(await index_of(lagging)) == set(await index_of(writer))  # reloaded on the next call
+        assert gone.engram_id not in await index_of(lagging)
+    finally:
+        await writer.close()
+        await lagging.close()
