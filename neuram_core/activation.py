@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from neuram_core.engram import Vector
-
 __all__ = ["spread_activation", "top_k_indices"]
 
 
@@ -19,11 +17,6 @@ def top_k_indices(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int
         return np.empty(0, dtype=np.intp)
     part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
     return part[np.argsort(-scores[part], kind="stable")]
-
-
-def cosine_scores(matrix: Vector, query: Vector) -> npt.NDArray[np.float32]:
-    """Rows and query are unit vectors, so one matrix-vector product is the cosine."""
-    return matrix @ query  # type: ignore[no-any-return]
 
 
 Neighbours = Callable[[str], Iterable[tuple[str, float]]] | Mapping[str, Mapping[str, float]]

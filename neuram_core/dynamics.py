@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
+from typing import overload
 
+import numpy as np
+import numpy.typing as npt
+
+from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.engram import Engram
 
@@ -23,7 +27,9 @@ __all__ = [
     "ltp_boost",
     "ltp_stability",
     "recall_score",
+    "recall_scores",
     "retention",
+    "retentions",
     "retrieval_effort",
     "reward_factor",
     "salience_boost",
@@ -32,6 +38,13 @@ __all__ = [
 
 DEFAULT_CONFIG = NeuramConfig()
 SECONDS_PER_HOUR = 3600.0
+FloatArray = npt.NDArray[np.float64]
+_WALL_CLOCK = SystemClock()  # only for the seed-compatible ``now=None`` defaults below
+
+
+def _now_or_wall_clock(now: float | None) -> float:
+    """``now``, or the wall clock for callers of the seed API that give no time."""
+    return _WALL_CLOCK.now() if now is None else now
 
 
 def hours_between(earlier: float, later: float) -> float:
@@ -46,17 +59,28 @@ def retention(hours: float, stability: float) -> float:
     return math.exp(-max(0.0, hours) / stability)
 
 
+def retentions(hours: FloatArray, stability: FloatArray) -> FloatArray:
+    """:func:`retention` for arrays, value for value and bit for bit: recall scores every
+    activated engram at once. ``math.exp`` per value, as numpy's exp may differ in the last bit."""
+    positive = stability > 0
+    exponent = np.divide(-np.maximum(hours, 0.0), stability, out=np.zeros_like(hours), where=positive)
+    values = np.fromiter(map(math.exp, exponent.tolist()), dtype=np.float64, count=exponent.shape[0])
+    values[~positive] = 0.0
+    return values
+
+
 def compute_retention(engram: Engram, now: float | None = None) -> float:
-    """How much of ``engram`` is left at ``now`` (default: the wall clock), 0–1."""
-    now = time.time() if now is None else now
-    return retention(hours_between(engram.last_accessed, now), engram.stability)
+    """How much of ``engram`` is left at ``now``, 0–1. The core always passes its Clock's
+    time; ``now=None`` reads the wall clock (:class:`SystemClock`), as the seed's API did."""
+    return retention(hours_between(engram.last_accessed, _now_or_wall_clock(now)), engram.stability)
 
 
 def time_until_forgotten(
     engram: Engram, now: float | None = None, threshold: float = DEFAULT_CONFIG.retention_threshold
 ) -> float:
-    """Hours until retention falls below ``threshold`` (0 if it already has)."""
-    now = time.time() if now is None else now
+    """Hours until retention falls below ``threshold`` (0 if it already has). ``now=None``
+    reads the wall clock (:class:`SystemClock`), as the seed's API did."""
+    now = _now_or_wall_clock(now)
     left = engram.stability * math.log(1.0 / threshold) - hours_between(engram.last_accessed, now)
     return max(0.0, left)
 
@@ -132,6 +156,23 @@ def apply_reward(engram: Engram, reward: float, config: NeuramConfig = DEFAULT_C
     )
 
 
-def recall_score(activation: float, retention_now: float, weight: float) -> float:
-    """Rank score: activation × (1 − w + w × R), so vivid memories edge out faded ones."""
+@overload
+def recall_score(activation: float, retention_now: float, weight: float) -> float: ...
+@overload
+def recall_score(activation: FloatArray, retention_now: FloatArray, weight: float) -> FloatArray: ...
+def recall_score(
+    activation: float | FloatArray, retention_now: float | FloatArray, weight: float
+) -> float | FloatArray:
+    """Rank score: activation × (1 − w + w × R), so vivid memories edge out faded ones.
+
+    The one definition of the score, for one engram or (as arrays) for many."""
     return activation * (1.0 - weight + weight * retention_now)
+
+
+def recall_scores(
+    activation: FloatArray, hours_since_access: FloatArray, stability: FloatArray, weight: float
+) -> FloatArray:
+    """:func:`recall_score` of many engrams at once, from their activation, the hours since
+    each was last accessed (negative: clock skew, counts as 0) and their stability: what
+    the Hippocampus ranks by. Equal, bit for bit, to the scalar functions per engram."""
+    return recall_score(activation, retentions(hours_since_access, stability), weight)

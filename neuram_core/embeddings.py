@@ -45,6 +45,11 @@ class BaseEmbedder:
     _dimension: int | None = None
 
     @property
+    def known_dimension(self) -> int | None:
+        """The dimension if it is known without loading a model or embedding a probe."""
+        return self._dimension
+
+    @property
     def dimension(self) -> int:
         """Known from the start, or found by embedding one probe text on first use."""
         if self._dimension is None:

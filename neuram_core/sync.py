@@ -23,7 +23,7 @@ def _blocking(
     method: Callable[Concatenate[Brain, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[SyncBrain, P], R]:
     def call(self: SyncBrain, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.brain._portal.call(method(self.brain, *args, **kwargs))
+        return self.brain.call_blocking(method(self.brain, *args, **kwargs))
 
     call.__name__ = method.__name__
     call.__doc__ = method.__doc__
@@ -41,6 +41,7 @@ class SyncBrain:
     perceive = _blocking(Brain.perceive)
     perceive_many = _blocking(Brain.perceive_many)
     recall = _blocking(Brain.recall)
+    activations = _blocking(Brain.activations)
     rehearse = _blocking(Brain.rehearse)
     get = _blocking(Brain.get)
     list = _blocking(Brain.list)
@@ -56,12 +57,7 @@ class SyncBrain:
 
     def close(self) -> None:
         """Close the brain (the loop thread stops; the store is closed)."""
-        shared = self.brain._shared
-        if shared.begin_close():
-            try:
-                shared.portal.call(shared.shutdown())
-            finally:
-                shared.portal.stop()
+        self.brain.close_blocking()
 
     @property
     def working_memory(self) -> builtins.list[Engram]:

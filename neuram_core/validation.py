@@ -70,7 +70,8 @@ def check_engram_id(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"engram_id must be a str, not {type(value).__name__}")
     if not value or len(value) > 256 or not value.isprintable():
-        raise ValueError(f"invalid engram id {value!r}")
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(f"invalid engram id {shown!r}: an id is 1 to 256 printable characters")
     return value
 
 

@@ -169,24 +169,14 @@ class ActivatedEngram:
 
 def activation_around(brain: Brain | SyncBrain, query: str, top_k: int | None = None) -> list[ActivatedEngram]:
     """What a recall of ``query`` would light up, without recalling (no LTP), best first:
-    the Hippocampus's own ranking (:meth:`Hippocampus.activate`), read only."""
+    recall's own ranking (:meth:`Brain.activations`), read only."""
     real = _brain_of(brain)
     if real is None:
         raise TypeError(f"activation_around takes a Brain, not {type(brain).__name__}")
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError("query must be a non-empty string")
     k = real.config.default_top_k if top_k is None else top_k
-    return real._portal.call(real._ready_then(_activation(real, query, k)))
-
-
-async def _activation(brain: Brain, query: str, top_k: int) -> list[ActivatedEngram]:
-    await brain._follow_changes()  # what other processes wrote
-    if len(brain.hippocampus) == 0:
-        return []
-    cue = (await brain._embed([query]))[0]
     return [
-        ActivatedEngram(a.engram, a.similarity, a.activation, a.score, recalled=rank < top_k)
-        for rank, a in enumerate(brain.hippocampus.activate(cue, top_k, now=brain.clock.now()))
+        ActivatedEngram(a.engram, a.similarity, a.activation, a.score, recalled=rank < k)
+        for rank, a in enumerate(real.sync.activations(query, k))
     ]
 
 

@@ -1,11 +1,11 @@
 """Amygdala: tags how much an input matters (salience 0–1). Salient memories get a
-stability boost at encoding and grow faster on recall (the norepinephrine effect)."""
+stability boost at encoding and grow faster on recall (the norepinephrine effect): that
+boost is ``dynamics.salience_boost``, applied at encoding and at every LTP."""
 
 from __future__ import annotations
 
 import re
 
-from neuram_core.dynamics import salience_boost
 from neuram_core.text import content_words
 
 __all__ = ["Amygdala"]
@@ -29,9 +29,8 @@ _SPECIFIC = re.compile(r"\b\d+\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
 class Amygdala:
     """Local heuristics: emotion, stated importance and specifics raise salience."""
 
-    def __init__(self, baseline: float = 0.4, boost_base: float = 4.0) -> None:
+    def __init__(self, baseline: float = 0.4) -> None:
         self.baseline = baseline
-        self.boost_base = boost_base
 
     def appraise(self, content: str) -> float:
         """Salience of ``content`` in [0.05, 0.95]; a caller's ``salience=`` overrides it."""
@@ -46,7 +45,3 @@ class Amygdala:
         if len(content_words(content)) >= 8:
             score += 0.05
         return round(min(0.95, max(0.05, score)), 4)
-
-    def stability_boost(self, salience: float) -> float:
-        """Multiplier on encoding stability: boost_base^(2·salience − 1)."""
-        return salience_boost(salience, self.boost_base)

@@ -20,16 +20,24 @@ import numpy.typing as npt
 from neuram_core.activation import spread_activation, top_k_indices
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
+from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.types import Clock, Embedder
 
-__all__ = ["Activation", "Hippocampus"]
+__all__ = ["Activation", "Cue", "Hippocampus"]
 
 _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
 _MIN_SEEDS = 32
-_SECONDS_PER_HOUR = 3600.0
+
+
+class Cue(NamedTuple):
+    """What recall is asked: the query's words (None when only a vector is known) and its
+    embedding. Dense matching reads the vector; cues that match words read the text."""
+
+    text: str | None
+    vector: Vector
 
 
 class Activation(NamedTuple):
@@ -50,7 +58,16 @@ class Hippocampus:
         *,
         clock: Clock | None = None,
         config: NeuramConfig | None = None,
+        embeds: bool = True,
     ) -> None:
+        """``embedder`` as :func:`resolve_embedder` takes it (None: the default model, loaded
+        on first use). ``embeds=False`` makes an index of vectors only, for an owner that
+        embeds elsewhere (a Brain embeds off its event loop): it never loads a model."""
+        if not isinstance(embeds, bool):
+            raise TypeError(f"embeds must be a bool, not {type(embeds).__name__}")
+        if not embeds and embedder is not None:
+            raise ValueError("a Hippocampus with embeds=False takes no embedder")
+        self._embeds = embeds
         self._embedder_spec = embedder
         self._embedder: Embedder | None = None if isinstance(embedder, str | None) else embedder
         self.clock = clock or SystemClock()
@@ -71,8 +88,14 @@ class Hippocampus:
     # -- embedding -------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
+        """The embedder, resolved (and its model loaded) on first use."""
+        if not self._embeds:
+            raise RuntimeError(
+                "this Hippocampus indexes vectors only (embeds=False): its owner embeds; "
+                "give engrams an embedding and cues as vectors"
+            )
         if self._embedder is None:
-            self._embedder = resolve_embedder(self._embedder_spec)  # type: ignore[arg-type]
+            self._embedder = resolve_embedder(self._embedder_spec)
         return self._embedder
 
     def embed(self, texts: Sequence[str]) -> Vector:
@@ -308,15 +331,17 @@ class Hippocampus:
         since: float | None = None,
         until: float | None = None,
     ) -> list[tuple[Engram, float]]:
-        """The engrams a partial cue brings back, best first, with their scores."""
+        """The engrams a partial cue (text, embedded here, or a vector) brings back, best
+        first, with their scores."""
         if not self._ids or top_k <= 0:
             return []
         vector = self.embed([cue])[0] if isinstance(cue, str) else np.asarray(cue, np.float32)
-        return self.complete(vector, top_k, memory_type=memory_type, since=since, until=until)
+        query = Cue(cue if isinstance(cue, str) else None, vector)
+        return self.complete(query, top_k, memory_type=memory_type, since=since, until=until)
 
     def complete(
         self,
-        query: Vector,
+        query: Cue | Vector,
         top_k: int,
         *,
         memory_type: MemoryType | None = None,
@@ -325,7 +350,8 @@ class Hippocampus:
         now: float | None = None,
         where: Callable[[Engram], bool] | None = None,
     ) -> list[tuple[Engram, float]]:
-        """Pattern completion for an embedded cue; ``where`` keeps only matching engrams."""
+        """Pattern completion for an embedded cue (a bare vector is a cue without text);
+        ``where`` keeps only matching engrams."""
         found = self.activate(
             query, top_k, memory_type=memory_type, since=since, until=until, now=now, where=where, limit=top_k
         )
@@ -333,7 +359,7 @@ class Hippocampus:
 
     def activate(
         self,
-        query: Vector,
+        query: Cue | Vector,
         top_k: int,
         *,
         memory_type: MemoryType | None = None,
@@ -349,9 +375,10 @@ class Hippocampus:
         n = len(self._ids)
         if n == 0 or top_k <= 0:
             return []
-        if query.shape[-1] != self._dimension:
-            raise ValueError(f"cue has {query.shape[-1]} dimensions, the index holds {self._dimension}")
-        scores = self._matrix[:n] @ query
+        vector = query.vector if isinstance(query, Cue) else query
+        if vector.shape[-1] != self._dimension:
+            raise ValueError(f"cue has {vector.shape[-1]} dimensions, the index holds {self._dimension}")
+        scores = self._matrix[:n] @ vector
         allowed = self._allowed(n, memory_type, since, until)
         if where is not None:
             wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
@@ -371,8 +398,6 @@ class Hippocampus:
         if not activation:
             return []
         now = self.clock.now() if now is None else now
-        # Score every activated engram at once: no Python call per candidate. The same
-        # arithmetic as recall_score(max(own, spread), compute_retention(engram, now), w).
         row_of = self._rows
         # An edge may lead to an engram this index does not hold (e.g. a corrupt record): skipped.
         candidates = [i for i in activation if i in row_of]
@@ -391,15 +416,11 @@ class Hippocampus:
         spread = np.fromiter((activation[i] for i in candidates), dtype=np.float64, count=len(candidates))
         last = np.fromiter((e.last_accessed for e in engrams), dtype=np.float64, count=len(engrams))
         stability = np.fromiter((e.stability for e in engrams), dtype=np.float64, count=len(engrams))
-        hours = np.maximum((now - last) / _SECONDS_PER_HOUR, 0.0)
-        positive = stability > 0
-        exponent = np.divide(-hours, stability, out=np.zeros_like(hours), where=positive)
-        # math.exp per value (not np.exp) keeps the scores bit-identical to compute_retention.
-        retention = np.array([math.exp(x) for x in exponent.tolist()], dtype=np.float64)
-        retention[~positive] = 0.0
-        weight = self.config.recall_retention_weight
         activated = np.maximum(own, spread)
-        values = activated * (1.0 - weight + weight * retention)
+        # Every activated engram scored at once; equal, bit for bit, to
+        # recall_score(activation, compute_retention(engram, now), w) per engram.
+        weight = self.config.recall_retention_weight
+        values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, weight)
         ranked = zip((-values).tolist(), candidates, range(len(candidates)), strict=True)
         best = heapq.nsmallest(len(candidates) if limit is None else limit, ranked)
         return [Activation(engrams[j], float(own[j]), float(activated[j]), -negated) for negated, _, j in best]

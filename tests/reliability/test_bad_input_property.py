@@ -46,7 +46,7 @@ def memory() -> Iterator[SyncBrain]:
 
 def snapshot(memory: SyncBrain) -> tuple[int, int, int]:
     brain = memory.brain
-    return len(brain.hippocampus), len(brain.working_memory), brain._portal.call(brain.store.count(brain.namespace))
+    return len(brain.hippocampus), len(brain.working_memory), brain.call_blocking(brain.store.count(brain.namespace))
 
 
 def attempt(memory: SyncBrain, call: Any, *args: Any, **kwargs: Any) -> object:
@@ -95,8 +95,9 @@ def test_recall(memory: SyncBrain, query: Any, top_k: Any, since: Any, until: An
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(engram_id=anything, reward=st.one_of(any_number, anything))
 def test_ids_and_rewards(memory: SyncBrain, engram_id: Any, reward: Any) -> None:
-    for call in (memory.get, memory.forget):
-        assert attempt(memory, call, engram_id) is None  # random ids are never known
+    assert attempt(memory, memory.get, engram_id) is None  # random ids are never known
+    forgotten = attempt(memory, memory.forget, engram_id)
+    assert forgotten is None or forgotten is False  # rejected, or well formed and not there
     attempt(memory, memory.reinforce, engram_id, reward)
 
 
