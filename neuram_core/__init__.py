@@ -25,11 +25,13 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, HashingEmbedder, SentenceTransformerEmbedder
 from neuram_core.engram import Engram, MemoryType
-from neuram_core.errors import NeuramError, StoreUnavailableError, UnknownEngramError
+from neuram_core.errors import ChangeLogTrimmedError, NeuramError, StoreUnavailableError, UnknownEngramError
 from neuram_core.regions import (
+    Activation,
     Amygdala,
     BasalGanglia,
     Cerebellum,
+    Cue,
     Hippocampus,
     Neocortex,
     PrefrontalCortex,
@@ -38,6 +40,7 @@ from neuram_core.regions import (
 )
 from neuram_core.routing import classify_memory_type
 from neuram_core.sleep import SleepCycle
+from neuram_core.stores.registry import open_store, register_store
 from neuram_core.stores.sqlite import SQLiteStore
 from neuram_core.sync import SyncBrain
 from neuram_core.types import Change, Clock, Embedder, LongTermStore
@@ -45,13 +48,16 @@ from neuram_core.types import Change, Clock, Embedder, LongTermStore
 __version__ = "0.2.0"
 
 __all__ = [
+    "Activation",
     "Amygdala",
     "BasalGanglia",
     "BaseEmbedder",
     "Brain",
     "Cerebellum",
     "Change",
+    "ChangeLogTrimmedError",
     "Clock",
+    "Cue",
     "Embedder",
     "Engram",
     "HashingEmbedder",
@@ -81,7 +87,9 @@ __all__ = [
     "forget_at",
     "ltp_boost",
     "ltp_stability",
+    "open_store",
     "recall_score",
+    "register_store",
     "retention",
     "retrieval_effort",
     "reward_factor",

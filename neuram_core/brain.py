@@ -4,7 +4,7 @@ perceive: SensoryCortex → Thalamus → Amygdala → PrefrontalCortex + Hippoca
 recall:   Hippocampus pattern completion → spreading activation → LTP
 sleep:    SleepCycle consolidates into Neocortex / Cerebellum / BasalGanglia, prunes.
 
-All state lives on the Brain's private loop thread (see ``_portal``); every public
+All state lives on the Brain's private loop thread (see ``portal``); every public
 coroutine hops there, so one Brain serves any event loop and the sync facade alike.
 """
 
@@ -20,26 +20,27 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from neuram_core._portal import LoopThread
+from neuram_core.portal import LoopThread
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import apply_recall, apply_reward, compute_retention, encoding_stability, forget_at
 from neuram_core.embeddings import BaseEmbedder, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.errors import UnknownEngramError
+from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
 from neuram_core.regions import (
+    LONG_TERM_REGIONS,
     Amygdala,
     BasalGanglia,
-    Cerebellum,
     Hippocampus,
     LongTermRegion,
-    Neocortex,
     PrefrontalCortex,
     SensoryCortex,
     Thalamus,
 )
+from neuram_core.regions.hippocampus import Activation, Cue
 from neuram_core.routing import classify_memory_type
 from neuram_core.sleep import SleepCycle
+from neuram_core.stores.registry import open_store
 from neuram_core.types import Clock, Embedder, LongTermStore
 from neuram_core.validation import (
     check_engram_id,
@@ -114,12 +115,12 @@ class Brain:
         self.config = config
         self.sensory = SensoryCortex(clock, config.sensory_buffer_seconds)
         self.thalamus = Thalamus(config.thalamus_min_content_words, config.thalamus_focus_threshold)
-        self.amygdala = Amygdala(boost_base=config.salience_boost_base)
+        self.amygdala = Amygdala()
         self.prefrontal = PrefrontalCortex(clock, config.working_memory_capacity, config.working_memory_span_seconds)
-        self.hippocampus = Hippocampus(embedder, clock=clock, config=config)
-        self.neocortex = Neocortex(self.store, namespace, config)
-        self.cerebellum = Cerebellum(self.store, namespace, config)
-        self.basal_ganglia = BasalGanglia(self.store, namespace, config)
+        self.hippocampus = Hippocampus(clock=clock, config=config, embeds=False)  # the Brain embeds, off its loop
+        # One of each long-term system; sleep hands every engram to the one that accepts it.
+        self.long_term_regions = tuple(region(self.store, namespace, config) for region in LONG_TERM_REGIONS)
+        self.basal_ganglia = next(r for r in self.long_term_regions if isinstance(r, BasalGanglia))  # reward
         self.sleep_cycle = SleepCycle(self)
         self.filtered_count = 0
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
@@ -131,14 +132,16 @@ class Brain:
     @classmethod
     def _build(
         cls,
+        *,
+        url: str | None,
         redis_url: str | None,
         path: str | os.PathLike[str] | None,
+        store: LongTermStore | None,
         namespace: str,
         embedder: Embedder | str | None,
         clock: Clock | None,
         config: NeuramConfig | None,
         sleep_interval_seconds: float | None,
-        store: LongTermStore | None,
     ) -> Brain:
         namespace = check_namespace(namespace)
         if config is not None and not isinstance(config, NeuramConfig):
@@ -148,10 +151,12 @@ class Brain:
             config = config.replace(sleep_interval_seconds=sleep_interval_seconds)
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError("clock must have a now() method returning epoch seconds")
-        if sum(x is not None for x in (redis_url, path, store)) > 1:
-            raise ValueError("give at most one of redis_url, path and store")
+        where = {"url": url, "redis_url": redis_url, "path": path, "store": store}
+        given = [name for name, value in where.items() if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of url, redis_url, path and store, not {' and '.join(given)}")
         if store is None:
-            store = _open_store(redis_url, path)
+            store = _open_store(url, redis_url, path)
         elif not isinstance(store, LongTermStore):
             raise TypeError(f"store must implement LongTermStore, not {type(store).__name__}")
         shared = _Shared(store, LoopThread())
@@ -168,6 +173,7 @@ class Brain:
         cls,
         redis_url: str | None = None,
         *,
+        url: str | None = None,
         path: str | os.PathLike[str] | None = None,
         namespace: str = "default",
         embedder: Embedder | str | None = None,
@@ -176,9 +182,22 @@ class Brain:
         sleep_interval_seconds: float | None = None,
         store: LongTermStore | None = None,
     ) -> Brain:
-        """Open a brain: Redis if ``redis_url`` is given, else the embedded SQLite store
-        (``path``, ``":memory:"``, or the default file), and load its index."""
-        brain = cls._build(redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store)
+        """Open a brain on a long-term store and load its index. The store is one of:
+        ``url``, any store URL (``"sqlite:///memory.db"``, ``"redis://host:6379/0"``; see
+        :func:`~neuram_core.stores.open_store`); the older spellings ``redis_url`` (a Redis
+        URL) and ``path`` (an SQLite file or ``":memory:"``); a ``store`` object. With none,
+        the embedded SQLite store's default file; with more than one, a ValueError."""
+        brain = cls._build(
+            url=url,
+            redis_url=redis_url,
+            path=path,
+            store=store,
+            namespace=namespace,
+            embedder=embedder,
+            clock=clock,
+            config=config,
+            sleep_interval_seconds=sleep_interval_seconds,
+        )
         try:
             await brain._portal.run(brain._ready_then(_nothing()))
         except BaseException:
@@ -191,6 +210,7 @@ class Brain:
         cls,
         redis_url: str | None = None,
         *,
+        url: str | None = None,
         path: str | os.PathLike[str] | None = None,
         namespace: str = "default",
         embedder: Embedder | str | None = None,
@@ -200,7 +220,17 @@ class Brain:
         store: LongTermStore | None = None,
     ) -> Brain:
         """:meth:`create` for sync code (scripts, legacy chains, notebooks without await)."""
-        brain = cls._build(redis_url, path, namespace, embedder, clock, config, sleep_interval_seconds, store)
+        brain = cls._build(
+            url=url,
+            redis_url=redis_url,
+            path=path,
+            store=store,
+            namespace=namespace,
+            embedder=embedder,
+            clock=clock,
+            config=config,
+            sleep_interval_seconds=sleep_interval_seconds,
+        )
         try:
             brain._portal.call(brain._ready_then(_nothing()))
         except BaseException:
@@ -249,8 +279,17 @@ class Brain:
         return await coro
 
     async def _load_index(self) -> None:
+        """Fill the index from the store. Run again on a filled index (a reload), it also
+        refreshes what is indexed and drops the consolidated engrams the store no longer
+        holds; pending engrams exist only here and stay as they are."""
         # Cursor first: a write that lands while we scan is replayed, not missed.
         self._cursor, _ = await self.store.changes(self.namespace, None)
+        pending = self.hippocampus.pending
+        # On a reload: the ids the scan must show again for them to stay indexed.
+        unseen = None
+        if len(self.hippocampus):
+            unseen = {e.engram_id for e in self.hippocampus if e.engram_id not in pending}
+            self.skipped_records = 0  # the scan below counts every unindexable record again
         self.hippocampus.reserve(len(self.hippocampus) + await self.store.count(self.namespace))
         batch: builtins.list[Engram] = []
         # Loading allocates objects that all live on: the cyclic collector would rescan
@@ -261,12 +300,37 @@ class Brain:
             async for engram in self.store.scan(self.namespace):
                 batch.append(engram)
                 if len(batch) >= _LOAD_BATCH:
-                    self.hippocampus.encode_many(self._indexable(batch), pending=False)
+                    self._index_stored(batch, unseen)
                     batch = []
-            self.hippocampus.encode_many(self._indexable(batch), pending=False)
+            self._index_stored(batch, unseen)
         finally:
             if collecting:
                 gc.enable()
+        for engram_id in unseen or ():  # consolidated, indexed, and gone from the store
+            self.hippocampus.remove(engram_id)
+            self.prefrontal.release(engram_id)
+
+    def _index_stored(self, engrams: builtins.list[Engram], unseen: set[str] | None) -> None:
+        """Index a page of stored engrams. On a reload (``unseen`` given, and ticked off
+        here) a pending engram keeps its local copy, an id whose content changed is indexed
+        afresh rather than merged, and working memory holds the new copies."""
+        if unseen is None:
+            self.hippocampus.encode_many(self._indexable(engrams), pending=False)
+            return
+        hippocampus = self.hippocampus
+        fresh = []
+        for engram in engrams:
+            if engram.engram_id in hippocampus.pending:
+                continue
+            old = hippocampus.get(engram.engram_id)
+            if old is not None and (old.content, old.memory_type) != (engram.content, engram.memory_type):
+                hippocampus.remove(engram.engram_id)
+            fresh.append(engram)
+        fit = self._indexable(fresh)
+        unseen.difference_update(e.engram_id for e in fit)
+        hippocampus.encode_many(fit, pending=False)
+        for engram in fit:
+            self.prefrontal.update(engram)
 
     def _indexable(self, engrams: builtins.list[Engram]) -> builtins.list[Engram]:
         """The engrams whose embedding fits the index; the others are skipped and counted.
@@ -286,8 +350,13 @@ class Brain:
         return fit
 
     async def _follow_changes(self) -> None:
-        """Bring the index up to date with what other processes wrote to the store."""
-        self._cursor, changes = await self.store.changes(self.namespace, self._cursor)
+        """Bring the index up to date with what other processes wrote to the store, or
+        reload it when the store's change log no longer reaches back to our cursor."""
+        try:
+            self._cursor, changes = await self.store.changes(self.namespace, self._cursor)
+        except ChangeLogTrimmedError:
+            await self._reload_index()
+            return
         foreign = [c for c in changes if c.origin != self.store.origin]
         if not foreign:
             return
@@ -301,6 +370,17 @@ class Brain:
                 self.hippocampus.remove(engram_id)
             elif self._indexable([engram]):
                 self.hippocampus.refresh(engram)
+
+    async def _reload_index(self) -> None:
+        """Load the index again over what it holds; if that fails, the old cursor stays, so
+        the next follow finds it trimmed and tries again."""
+        log.info("change log of %r trimmed past this index; reloading it", self.namespace)
+        behind = self._cursor
+        try:
+            await self._load_index()
+        except BaseException:
+            self._cursor = behind
+            raise
 
     async def _embed(self, texts: Sequence[str]) -> Vector:
         """The one place embedding runs: on a worker thread, off every event loop."""
@@ -450,7 +530,7 @@ class Brain:
         )
         if replaces is not None:
             engram.engram_id = replaces
-            await self._forget(replaces, missing_ok=True)
+            await self._forget(replaces)
         links = self.hippocampus.temporal_context(now)
         self.hippocampus.encode(engram, pending=True)
         self.hippocampus.note_encoded(engram)
@@ -480,33 +560,69 @@ class Brain:
         ``strengthen=False`` looks without leaving a trace (no LTP, nothing written): for a
         caller that shows only some of what it recalls, or asks the same cue again within
         one turn, and then calls :meth:`rehearse` on what was really used."""
+        if not isinstance(strengthen, bool):
+            raise TypeError(f"strengthen must be a bool, not {type(strengthen).__name__}")
+        activated, now = await self._activate(query, top_k, memory_type, since, until, metadata, everything=False)
+        found = [(a.engram, a.score) for a in activated]
+        if not strengthen:
+            return found
+        strengthened = await self._potentiate([e for e, _ in found], now)
+        return [(strengthened.get(e.engram_id, e), score) for e, score in found]
+
+    @on_brain_loop
+    async def activations(
+        self,
+        query: str,
+        top_k: int | None = None,
+        memory_type: MemoryType | str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> builtins.list[Activation]:
+        """Everything a :meth:`recall` of ``query`` would light up, best first, each with how
+        it was reached (its own cosine, its activation after spreading, its score); the
+        first ``top_k`` are what recall returns. Only looks: nothing is strengthened.
+        For recall debuggers, plots and servers; the arguments are recall's."""
+        activated, _ = await self._activate(query, top_k, memory_type, since, until, metadata, everything=True)
+        return activated
+
+    async def _activate(
+        self,
+        query: str,
+        top_k: int | None,
+        memory_type: MemoryType | str | None,
+        since: float | None,
+        until: float | None,
+        metadata: dict[str, Any] | None,
+        *,
+        everything: bool,
+    ) -> tuple[builtins.list[Activation], float]:
+        """recall's look: validate, follow other processes' writes, embed the cue (its text
+        travels with it) and light up the index now; the top_k, or ``everything``. Returns
+        the activations and the time they were scored at (when LTP then happens)."""
         query = check_text(query, "query")
         k = check_top_k(top_k, self.config.default_top_k)
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         start, end = check_time(since, "since"), check_time(until, "until")
         wanted = check_metadata(metadata) if metadata is not None else None
-        if not isinstance(strengthen, bool):
-            raise TypeError(f"strengthen must be a bool, not {type(strengthen).__name__}")
         if k == 0:
-            return []
+            return [], self.clock.now()
         await self._follow_changes()
         if len(self.hippocampus) == 0:
-            return []
-        vector = (await self._embed([query]))[0]
+            return [], self.clock.now()
+        cue = Cue(query, (await self._embed([query]))[0])
         now = self.clock.now()
-        found = self.hippocampus.complete(
-            vector,
+        found = self.hippocampus.activate(
+            cue,
             k,
             memory_type=kind,
             since=start,
             until=end,
             now=now,
             where=None if not wanted else _metadata_matches(wanted),
+            limit=None if everything else k,
         )
-        if not strengthen:
-            return found
-        strengthened = await self._potentiate([e for e, _ in found], now)
-        return [(strengthened.get(e.engram_id, e), score) for e, score in found]
+        return found, now
 
     @on_brain_loop
     async def rehearse(self, engram_ids: Sequence[str]) -> builtins.list[Engram]:
@@ -582,16 +698,17 @@ class Brain:
         return sorted(found, key=lambda e: e.encoded_at)  # stable: ties keep perception order
 
     @on_brain_loop
-    async def forget(self, engram_id: str) -> None:
-        """Remove one memory everywhere, now. Unknown ids raise UnknownEngramError."""
-        await self._forget(check_engram_id(engram_id), missing_ok=False)
+    async def forget(self, engram_id: str) -> bool:
+        """Remove one memory everywhere, now: True if it was there, False for an id this
+        namespace does not hold (as neuram 0.1.0 did). A malformed id raises ValueError or
+        TypeError."""
+        return await self._forget(check_engram_id(engram_id))
 
-    async def _forget(self, engram_id: str, *, missing_ok: bool) -> None:
+    async def _forget(self, engram_id: str) -> bool:
         deleted = await self.store.delete(self.namespace, [engram_id])
         known = self.hippocampus.remove(engram_id) is not None
         self.prefrontal.release(engram_id)
-        if not (deleted or known or missing_ok):
-            raise UnknownEngramError(engram_id)
+        return deleted > 0 or known
 
     @on_brain_loop
     async def reinforce(self, engram_id: str, reward: float) -> Engram:
@@ -672,6 +789,20 @@ class Brain:
             finally:
                 self._portal.stop()
 
+    def call_blocking(self, coro: Coroutine[Any, Any, R], timeout: float | None = None) -> R:
+        """Run ``coro`` on this Brain's own loop and block until it is done: how code that
+        cannot await (the sync facade, plots, sync servers) reaches a Brain. Brain methods
+        awaited inside load the index themselves. Never call it from the Brain's own loop."""
+        return self._portal.call(coro, timeout)
+
+    def close_blocking(self) -> None:
+        """:meth:`close` for code that cannot await."""
+        if self._shared.begin_close():
+            try:
+                self._portal.call(self._shared.shutdown())
+            finally:
+                self._portal.stop()
+
     async def __aenter__(self) -> Brain:
         return self
 
@@ -683,10 +814,11 @@ class Brain:
 
     # -- for the sleep cycle ------------------------------------------------------------------
     def region_for(self, engram: Engram) -> LongTermRegion:
-        for region in (self.neocortex, self.cerebellum, self.basal_ganglia):
+        """The long-term system that keeps ``engram`` (by its memory type)."""
+        for region in self.long_term_regions:
             if region.accepts(engram):
                 return region
-        raise ValueError(f"no region holds {engram.memory_type!r}")  # pragma: no cover
+        raise ValueError(f"no long-term region holds {engram.memory_type.value} memories")  # pragma: no cover
 
 
 async def _nothing() -> None:
@@ -695,8 +827,8 @@ async def _nothing() -> None:
 
 def _cheap_dimension(embedder: Embedder) -> int | None:
     """The embedder's dimension if asking costs nothing (no model is loaded or called for it)."""
-    if isinstance(embedder, BaseEmbedder) and embedder._dimension is None:
-        return None
+    if isinstance(embedder, BaseEmbedder):
+        return embedder.known_dimension
     return embedder.dimension
 
 
@@ -712,7 +844,10 @@ _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
 
 
-def _open_store(redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:
+def _open_store(url: str | None, redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:
+    """The store Brain.create's keywords name; ``redis_url`` also takes ``unix://`` as before."""
+    if url is not None:
+        return open_store(url)
     if redis_url is not None:
         if not isinstance(redis_url, str):
             raise TypeError(f"redis_url must be a str, not {type(redis_url).__name__}")

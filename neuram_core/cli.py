@@ -1,12 +1,15 @@
 """The ``neuram`` command: look at and handle a memory store from the shell.
 
-    neuram [--redis-url URL | --path FILE] [--namespace NS] COMMAND ...
+    neuram [--store URL | --redis-url URL | --path FILE] [--namespace NS] COMMAND ...
 
 Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``forget``, ``export``
-and ``import``. The embedded SQLite store is the default. Only ``perceive`` and ``recall``
+and ``import``. ``--store`` takes any store URL :func:`~neuram_core.stores.open_store`
+knows (``sqlite:///memory.db``, ``redis://host:6379/0``, a plugin's scheme); the embedded
+SQLite store's default file is the default. Only ``perceive`` and ``recall``
 embed text, so only they load the embedding model; the others read and write the store
 directly. ``export`` writes JSON Lines, one engram per line with every field (floats
-exactly, the embedding as base64 of its little-endian float32 bytes); ``import`` validates
+exactly, the embedding as base64 of its little-endian float32 bytes; the format is
+:mod:`neuram_core.codec`'s, with its schema version); ``import`` validates
 the whole file before it writes anything, then writes it in one atomic put.
 """
 
@@ -14,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
 import json
 import math
 import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -28,162 +28,26 @@ from typing import IO, Any, NoReturn
 
 from tqdm import tqdm
 
+from neuram_core.clock import SystemClock
+from neuram_core.codec import engram_from_export, engram_to_export
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import compute_retention, forget_at
-from neuram_core.engram import Engram, MemoryType, embedding_from_bytes, embedding_to_bytes
+from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import NeuramError
+from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
+from neuram_core.stores import SQLiteStore, open_store
 from neuram_core.types import Embedder, LongTermStore
 
-__all__ = ["EXPORT_FIELDS", "CliError", "engram_from_json", "engram_to_json", "main"]
+__all__ = ["CliError", "main"]
 
 PROG = "neuram"
-# Every field of an Engram that a store keeps, in export order.
-EXPORT_FIELDS = (
-    "engram_id",
-    "content",
-    "memory_type",
-    "salience",
-    "synaptic_strength",
-    "stability",
-    "access_count",
-    "encoded_at",
-    "last_accessed",
-    "reward",
-    "associations",
-    "fragments",
-    "fragment_of",
-    "metadata",
-    "consolidated",
-    "embedding",
-)
 # Which long-term system holds each memory type (as the sleep cycle routes them).
-REGIONS = {
-    MemoryType.SEMANTIC: "Neocortex",
-    MemoryType.EPISODIC: "Neocortex",
-    MemoryType.PROCEDURAL: "Cerebellum",
-    MemoryType.HABITUAL: "BasalGanglia",
-}
 _HISTOGRAM_BINS = 10
 _BAR_WIDTH = 40
 
 
 class CliError(Exception):
     """A failure to report on stderr as ``neuram: error: ...`` with exit status 1."""
-
-
-# -- the export format ---------------------------------------------------------------------
-def engram_to_json(engram: Engram) -> dict[str, Any]:
-    """One export line's object: every field; floats survive JSON exactly (shortest repr)."""
-    return {
-        "engram_id": engram.engram_id,
-        "content": engram.content,
-        "memory_type": engram.memory_type.value,
-        "salience": engram.salience,
-        "synaptic_strength": engram.synaptic_strength,
-        "stability": engram.stability,
-        "access_count": engram.access_count,
-        "encoded_at": engram.encoded_at,
-        "last_accessed": engram.last_accessed,
-        "reward": engram.reward,
-        "associations": [[other, weight] for other, weight in engram.associations],
-        "fragments": list(engram.fragments),
-        "fragment_of": engram.fragment_of,
-        "metadata": engram.metadata,
-        "consolidated": engram.consolidated,
-        "embedding": None
-        if engram.embedding is None
-        else base64.b64encode(embedding_to_bytes(engram.embedding)).decode("ascii"),
-    }
-
-
-def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
-    if key not in obj:
-        raise ValueError(f"missing field {key!r}")
-    value = obj[key]
-    if isinstance(value, bool) and kind is not bool:
-        raise ValueError(f"field {key!r} must be {what}, not a boolean")
-    if not isinstance(value, kind):
-        raise ValueError(f"field {key!r} must be {what}, not {type(value).__name__}")
-    return value
-
-
-def _finite(obj: dict[str, Any], key: str, low: float | None = None, high: float | None = None) -> float:
-    value = float(_field(obj, key, (int, float), "a number"))
-    if not math.isfinite(value):
-        raise ValueError(f"field {key!r} must be finite, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"field {key!r} must lie in [{low}, {high}], got {value!r}")
-    return value
-
-
-def engram_from_json(obj: Any) -> Engram:
-    """Inverse of :func:`engram_to_json`; raises ``ValueError`` naming the bad field."""
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    unknown = sorted(set(obj) - set(EXPORT_FIELDS))
-    if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}")
-    engram_id = _field(obj, "engram_id", str, "a string")
-    if not engram_id.strip() or len(engram_id) > 512:
-        raise ValueError("field 'engram_id' must be a non-empty string of at most 512 characters")
-    content = _field(obj, "content", str, "a string")
-    if not content.strip():
-        raise ValueError("field 'content' must not be empty")
-    memory_type = MemoryType.parse(_field(obj, "memory_type", str, "a string"))
-    stability = _finite(obj, "stability")
-    if stability <= 0:
-        raise ValueError(f"field 'stability' must be > 0, got {stability!r}")
-    access_count = _field(obj, "access_count", int, "an integer")
-    if access_count < 0:
-        raise ValueError(f"field 'access_count' must be >= 0, got {access_count!r}")
-    associations = []
-    for item in _field(obj, "associations", list, "a list"):
-        if (
-            not isinstance(item, list)
-            or len(item) != 2
-            or not isinstance(item[0], str)
-            or isinstance(item[1], bool)
-            or not isinstance(item[1], int | float)
-            or not math.isfinite(item[1])
-        ):
-            raise ValueError(f"field 'associations' must hold [engram_id, weight] pairs, got {item!r}")
-        associations.append((item[0], float(item[1])))
-    fragments = _field(obj, "fragments", list, "a list")
-    if not all(isinstance(f, str) for f in fragments):
-        raise ValueError("field 'fragments' must be a list of strings")
-    fragment_of = _field(obj, "fragment_of", (str, type(None)), "a string or null")
-    metadata = _field(obj, "metadata", dict, "an object")
-    consolidated = _field(obj, "consolidated", bool, "true or false")
-    raw = _field(obj, "embedding", (str, type(None)), "a base64 string or null")
-    embedding = None
-    if raw is not None:
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("field 'embedding' is not valid base64") from None
-        if not data:
-            raise ValueError("field 'embedding' is empty")
-        embedding = embedding_from_bytes(data)
-        if not bool(embedding.size) or not all(math.isfinite(x) for x in embedding.tolist()):
-            raise ValueError("field 'embedding' holds a non-finite value")
-    return Engram(
-        content=content,
-        memory_type=memory_type,
-        salience=_finite(obj, "salience", 0.0, 1.0),
-        embedding=embedding,
-        synaptic_strength=_finite(obj, "synaptic_strength", 0.0, 1.0),
-        stability=stability,
-        access_count=access_count,
-        associations=associations,
-        fragments=list(fragments),
-        engram_id=engram_id,
-        encoded_at=_finite(obj, "encoded_at"),
-        last_accessed=_finite(obj, "last_accessed"),
-        metadata=dict(metadata),
-        reward=_finite(obj, "reward"),
-        fragment_of=fragment_of,
-        consolidated=consolidated,
-    )
 
 
 def read_export(path: str, *, progress: bool = False) -> list[Engram]:
@@ -201,7 +65,7 @@ def read_export(path: str, *, progress: bool = False) -> list[Engram]:
             if not line.strip():
                 continue
             try:
-                engram = engram_from_json(json.loads(line))
+                engram = engram_from_export(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise CliError(f"{path}, line {number}: not valid JSON ({exc.msg}); nothing was imported") from None
             except (ValueError, TypeError) as exc:
@@ -232,13 +96,16 @@ def read_export(path: str, *, progress: bool = False) -> list[Engram]:
 
 
 # -- opening things --------------------------------------------------------------------------
-def _open_store(args: argparse.Namespace) -> LongTermStore:
-    from neuram_core.brain import _open_store as open_store
+def _store_of(args: argparse.Namespace) -> LongTermStore:
+    """The store the global options name: ``--store URL``, or its older spellings
+    ``--redis-url`` (which also takes ``unix://``) and ``--path``; else the default file."""
+    if args.store is not None:
+        return open_store(args.store)
+    if args.redis_url is not None:
+        from neuram_core.stores.redis import RedisStore
 
-    if args.redis_url is None and args.path is not None and args.path != ":memory:":
-        Path(args.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    path = None if args.path is None else os.path.expanduser(args.path)
-    return open_store(args.redis_url, path)
+        return RedisStore.from_url(args.redis_url)
+    return SQLiteStore(None if args.path is None else os.path.expanduser(args.path))
 
 
 def _embedder(spec: str | None) -> Embedder | str | None:
@@ -256,7 +123,7 @@ def _embedder(spec: str | None) -> Embedder | str | None:
 
 
 async def _with_store(args: argparse.Namespace, work: Callable[[LongTermStore], Awaitable[int]]) -> int:
-    store = _open_store(args)
+    store = _store_of(args)
     try:
         return await work(store)
     finally:
@@ -266,7 +133,7 @@ async def _with_store(args: argparse.Namespace, work: Callable[[LongTermStore], 
 async def _with_brain(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
     from neuram_core.brain import Brain
 
-    brain = await Brain.create(store=_open_store(args), namespace=args.namespace, embedder=_embedder(args.embedder))
+    brain = await Brain.create(store=_store_of(args), namespace=args.namespace, embedder=_embedder(args.embedder))
     try:
         return await work(brain)
     finally:
@@ -292,7 +159,7 @@ def _short(text: str, width: int = 70) -> str:
 # -- commands -----------------------------------------------------------------------------
 async def cmd_stats(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
-        now = time.time()
+        now = SystemClock().now()
         threshold = NeuramConfig().retention_threshold
         total = await store.count(args.namespace)
         by_type: Counter[str] = Counter()
@@ -303,13 +170,13 @@ async def cmd_stats(args: argparse.Namespace) -> int:
         async for engram in store.scan(args.namespace):
             bar.update()
             by_type[engram.memory_type.value] += 1
-            by_region[REGIONS[engram.memory_type]] += 1
+            by_region[region_class_for(engram.memory_type).__name__] += 1
             value = compute_retention(engram, now)
             bins[min(int(value * _HISTOGRAM_BINS), _HISTOGRAM_BINS - 1)] += 1
             due += value < threshold
         bar.close()
         corrupt = getattr(store, "corrupt_records", 0)
-        regions = {name: by_region[name] for name in ("Neocortex", "Cerebellum", "BasalGanglia")}
+        regions = {region.__name__: by_region[region.__name__] for region in LONG_TERM_REGIONS}
         types = {t.value: by_type[t.value] for t in MemoryType}
         histogram = [
             {"from": i / _HISTOGRAM_BINS, "to": (i + 1) / _HISTOGRAM_BINS, "count": n} for i, n in enumerate(bins)
@@ -350,7 +217,7 @@ async def cmd_list(args: argparse.Namespace) -> int:
     kind = None if args.type is None else MemoryType.parse(args.type)
 
     async def work(store: LongTermStore) -> int:
-        now = time.time()
+        now = SystemClock().now()
         found = [e async for e in store.scan(args.namespace) if kind is None or e.memory_type is kind]
         found.sort(key=lambda e: (e.encoded_at, e.engram_id))
         if args.limit is not None:
@@ -482,7 +349,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
         try:
             bar = tqdm(total=total, desc="exporting", unit=" engrams", disable=not _progress(args), file=sys.stderr)
             async for engram in store.scan(args.namespace):
-                out.write(json.dumps(engram_to_json(engram), ensure_ascii=False, allow_nan=False) + "\n")
+                out.write(json.dumps(engram_to_export(engram), ensure_ascii=False, allow_nan=False) + "\n")
                 written += 1
                 bar.update()
             bar.close()
@@ -579,12 +446,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Look at and handle a neuram memory store.",
-        epilog="The embedded SQLite store is used unless --redis-url is given; its default file is "
-        "$NEURAM_PATH, else $XDG_DATA_HOME/neuram/memory.db, else ~/.local/share/neuram/memory.db.",
+        epilog="With no --store, the embedded SQLite store's default file is used: $NEURAM_PATH, "
+        "else $XDG_DATA_HOME/neuram/memory.db, else ~/.local/share/neuram/memory.db.",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--redis-url", metavar="URL", help="use the Redis store at URL (redis://host:6379/0)")
-    where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file")
+    where.add_argument(
+        "--store",
+        metavar="URL",
+        help="the store to use: sqlite:///relative.db, sqlite:////absolute.db, redis://host:6379/0, "
+        "rediss://..., redis+cluster://host:7000, or a plugin's scheme",
+    )
+    where.add_argument("--redis-url", metavar="URL", help="the same as --store for a Redis URL (also unix://)")
+    where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file (as --store sqlite:///FILE)")
     parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
     # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
     parser.add_argument("--embedder", metavar="MODEL", default=None, help=argparse.SUPPRESS)
@@ -648,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         _fail(str(exc))
     except (ValueError, TypeError, NeuramError) as exc:  # bad input the library rejected, store down
+        _fail(str(exc))
+    except ImportError as exc:  # a store plugin (or an optional dependency) that does not load
         _fail(str(exc))
     except BrokenPipeError:  # e.g. `neuram export - | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -20,15 +20,10 @@ from neuram_core.engram import MemoryType
 __all__ = ["NeuramConfig"]
 
 
-def _per_type(episodic: float, semantic: float, procedural: float, habitual: float) -> Mapping[MemoryType, float]:
-    return MappingProxyType(
-        {
-            MemoryType.EPISODIC: episodic,
-            MemoryType.SEMANTIC: semantic,
-            MemoryType.PROCEDURAL: procedural,
-            MemoryType.HABITUAL: habitual,
-        }
-    )
+def _per_type(**values: float) -> Mapping[MemoryType, float]:
+    """A read-only value per memory type, by the type's value: ``_per_type(episodic=168.0, ...)``.
+    A type left out is an error when the config is made (every type needs every constant)."""
+    return MappingProxyType({MemoryType(kind): value for kind, value in values.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +39,12 @@ class NeuramConfig:
     retention_threshold: float = 0.05
     # Stability (hours) at encoding for salience 0.5, before the Amygdala's boost.
     base_stability_hours: Mapping[MemoryType, float] = field(
-        default_factory=lambda: _per_type(168.0, 336.0, 336.0, 168.0)
+        default_factory=lambda: _per_type(episodic=168.0, semantic=336.0, procedural=336.0, habitual=168.0)
     )
     # Sleep consolidation multiplies stability: the Cerebellum makes skills very hard to unlearn.
-    consolidation_gain: Mapping[MemoryType, float] = field(default_factory=lambda: _per_type(4.0, 4.0, 10.0, 2.0))
+    consolidation_gain: Mapping[MemoryType, float] = field(
+        default_factory=lambda: _per_type(episodic=4.0, semantic=4.0, procedural=10.0, habitual=2.0)
+    )
     # A pending trace is promoted at sleep only if at least this vivid at replay.
     consolidation_threshold: float = 0.5
     # Amygdala: stability × salience_boost_base ** (2·salience − 1) (0.25× … 4× by default).
@@ -110,7 +107,7 @@ class NeuramConfig:
         if unknown:
             raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
         values.update(changes)
-        return NeuramConfig(**values)  # type: ignore[arg-type]
+        return NeuramConfig(**values)
 
     @property
     def forget_after_stabilities(self) -> float:

@@ -1,30 +1,18 @@
-"""The memory unit. Semon (1904) called the physical trace a memory leaves an *engram*."""
+"""The memory unit. Semon (1904) called the physical trace a memory leaves an *engram*.
+
+How an engram is stored and exported is :mod:`neuram_core.codec`'s business alone."""
 
 from __future__ import annotations
 
-import json
-import math
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
-__all__ = [
-    "Engram",
-    "MemoryType",
-    "Vector",
-    "decode_embeddings",
-    "embedding_from_bytes",
-    "embedding_to_bytes",
-    "engram_from_record",
-    "engram_to_record",
-    "new_engram_id",
-]
+__all__ = ["Engram", "MemoryType", "Vector", "new_engram_id"]
 
 Vector = npt.NDArray[np.float32]
 
@@ -93,105 +81,3 @@ class Engram:
             f"Engram({self.engram_id[:8]}, {self.memory_type.value}, {text!r}, "
             f"salience={self.salience:.2f}, {state}, access_count={self.access_count})"
         )
-
-
-def embedding_to_bytes(vector: Vector) -> bytes:
-    """Little-endian float32 bytes: 1,536 bytes for 384 dimensions, no JSON, no pickle."""
-    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
-
-
-def embedding_from_bytes(data: bytes) -> Vector:
-    if len(data) % 4:
-        raise ValueError(f"embedding of {len(data)} bytes is not a float32 vector")
-    vector = np.frombuffer(data, dtype="<f4").astype(np.float32)
-    if not np.isfinite(vector).all():
-        raise ValueError("embedding has non-finite values")
-    return vector
-
-
-def engram_to_record(engram: Engram) -> dict[str, str | bytes]:
-    """A flat string/bytes mapping (a Redis hash, a row): floats as exact repr strings."""
-    record: dict[str, str | bytes] = {
-        "content": engram.content,
-        "type": engram.memory_type.value,
-        "salience": repr(engram.salience),
-        "strength": repr(engram.synaptic_strength),
-        "stability": repr(engram.stability),
-        "access_count": str(engram.access_count),
-        "encoded_at": repr(engram.encoded_at),
-        "last_accessed": repr(engram.last_accessed),
-        "reward": repr(engram.reward),
-        "assoc": json.dumps([[i, w] for i, w in engram.associations], allow_nan=False),
-        "fragments": json.dumps(engram.fragments),
-        "meta": json.dumps(engram.metadata, ensure_ascii=False),
-        "fragment_of": engram.fragment_of or "",
-    }
-    if engram.embedding is not None:
-        record["embedding"] = embedding_to_bytes(engram.embedding)
-    return record
-
-
-def decode_embeddings(blobs: Sequence[bytes | None]) -> list[Vector | None]:
-    """Float32 embeddings of many records at once (one frombuffer, one finiteness check: a
-    load's hot path); None where a blob is absent or unusable, for the per-record decode to
-    report. Each vector is a copy: no engram keeps a whole batch's buffer alive."""
-    present = [b for b in blobs if b]
-    if not present:
-        return [None] * len(blobs)
-    size = len(present[0])
-    if size % 4 or any(len(b) != size or not isinstance(b, bytes) for b in present):
-        return [None] * len(blobs)  # mixed sizes or types: each record decodes (and is checked) alone
-    matrix = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(present), size // 4)
-    finite = np.isfinite(matrix).all(axis=1).tolist()
-    rows = iter(range(len(present)))
-    out: list[Vector | None] = []
-    for blob in blobs:
-        if not blob:
-            out.append(None)
-            continue
-        j = next(rows)
-        out.append(matrix[j].astype(np.float32) if finite[j] else None)
-    return out
-
-
-_TYPES = {t.value: t for t in MemoryType}
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def _number(record: dict[str, str | bytes], key: str) -> float:
-    value = float(record[key])  # float() takes str and bytes alike
-    if not math.isfinite(value):
-        raise ValueError(f"field {key!r} is not finite")
-    return value
-
-
-def engram_from_record(engram_id: str, record: dict[str, str | bytes], embedding: Vector | None = None) -> Engram:
-    """Inverse of :func:`engram_to_record`; raises ``ValueError``/``KeyError`` on a bad record.
-    ``embedding`` is the already decoded vector, else the record's bytes are decoded."""
-    raw_embedding = record.get("embedding")
-    if embedding is None and raw_embedding:
-        embedding = embedding_from_bytes(
-            raw_embedding if isinstance(raw_embedding, bytes) else raw_embedding.encode("latin-1")
-        )
-    kind = _text(record["type"])
-    return Engram(
-        content=_text(record["content"]),
-        memory_type=_TYPES.get(kind) or MemoryType.parse(kind),
-        salience=_number(record, "salience"),
-        embedding=embedding,
-        synaptic_strength=_number(record, "strength"),
-        stability=_number(record, "stability"),
-        access_count=int(record["access_count"]),
-        associations=[(str(i), float(w)) for i, w in orjson.loads(record["assoc"])],
-        fragments=[str(i) for i in orjson.loads(record["fragments"])],
-        engram_id=engram_id,
-        encoded_at=_number(record, "encoded_at"),
-        last_accessed=_number(record, "last_accessed"),
-        metadata=dict(orjson.loads(record["meta"])),
-        reward=_number(record, "reward"),
-        fragment_of=_text(record.get("fragment_of", "")) or None,
-        consolidated=True,
-    )

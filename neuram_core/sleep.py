@@ -4,8 +4,9 @@ One cycle, under a per-namespace lock with expiry so two workers never consolida
 same items and a crashed worker's lock lapses:
 1. replay the hippocampus's pending traces (working memory and what it evicted);
 2. promote those still vivid enough (retention >= consolidation_threshold) into the
-   long-term system of their type, with that system's consolidation gain; a trace leaves
-   the pending set only after the store confirmed the write;
+   long-term system that accepts their type (``Brain.region_for``), with that system's
+   consolidation gain; a trace leaves the pending set only after the store confirmed the
+   write;
 3. drop the pending traces that faded before sleep came (``pruned_wm``);
 4. prune long-term engrams whose retention fell below the threshold (``pruned_ltm``),
    found through the forget-at index: cost follows what is due, not what is stored.
@@ -25,6 +26,7 @@ from neuram_core.engram import Engram
 
 if TYPE_CHECKING:
     from neuram_core.brain import Brain
+    from neuram_core.regions import LongTermRegion
 
 __all__ = ["SleepCycle"]
 
@@ -39,7 +41,6 @@ class SleepCycle:
         self.brain = brain
         self.owner = uuid.uuid4().hex
         self._task: asyncio.Task[None] | None = None
-        self.cycles = 0
 
     async def run(self) -> dict[str, int]:
         brain = self.brain
@@ -61,7 +62,6 @@ class SleepCycle:
                 hippocampus.remove(engram.engram_id)
                 brain.prefrontal.release(engram.engram_id)
             pruned = await self._prune(now)
-            self.cycles += 1
             return {
                 "consolidated": consolidated,
                 "pruned_wm": len(faded),
@@ -72,16 +72,23 @@ class SleepCycle:
             await store.release_lock(namespace, LOCK_NAME, self.owner)
 
     async def consolidate(self, engrams: Sequence[Engram]) -> int:
-        """Write pending engrams to their long-term systems; only then are they unpended."""
+        """Hand pending engrams to the long-term systems of their types; each system's
+        write is atomic, and only what a write confirmed leaves the pending set."""
         if not engrams:
             return 0
         brain = self.brain
-        promoted = [brain.region_for(e).consolidated(e) for e in engrams]
-        await brain.neocortex.store_all(promoted)  # one atomic write for all three systems
+        by_region: dict[LongTermRegion, list[Engram]] = {}
+        for engram in engrams:
+            region = brain.region_for(engram)
+            by_region.setdefault(region, []).append(region.consolidated(engram))
+        promoted: list[Engram] = []
+        for region, kept in by_region.items():
+            await region.store_all(kept)
+            for engram in kept:
+                brain.hippocampus.encode(engram, pending=False)
+                brain.prefrontal.update(engram)
+            promoted += kept
         ids = {e.engram_id for e in promoted}
-        for engram in promoted:
-            brain.hippocampus.encode(engram, pending=False)
-            brain.prefrontal.update(engram)
         # Long-term neighbours learn their new edges (atomically, in the store).
         back_links: dict[str, list[tuple[str, float]]] = {}
         for engram in promoted:

@@ -9,7 +9,8 @@ one Cluster slot, and namespaces spread over the shards::
     neuram:{<ns>}:e:<id>        hash of two fields: "e", the embedding as float32
                                 bytes, and "d", "<version>|<JSON object of the other
                                 fields as native JSON values>" (the version is the id of
-                                the change-log entry that wrote it)
+                                the change-log entry that wrote it; the fields, with
+                                their schema version "v", are neuram_core.codec's)
     neuram:{<ns>}:forget_at     zset: id -> epoch seconds when retention hits the
                                 threshold; also the namespace's id index (ZSCAN, ZCARD)
     neuram:{<ns>}:log           stream of changes (id, op, origin), MAXLEN ~ trimmed
@@ -34,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import math
 import random
@@ -43,17 +43,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-import orjson
-
-from neuram_core.engram import (
-    Engram,
-    MemoryType,
-    Vector,
-    decode_embeddings,
-    embedding_from_bytes,
-    embedding_to_bytes,
-)
-from neuram_core.errors import StoreUnavailableError
+from neuram_core.codec import decode_embeddings, embedding_to_bytes, engram_from_fields, pack_fields, unpack_fields
+from neuram_core.engram import Engram
+from neuram_core.errors import ChangeLogTrimmedError, StoreUnavailableError
 from neuram_core.types import Change, EngramChange
 
 if TYPE_CHECKING:
@@ -62,9 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_SCHEMES",
     "RedisStore",
-    "engram_from_fields",
     "escape_namespace",
-    "pack_fields",
     "record_version",
     "unescape_namespace",
     "unpack_record",
@@ -79,6 +69,7 @@ DEFAULT_PREFIX = "neuram"
 DEFAULT_LOG_MAXLEN = 100_000
 _BATCH = 500  # ids per read script call
 _ID_PAGE = 5000  # ids per ZSCAN call (a hint: Redis may return fewer or more)
+_LOG_PAGE = 1000  # change-log entries per XRANGE call
 _SLICE = 100  # engrams decoded between two turns of the event loop during a scan
 _MAX_ATTEMPTS = 1000  # optimistic update retries before giving up
 _UNCONDITIONAL = "*"  # "expected version" of a plain put
@@ -301,27 +292,6 @@ def record_version(raw: Mapping[Any, Any]) -> str:
     return version if sep else ""
 
 
-def pack_fields(engram: Engram) -> bytes:
-    """The JSON object stored after the version in "d": every field but the embedding, as
-    native JSON values (floats in their exact shortest form; no NaN)."""
-    fields = {
-        "content": engram.content,
-        "type": engram.memory_type.value,
-        "salience": engram.salience,
-        "strength": engram.synaptic_strength,
-        "stability": engram.stability,
-        "access_count": engram.access_count,
-        "encoded_at": engram.encoded_at,
-        "last_accessed": engram.last_accessed,
-        "reward": engram.reward,
-        "assoc": [[i, w] for i, w in engram.associations],
-        "fragments": engram.fragments,
-        "meta": engram.metadata,
-        "fragment_of": engram.fragment_of,
-    }
-    return json.dumps(fields, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
 def unpack_record(raw: Mapping[Any, Any]) -> dict[str, Any]:
     """The fields of a stored hash (JSON values, plus "embedding" bytes); ValueError or
     KeyError if it is not one."""
@@ -336,68 +306,11 @@ def unpack_record(raw: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _split(d: bytes) -> tuple[str, dict[str, Any]]:
-    """The version and the JSON object of "d" (orjson: five times faster than json on
-    the load path, and it never yields NaN or infinity)."""
+    """The version and the record fields of "d" (see :mod:`neuram_core.codec`)."""
     version, sep, payload = d.partition(b"|")
     if not sep:
         raise ValueError("record has no version")
-    fields = orjson.loads(payload)
-    if not isinstance(fields, dict):
-        raise ValueError("record fields are not a JSON object")
-    return version.decode("latin-1"), fields
-
-
-_TYPES = {t.value: t for t in MemoryType}
-_NUMBERS = ("salience", "strength", "stability", "encoded_at", "last_accessed", "reward")
-_NUMERIC = frozenset({int, float})
-
-
-def _all_numbers(values: Sequence[Any]) -> bool:
-    """Every value a finite int or float (not a bool, not a string): checked in C, per batch."""
-    return _NUMERIC.issuperset(map(type, values)) and all(map(math.isfinite, values))
-
-
-def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector | None = None) -> Engram:
-    """The engram of :func:`unpack_record`'s fields, every one checked (the load hot path).
-    ``embedding`` is the already decoded vector, else the fields' "embedding" bytes are."""
-    content, kind, meta = fields["content"], fields["type"], fields["meta"]
-    assoc, fragments, fragment_of = fields["assoc"], fields["fragments"], fields["fragment_of"]
-    if not isinstance(content, str) or kind not in _TYPES or not isinstance(meta, dict):
-        raise ValueError("content, type or meta is malformed")
-    if not isinstance(assoc, list) or not isinstance(fragments, list):
-        raise ValueError("assoc or fragments is not a list")
-    if fragment_of is not None and not isinstance(fragment_of, str):
-        raise ValueError("fragment_of is not a string")
-    access_count = fields["access_count"]
-    if type(access_count) is not int:
-        raise ValueError("access_count is not an int")
-    salience, strength, stability, encoded_at, last_accessed, reward = numbers = [fields[k] for k in _NUMBERS]
-    if not _all_numbers(numbers):
-        bad = next(k for k, v in zip(_NUMBERS, numbers, strict=True) if not _all_numbers([v]))
-        raise ValueError(f"field {bad!r} is not a finite number")
-    links = [(str(i), w) for i, w in assoc]
-    if not _all_numbers([w for _, w in links]):
-        raise ValueError("an association weight is not a finite number")
-    if embedding is None and "embedding" in fields:
-        embedding = embedding_from_bytes(fields["embedding"])
-    return Engram(
-        content=content,
-        memory_type=_TYPES[kind],
-        salience=float(salience),
-        embedding=embedding,
-        synaptic_strength=float(strength),
-        stability=float(stability),
-        access_count=access_count,
-        associations=[(i, float(w)) for i, w in links],
-        fragments=[str(i) for i in fragments],
-        engram_id=engram_id,
-        encoded_at=float(encoded_at),
-        last_accessed=float(last_accessed),
-        metadata=meta,
-        reward=float(reward),
-        fragment_of=fragment_of or None,
-        consolidated=True,
-    )
+    return version.decode("latin-1"), unpack_fields(payload)
 
 
 def _text(value: bytes | str) -> str:
@@ -493,7 +406,7 @@ class RedisStore:
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         scheme, sep, rest = url.partition("://")
         if not sep:
-            raise ValueError(f"not a Redis URL: {url!r}")
+            raise ValueError("not a Redis URL: it has no scheme (redis://host:port/db)")
         if scheme.lower() in CLUSTER_SCHEMES:
             url = f"{CLUSTER_SCHEMES[scheme.lower()]}://{rest}"
             cluster = True if cluster is None else cluster
@@ -514,7 +427,8 @@ class RedisStore:
 
                 client = Redis.from_url(url, **kwargs)
         except (rx.RedisError, rx.RedisClusterException) as exc:
-            raise ValueError(f"invalid Redis URL {url!r}: {exc}") from exc
+            # Not the URL itself: it may hold a password.
+            raise ValueError(f"invalid Redis URL ({scheme}://...): {exc}") from exc
         return cls(client, prefix=prefix, log_maxlen=log_maxlen, close_client=True)
 
     # -- helpers --------------------------------------------------------------------------
@@ -694,7 +608,7 @@ class RedisStore:
             )
         return [_text(i) for i in ids]
 
-    async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
+    async def scan(self, namespace: str) -> AsyncIterator[Engram]:
         """Every readable engram: the ids by ZSCAN over the forget-at index, then a read
         script per batch. The next batch is requested before this one is decoded, and the
         decoding hands the loop a turn every slice: redis-py needs a few turns to send a
@@ -752,8 +666,8 @@ class RedisStore:
     async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
         """Changes after stream id ``after``; with None, just the current cursor.
 
-        When the reader fell so far behind that the trimmed log may have lost entries it
-        never saw, every engram of the namespace is reported as a "put" (a resync)."""
+        Raises ChangeLogTrimmedError when MAXLEN trimming removed entries after ``after``
+        that this reader never saw: its index must reload the namespace."""
         self._check_open()
         keys = self.keys(namespace)
         with _unavailable():
@@ -768,7 +682,14 @@ class RedisStore:
                 raise ValueError(f"not a Redis change cursor: {after!r}") from None
             cursor, found = after, []
             while True:
-                page = await self.client.xrange(keys.log, _next_id(cursor), "+", count=1000)
+                pipe = self._pipeline()
+                pipe.xrange(keys.log, _next_id(cursor), "+", count=_LOG_PAGE)
+                pipe.xrange(keys.log, "-", "+", count=1)
+                # The oldest entry is read after the page: if the log was not trimmed past
+                # the cursor then, the page missed nothing.
+                page, oldest = await pipe.execute()
+                if oldest and await self._trimmed_past(keys, cursor, _text(oldest[0][0])):
+                    raise ChangeLogTrimmedError(namespace)
                 for _, fields in page:
                     data = {_text(k): _text(v) for k, v in fields.items()}
                     op = data.get("op")
@@ -776,23 +697,26 @@ class RedisStore:
                         found.append(Change(data["id"], op, data.get("origin", "")))  # type: ignore[arg-type]
                 if page:
                     cursor = _text(page[-1][0])
-                if len(page) < 1000:
+                if len(page) < _LOG_PAGE:
                     break
-            if self.log_maxlen is not None and len(found) >= self.log_maxlen:
-                first = await self.client.xrange(keys.log, "-", "+", count=1)
-                if first and _stream_id(_text(first[0][0])) > _stream_id(after):
-                    log.warning("change log of %r was trimmed past a reader; resyncing", namespace)
-                    found += [Change(i, "put", "") async for i in self._ids(keys)]
         return cursor, found
 
-    async def _ids(self, keys: _Keys) -> AsyncIterator[str]:
-        cursor: int = 0
-        while True:
-            cursor, page = await self.client.zscan(keys.forget_at, cursor, count=_ID_PAGE)
-            for member, _ in page:
-                yield _text(member)
-            if not cursor:
-                return
+    async def _trimmed_past(self, keys: _Keys, cursor: str, oldest: str) -> bool:
+        """Whether trimming dropped entries after ``cursor``, the log's oldest entry being
+        ``oldest``. Trimming drops the oldest entries and nothing else deletes any, so a
+        cursor naming an entry that is gone has lost what followed it (or, rarely, nothing:
+        a reload then costs time, never correctness). The cursor "0-0" (the log was empty)
+        has lost something if anything was ever trimmed."""
+        if _stream_id(oldest) <= _stream_id(_next_id(cursor)):
+            return False
+        if _stream_id(cursor) != (0, 0):
+            return True
+        info = await self.client.xinfo_stream(keys.log)
+        length = int(info["length"])
+        added = info.get("entries-added")  # Redis >= 7
+        if added is not None:
+            return int(added) > length
+        return length >= (self.log_maxlen or 2**62)  # MAXLEN ~ never trims below the bound
 
     async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool:
         """SET NX PX (re-entrant for ``owner``): a crashed owner's lock lapses after ``ttl`` s."""

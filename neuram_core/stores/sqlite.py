@@ -8,6 +8,8 @@ one writes; a change-log table lets their indexes follow our writes.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import os
 import sqlite3
@@ -18,7 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from neuram_core.engram import Engram, Vector, decode_embeddings, engram_from_record, engram_to_record
+from neuram_core.codec import (
+    V1_COLUMNS,
+    decode_embeddings,
+    embedding_to_bytes,
+    engram_from_fields,
+    fields_from_v1_columns,
+    pack_fields,
+    unpack_fields,
+)
+from neuram_core.engram import Engram, Vector
+from neuram_core.errors import ChangeLogTrimmedError
 from neuram_core.types import Change, EngramChange
 
 __all__ = ["SQLiteStore", "default_path"]
@@ -26,27 +38,15 @@ __all__ = ["SQLiteStore", "default_path"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_FIELDS = (
-    "content",
-    "type",
-    "salience",
-    "strength",
-    "stability",
-    "access_count",
-    "encoded_at",
-    "last_accessed",
-    "reward",
-    "assoc",
-    "fragments",
-    "meta",
-    "fragment_of",
-    "embedding",
-)
+# An engram is a row of its id, its record's fields as JSON (neuram_core.codec: the one
+# place that knows them) and its float32 embedding; forget_at is the pruning index.
+_ENGRAMS_TABLE = """CREATE TABLE IF NOT EXISTS engrams (
+    ns TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, embedding BLOB,
+    forget_at REAL NOT NULL, PRIMARY KEY (ns, id)) WITHOUT ROWID"""
+_FORGET_AT_INDEX = "CREATE INDEX IF NOT EXISTS engrams_forget_at ON engrams (ns, forget_at)"
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS engrams (
-    ns TEXT NOT NULL, id TEXT NOT NULL, {", ".join(f"{f} {'BLOB' if f == 'embedding' else 'TEXT'}" for f in _FIELDS)},
-    forget_at REAL NOT NULL, PRIMARY KEY (ns, id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS engrams_forget_at ON engrams (ns, forget_at);
+{_ENGRAMS_TABLE};
+{_FORGET_AT_INDEX};
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, id TEXT NOT NULL,
     op TEXT NOT NULL, origin TEXT NOT NULL);
@@ -55,14 +55,56 @@ CREATE TABLE IF NOT EXISTS locks (
     ns TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, expires REAL NOT NULL,
     PRIMARY KEY (ns, name));
 """
-_SELECT = f"SELECT id, {', '.join(_FIELDS)} FROM engrams"
-_UPSERT = (
-    f"INSERT OR REPLACE INTO engrams (ns, id, {', '.join(_FIELDS)}, forget_at) "
-    f"VALUES (?, ?, {', '.join('?' for _ in _FIELDS)}, ?)"
-)
-# Keep this many change-log entries per namespace; an index further behind reloads.
-_CHANGE_LOG_KEEP = 100_000
+_SELECT = "SELECT id, record, embedding FROM engrams"
+_UPSERT = "INSERT OR REPLACE INTO engrams (ns, id, record, embedding, forget_at) VALUES (?, ?, ?, ?, ?)"
+# Keep about this many change-log entries per namespace (see SQLiteStore).
+DEFAULT_CHANGE_LOG_KEEP = 100_000
+# Per namespace: the highest seq trimmed from its change log (a cursor below it missed
+# changes) and how many entries were logged since its last trim (when to trim again).
+_CHANGE_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS change_log_state (
+    ns TEXT PRIMARY KEY, floor INTEGER NOT NULL, since_trim INTEGER NOT NULL) WITHOUT ROWID;
+"""
 _PAGE = 2000  # rows per scan query
+
+
+def _has_v1_layout(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "content" for row in conn.execute("PRAGMA table_info(engrams)"))
+
+
+def _v1_record(values: Sequence[Any]) -> str:
+    """A version-1 row's fields as a record; a row that was already unreadable stays so
+    (its raw values kept, counted as corrupt at load, still pruned by its forget-at)."""
+    try:
+        return json.dumps(fields_from_v1_columns(values), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps({"v": 1, **dict(zip(V1_COLUMNS, values, strict=True))}, ensure_ascii=False, default=repr)
+
+
+def _upgrade_v1_layout(conn: sqlite3.Connection) -> None:
+    """Move a file written before the codec (one column per field) to the one-record
+    layout, in one transaction: another process opening it meanwhile waits, then finds it
+    done. Each record keeps version 1; it is upgraded when read, and rewritten at its next
+    write."""
+    if not _has_v1_layout(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _has_v1_layout(conn):
+            conn.execute("DROP INDEX IF EXISTS engrams_forget_at")
+            conn.execute("ALTER TABLE engrams RENAME TO engrams_v1")
+            conn.execute(_ENGRAMS_TABLE)
+            conn.execute(_FORGET_AT_INDEX)
+            rows = conn.execute(f"SELECT ns, id, {', '.join(V1_COLUMNS)}, embedding, forget_at FROM engrams_v1")
+            conn.executemany(
+                _UPSERT, ((r[0], r[1], _v1_record(r[2:-2]), r[-2], r[-1]) for r in rows.fetchall())
+            )
+            conn.execute("DROP TABLE engrams_v1")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    log.info("upgraded the engram table to the one-record layout")
 
 
 def default_path() -> Path:
@@ -74,12 +116,38 @@ def default_path() -> Path:
     return Path(data_home) / "neuram" / "memory.db"
 
 
-class SQLiteStore:
-    """A :class:`~neuram_core.types.LongTermStore` in one SQLite file (or ``":memory:"``)."""
+def _change_seq(cursor: str) -> int:
+    """The seq a change cursor names, or a clear error for anything else."""
+    if not isinstance(cursor, str):
+        raise TypeError(f"cursor must be a str, not {type(cursor).__name__}")
+    if not cursor.isascii() or not cursor.isdigit():
+        raise ValueError(f"not a SQLite change cursor: {cursor!r}")
+    return int(cursor)
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0) -> None:
+
+class SQLiteStore:
+    """A :class:`~neuram_core.types.LongTermStore` in one SQLite file (or ``":memory:"``).
+
+    The change log keeps the newest ``change_log_keep`` entries of each namespace (None:
+    all). Writes trim it as they go, a namespace at a time once a quarter of that bound has
+    been logged since its last trim, so the table stays bounded whether or not anyone
+    sleeps, at an amortised cost of a few index steps per write.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = 30.0,
+        change_log_keep: int | None = DEFAULT_CHANGE_LOG_KEEP,
+    ) -> None:
         if path is not None and not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or a path, not {type(path).__name__}")
+        if change_log_keep is not None and (
+            isinstance(change_log_keep, bool) or not isinstance(change_log_keep, int) or change_log_keep < 1
+        ):
+            raise ValueError(f"change_log_keep must be a positive int or None, got {change_log_keep!r}")
+        self.change_log_keep = change_log_keep
         target = default_path() if path is None else path
         self.path = os.fspath(target)
         self.origin = uuid.uuid4().hex
@@ -100,7 +168,9 @@ class SQLiteStore:
                 self._enter_wal(conn)
                 # NORMAL in WAL mode: a killed process loses nothing committed.
                 conn.execute("PRAGMA synchronous=NORMAL")
+                _upgrade_v1_layout(conn)
                 conn.executescript(_SCHEMA)
+                conn.executescript(_CHANGE_LOG_SCHEMA)
             except BaseException:
                 conn.close()
                 raise
@@ -138,21 +208,55 @@ class SQLiteStore:
         return result
 
     def _log(self, conn: sqlite3.Connection, namespace: str, ids: Sequence[str], op: str) -> None:
+        """Log changes (inside the write's transaction), trimming the namespace's log when
+        enough has been logged since its last trim."""
+        if not ids:
+            return
         conn.executemany(
             "INSERT INTO changes (ns, id, op, origin) VALUES (?, ?, ?, ?)",
             [(namespace, i, op, self.origin) for i in ids],
         )
+        keep = self.change_log_keep
+        if keep is None:
+            return
+        conn.execute(
+            "INSERT INTO change_log_state (ns, floor, since_trim) VALUES (?, 0, ?) "
+            "ON CONFLICT (ns) DO UPDATE SET since_trim = since_trim + excluded.since_trim",
+            (namespace, len(ids)),
+        )
+        row = conn.execute("SELECT since_trim FROM change_log_state WHERE ns = ?", (namespace,)).fetchone()
+        if row[0] >= max(1, keep // 4):
+            self._trim(conn, namespace, keep)
+
+    @staticmethod
+    def _trim(conn: sqlite3.Connection, namespace: str, keep: int) -> int:
+        """Drop all but the newest ``keep`` entries of the namespace's log and raise its
+        floor to the last seq dropped; the caller holds the write transaction."""
+        row = conn.execute(
+            "SELECT seq FROM changes WHERE ns = ? ORDER BY seq DESC LIMIT 1 OFFSET ?", (namespace, keep)
+        ).fetchone()
+        gone = 0
+        if row is not None:
+            gone = conn.execute("DELETE FROM changes WHERE ns = ? AND seq <= ?", (namespace, row[0])).rowcount
+        conn.execute(
+            "INSERT INTO change_log_state (ns, floor, since_trim) VALUES (?, ?, 0) "
+            "ON CONFLICT (ns) DO UPDATE SET floor = MAX(floor, excluded.floor), since_trim = 0",
+            (namespace, 0 if row is None else row[0]),
+        )
+        return gone
 
     @staticmethod
     def _row(namespace: str, engram: Engram, forget_at: float) -> tuple[Any, ...]:
-        record = engram_to_record(engram)
-        return (namespace, engram.engram_id, *(record.get(f) for f in _FIELDS), forget_at)
+        embedding = None if engram.embedding is None else embedding_to_bytes(engram.embedding)
+        return (namespace, engram.engram_id, pack_fields(engram).decode(), embedding, forget_at)
 
     def _decode(self, row: Sequence[Any], embedding: Vector | None = None) -> Engram | None:
-        engram_id = row[0]
-        record = {f: v for f, v in zip(_FIELDS, row[1:], strict=True) if v is not None}
+        engram_id, record, blob = row
         try:
-            return engram_from_record(engram_id, record, embedding)
+            fields = unpack_fields(record)
+            if embedding is None and blob:
+                fields["embedding"] = blob
+            return engram_from_fields(engram_id, fields, embedding)
         except (KeyError, ValueError, TypeError) as exc:
             self.corrupt_records += 1
             log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
@@ -216,13 +320,13 @@ class SQLiteStore:
 
         def work(conn: sqlite3.Connection) -> int:
             def step() -> int:
-                gone = 0
-                for engram_id in ids:
-                    cursor = conn.execute("DELETE FROM engrams WHERE ns = ? AND id = ?", (namespace, engram_id))
-                    if cursor.rowcount:
-                        gone += 1
-                        self._log(conn, namespace, [engram_id], "delete")
-                return gone
+                gone = [
+                    engram_id
+                    for engram_id in ids
+                    if conn.execute("DELETE FROM engrams WHERE ns = ? AND id = ?", (namespace, engram_id)).rowcount
+                ]
+                self._log(conn, namespace, gone, "delete")
+                return len(gone)
 
             return self._transaction(conn, step)
 
@@ -246,7 +350,7 @@ class SQLiteStore:
 
         return await self._run(work)
 
-    async def scan(self, namespace: str) -> AsyncIterator[Engram]:  # type: ignore[override]
+    async def scan(self, namespace: str) -> AsyncIterator[Engram]:
         """Every readable engram, a page of 2,000 at a time in id order; the next page is
         read (on the store's thread) while this one decodes (on the caller's)."""
 
@@ -269,7 +373,7 @@ class SQLiteStore:
 
     def _decode_page(self, rows: Sequence[Sequence[Any]]) -> list[Engram | None]:
         """The engrams of many rows, their embeddings decoded at once."""
-        vectors = decode_embeddings([row[-1] for row in rows])
+        vectors = decode_embeddings([row[2] for row in rows])
         return [self._decode(row, vector) for row, vector in zip(rows, vectors, strict=True)]
 
     async def count(self, namespace: str) -> int:
@@ -281,26 +385,46 @@ class SQLiteStore:
         return await self._run(lambda conn: [r[0] for r in conn.execute("SELECT DISTINCT ns FROM engrams ORDER BY ns")])
 
     async def changes(self, namespace: str, after: str | None) -> tuple[str, list[Change]]:
+        """Changes after seq ``after``; ChangeLogTrimmedError when this namespace's log was
+        trimmed past it (the cursor is global, the floor per namespace)."""
+        start = None if after is None else _change_seq(after)
+
         def work(conn: sqlite3.Connection) -> tuple[str, list[Change]]:
-            if after is None:
+            if start is None:
                 row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
                 return str(row[0]), []
             rows = conn.execute(
                 "SELECT seq, id, op, origin FROM changes WHERE ns = ? AND seq > ? ORDER BY seq",
-                (namespace, int(after)),
+                (namespace, start),
             ).fetchall()
+            # The floor only rises, so reading it after the rows proves none were missing.
+            floor = conn.execute("SELECT floor FROM change_log_state WHERE ns = ?", (namespace,)).fetchone()
+            if floor is not None and floor[0] > start:
+                raise ChangeLogTrimmedError(namespace)
             if not rows:
-                return after, []
+                return str(start), []
             return str(rows[-1][0]), [Change(r[1], r[2], r[3]) for r in rows]
 
         return await self._run(work)
 
-    async def trim_changes(self, keep: int = _CHANGE_LOG_KEEP) -> None:
-        await self._run(
-            lambda conn: conn.execute(
-                "DELETE FROM changes WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM changes) - ?", (keep,)
-            )
-        )
+    async def trim_changes(self, namespace: str | None = None) -> int:
+        """Trim the change log to ``change_log_keep`` entries now, in one namespace or all
+        (writes already do it as they go); returns how many entries went."""
+        keep = self.change_log_keep
+        if keep is None:
+            return 0
+
+        def work(conn: sqlite3.Connection) -> int:
+            if namespace is not None:
+                names = [namespace]
+            else:
+                names = [r[0] for r in conn.execute("SELECT DISTINCT ns FROM changes")]
+            gone = 0
+            for name in names:
+                gone += self._transaction(conn, functools.partial(self._trim, conn, name, keep))
+            return gone
+
+        return await self._run(work)
 
     async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool:
         def work(conn: sqlite3.Connection) -> bool:

@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType
-from neuram_core.cli import EXPORT_FIELDS, engram_from_json, engram_to_json, main
+from neuram_core.cli import main
+from neuram_core.codec import EXPORT_FIELDS, engram_from_export, engram_to_export
 from neuram_core.dynamics import forget_at
 from neuram_core.stores.sqlite import SQLiteStore
 
@@ -133,11 +134,12 @@ def test_json_form_has_every_field_and_round_trips_exactly() -> None:
         fragment_of="parent",
         consolidated=True,
     )
-    obj = engram_to_json(engram)
+    obj = engram_to_export(engram)
     assert tuple(obj) == EXPORT_FIELDS
     assert {f.name for f in dataclasses.fields(Engram)} - set(obj) == {"filtered_reason"}
+    assert obj["v"] == 2  # the schema version of every record
     assert base64.b64decode(obj["embedding"]) == engram.embedding.astype("<f4").tobytes()  # type: ignore[union-attr]
-    back = engram_from_json(json.loads(json.dumps(obj)))
+    back = engram_from_export(json.loads(json.dumps(obj)))
     assert same(engram, back)
 
 
@@ -318,8 +320,8 @@ def test_export_import_through_stdout_and_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO(exported.out))
     fresh = tmp_path / "fresh.db"
     assert neuram("import", "-", path=fresh).code == 0
-    assert {k: engram_to_json(v) for k, v in stored(fresh).items()} == {
-        k: engram_to_json(v) for k, v in stored(db).items()
+    assert {k: engram_to_export(v) for k, v in stored(fresh).items()} == {
+        k: engram_to_export(v) for k, v in stored(db).items()
     }
 
 
@@ -328,8 +330,8 @@ def test_import_into_another_namespace_and_over_existing_ids(neuram: Any, db: Pa
     export = tmp_path / "memory.jsonl"
     neuram("export", str(export))
     assert neuram("import", str(export), namespace="copy").code == 0
-    assert {k: engram_to_json(v) for k, v in stored(db, "copy").items()} == {
-        k: engram_to_json(v) for k, v in stored(db).items()
+    assert {k: engram_to_export(v) for k, v in stored(db, "copy").items()} == {
+        k: engram_to_export(v) for k, v in stored(db).items()
     }
     assert neuram("import", str(export), namespace="copy").code == 0  # same ids: replaced, not doubled
     assert len(stored(db, "copy")) == 4
@@ -426,7 +428,7 @@ def test_import_refuses_embeddings_of_another_dimension_than_the_namespace(
 ) -> None:
     fill(db)
     small = base64.b64encode(np.ones(8, dtype="<f4").tobytes()).decode()
-    other = {**engram_to_json(next(iter(stored(db).values()))), "engram_id": "new", "embedding": small}
+    other = {**engram_to_export(next(iter(stored(db).values()))), "engram_id": "new", "embedding": small}
     path = tmp_path / "small.jsonl"
     path.write_text(json.dumps(other) + "\n", encoding="utf-8")
     run = neuram("import", str(path))
@@ -552,7 +554,9 @@ def test_export_skips_and_reports_corrupt_records(neuram: Any, db: Path, tmp_pat
 
     engrams = fill(db)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE engrams SET type = 'garbage' WHERE id = ?", (engrams[0].engram_id,))
+        conn.execute(
+            "UPDATE engrams SET record = json_set(record, '$.type', 'garbage') WHERE id = ?", (engrams[0].engram_id,)
+        )
     run = neuram("export", str(tmp_path / "out.jsonl"))
     assert run.code == 0 and "exported 3 engrams" in run.err and "skipped 1 corrupt record" in run.err
     assert json.loads(neuram("stats", "--json").out)["corrupt_records"] == 1

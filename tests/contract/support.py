@@ -63,15 +63,35 @@ class SQLiteBackend(Backend):
         return store
 
     async def corrupt(self, namespace: str, engram_id: str, field: str, value: Any) -> None:
+        """The embedding is a column; every other field is a key of the JSON record, written
+        as json.dumps would (NaN and all); bytes that are not UTF-8 go in as they are."""
         store = self.store
         assert isinstance(store, SQLiteStore)
-        if isinstance(value, list | dict):  # a JSON column: written as json.dumps would (NaN and all)
-            value = json.dumps(value)
-        await store._run(
-            lambda conn: conn.execute(
-                f"UPDATE engrams SET {field} = ? WHERE ns = ? AND id = ?", (value, namespace, engram_id)
-            )
-        )
+
+        def edit(record: str) -> str | bytes:
+            fields = json.loads(record)
+            if value is None:
+                fields.pop(field, None)
+                return json.dumps(fields)
+            if isinstance(value, bytes):
+                try:
+                    fields[field] = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    mark = "\u0000raw\u0000"
+                    fields[field] = mark
+                    return json.dumps(fields).encode().replace(json.dumps(mark).encode(), b'"' + value + b'"')
+            else:
+                fields[field] = value
+            return json.dumps(fields)
+
+        def work(conn: Any) -> None:
+            if field == "embedding":
+                conn.execute("UPDATE engrams SET embedding = ? WHERE ns = ? AND id = ?", (value, namespace, engram_id))
+                return
+            [(record,)] = conn.execute("SELECT record FROM engrams WHERE ns = ? AND id = ?", (namespace, engram_id))
+            conn.execute("UPDATE engrams SET record = ? WHERE ns = ? AND id = ?", (edit(record), namespace, engram_id))
+
+        await store._run(work)
 
 
 class RedisBackend(Backend):

@@ -22,7 +22,9 @@ async def test_corrupt_rows_are_skipped_and_counted(tmp_path: Path, caplog: pyte
 
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE engrams SET embedding = x'00ff00' WHERE id = ?", (bad_bytes.engram_id,))
-        conn.execute("UPDATE engrams SET stability = NULL, meta = '{oops' WHERE id = ?", (bad_field.engram_id,))
+        conn.execute(
+            "UPDATE engrams SET record = json_set(record, '$.stability', NULL) WHERE id = ?", (bad_field.engram_id,)
+        )
 
     with caplog.at_level(logging.WARNING, logger="neuram_core"):
         again = await Brain.create(path=path, embedder=HashingEmbedder(), clock=clock)

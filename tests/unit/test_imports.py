@@ -10,13 +10,16 @@ import neuram
 import neuram_core
 
 EXPECTED = {
+    "Activation",
     "Amygdala",
     "BaseEmbedder",
     "BasalGanglia",
     "Brain",
     "Cerebellum",
     "Change",
+    "ChangeLogTrimmedError",
     "Clock",
+    "Cue",
     "Embedder",
     "Engram",
     "HashingEmbedder",
@@ -46,7 +49,9 @@ EXPECTED = {
     "forget_at",
     "ltp_boost",
     "ltp_stability",
+    "open_store",
     "recall_score",
+    "register_store",
     "retention",
     "retrieval_effort",
     "reward_factor",

@@ -1,0 +1,271 @@
+"""neuram_core.codec: one record format, versioned, and stores written before it still open.
+
+The v1 fixtures in tests/data were written by neuram before the codec (commit 44f5c89,
+tests/data/make_v1_fixtures.py): an SQLite file with one column per field, and the keys of
+a Redis store whose records carry no schema version.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from neuram_core import Brain, HashingEmbedder, ManualClock
+from neuram_core.codec import (
+    EXPORT_FIELDS,
+    SCHEMA_VERSION,
+    engram_from_export,
+    engram_from_fields,
+    engram_to_export,
+    engram_to_fields,
+    pack_fields,
+    unpack_fields,
+)
+from neuram_core.engram import Engram, MemoryType
+from neuram_core.stores.sqlite import SQLiteStore
+from tests.servers import require_fakeredis_lua
+
+DATA = Path(__file__).parent.parent / "data"
+START = 1_700_000_000.0
+NOW = START + 30 * 3600.0  # when the fixtures' last recall happened
+NAMESPACES = ("default", "tenant:b")
+
+
+def sample(**changes: Any) -> Engram:
+    base = Engram(
+        content="ünïcode ✓",
+        memory_type=MemoryType.HABITUAL,
+        salience=0.1 + 0.2,
+        embedding=np.array([0.1, -1e-30, 3.0], dtype=np.float32),
+        synaptic_strength=1 / 3,
+        stability=123.456789012345,
+        access_count=7,
+        associations=[("a" * 32, 0.9999999999)],
+        fragments=["x"],
+        engram_id="e1",
+        encoded_at=START + 0.123456,
+        last_accessed=START + 1.654321,
+        metadata={"k": [1, {"n": None}]},
+        reward=-0.25,
+        fragment_of="parent",
+        consolidated=True,
+    )
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+def as_dict(engram: Engram) -> dict[str, Any]:
+    return {k: v for k, v in engram_to_export(engram).items() if k != "v"}
+
+
+# -- the record ----------------------------------------------------------------------------
+def test_every_record_carries_the_schema_version() -> None:
+    assert SCHEMA_VERSION == 2
+    assert engram_to_fields(sample())["v"] == 2
+    assert unpack_fields(pack_fields(sample()))["v"] == 2
+    assert engram_to_export(sample())["v"] == 2 and EXPORT_FIELDS[0] == "v"
+
+
+def test_fields_round_trip_exactly() -> None:
+    engram = sample()
+    back = engram_from_fields("e1", unpack_fields(pack_fields(engram)), engram.embedding)
+    assert as_dict(back) == as_dict(engram)
+    assert back.salience == 0.1 + 0.2 and back.stability == 123.456789012345  # floats exact
+
+
+def test_a_version_1_record_reads_as_the_same_engram() -> None:
+    fields = engram_to_fields(sample())
+    del fields["v"]
+    assert as_dict(engram_from_fields("e1", fields, sample().embedding)) == as_dict(sample())
+
+
+def test_a_record_from_a_newer_neuram_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="schema version 3, newer than this neuram's 2"):
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": 3})
+    with pytest.raises(ValueError, match="invalid schema version"):
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": "2"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("content", "  ", "field 'content' must be a non-empty string"),
+        ("type", "dream", "unknown memory type 'dream'"),
+        ("salience", 1.5, "field 'salience' must lie in [0, 1]"),
+        ("strength", -0.1, "field 'strength' must lie in [0, 1]"),
+        ("stability", 0.0, "field 'stability' must be > 0"),
+        ("stability", "12", "field 'stability' must be a number, not str"),
+        ("reward", True, "field 'reward' must be a number, not bool"),
+        ("access_count", -1, "field 'access_count' must be an integer >= 0"),
+        ("assoc", [["x"]], "field 'assoc' must hold [engram_id, weight] pairs"),
+        ("assoc", [["x", math.inf]], "field 'assoc' must hold [engram_id, weight] pairs"),
+        ("fragments", [1], "field 'fragments' must be a list of engram ids"),
+        ("fragment_of", 3, "field 'fragment_of' must be an engram id or null"),
+        ("meta", [], "field 'meta' must be an object"),
+    ],
+)
+def test_a_bad_field_is_named(field: str, value: Any, message: str) -> None:
+    fields = {**engram_to_fields(sample()), field: value}
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        engram_from_fields("e1", fields)
+
+
+def test_a_missing_field_is_named() -> None:
+    fields = engram_to_fields(sample())
+    del fields["reward"]
+    with pytest.raises(ValueError, match="missing field 'reward'"):
+        engram_from_fields("e1", fields)
+
+
+def test_nan_anywhere_is_refused_at_write() -> None:
+    with pytest.raises(ValueError):
+        pack_fields(sample(associations=[("a", math.nan)]))
+    with pytest.raises(ValueError):
+        pack_fields(sample(metadata={"x": math.inf}))
+
+
+# -- the export format ---------------------------------------------------------------------
+def test_export_ids_are_checked_as_the_brain_checks_them() -> None:
+    """Bug: import took ids of up to 512 characters, the Brain refuses more than 256, so
+    such an engram could be neither fetched nor forgotten."""
+    line = engram_to_export(sample())
+    assert engram_from_export({**line, "engram_id": "x" * 256}).engram_id == "x" * 256
+    with pytest.raises(ValueError, match="field 'engram_id': invalid engram id"):
+        engram_from_export({**line, "engram_id": "x" * 300})
+    with pytest.raises(ValueError, match="field 'engram_id'"):
+        engram_from_export({**line, "engram_id": "tab\there"})
+
+
+def test_export_errors_use_the_export_names() -> None:
+    line = engram_to_export(sample())
+    with pytest.raises(ValueError, match="field 'metadata' must be an object"):
+        engram_from_export({**line, "metadata": []})
+    with pytest.raises(ValueError, match="field 'synaptic_strength' must lie in"):
+        engram_from_export({**line, "synaptic_strength": 2})
+    with pytest.raises(ValueError, match="missing field 'reward'"):
+        engram_from_export({k: v for k, v in line.items() if k != "reward"})
+
+
+def test_a_version_1_export_line_imports() -> None:
+    expected = json.loads((DATA / "v1_sqlite_expected.json").read_text())
+    for line in expected["default"]:
+        assert "v" not in line  # written before the codec
+        engram = engram_from_export(line)
+        assert as_dict(engram) == line
+
+
+# -- stores written before the codec -------------------------------------------------------
+def normal(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Engrams by id, edges by neighbour: order is not what is being compared."""
+    return sorted(({**d, "associations": sorted(d["associations"])} for d in lines), key=lambda d: d["engram_id"])
+
+
+async def check_opens_as_written(brain: Brain, expected: dict[str, list[dict[str, Any]]]) -> None:
+    for namespace in NAMESPACES:
+        mind = brain.for_namespace(namespace)
+        assert normal([as_dict(e) for e in await mind.list()]) == normal(expected[namespace])
+    [(paris, _)] = await brain.recall("capital of France", top_k=1)
+    assert paris.content == "Paris is the capital of France" and paris.metadata == {"src": "atlas ✓"}
+    assert paris.access_count == 2  # one recall when the fixture was written, one now
+    [(key, _)] = await brain.for_namespace("tenant:b").recall("archive key", top_k=1)
+    assert key.content == "The archive key is blue"
+
+
+async def test_an_sqlite_store_written_before_the_codec_opens_and_recalls(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    shutil.copyfile(DATA / "v1_store.db", path)
+    expected = json.loads((DATA / "v1_sqlite_expected.json").read_text())
+    brain = await Brain.create(path=path, embedder=HashingEmbedder(dimension=64), clock=ManualClock(NOW))
+    try:
+        await check_opens_as_written(brain, expected)
+    finally:
+        await brain.close()
+    with sqlite3.connect(path) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(engrams)")]
+        query = "SELECT json_extract(record, '$.content'), json_extract(record, '$.v') FROM engrams"
+        versions = dict(conn.execute(query))
+        indexes = [row[1] for row in conn.execute("PRAGMA index_list(engrams)")]
+    assert columns == ["ns", "id", "record", "embedding", "forget_at"]
+    assert "engrams_forget_at" in indexes  # the pruning index came along
+    assert versions["Paris is the capital of France"] == 2  # rewritten by the recall's LTP
+    assert versions["The archive key is blue"] == 2
+    assert versions["User prefers short answers"] == 1  # untouched: upgraded on every read
+
+
+def test_two_processes_opening_an_old_file_at_once_both_see_it_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    shutil.copyfile(DATA / "v1_store.db", path)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def open_and_count() -> None:
+        import asyncio
+
+        async def run() -> int:
+            store = SQLiteStore(path)
+            try:
+                return await store.count("default")
+            finally:
+                await store.close()
+
+        try:
+            counts.append(asyncio.run(run()))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_count) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and counts == [4, 4, 4, 4]
+
+
+async def test_an_unreadable_old_row_stays_counted_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    shutil.copyfile(DATA / "v1_store.db", path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE engrams SET meta = '{oops' WHERE content = 'The archive key is blue'")
+    brain = await Brain.create(path=path, embedder=HashingEmbedder(dimension=64), clock=ManualClock(NOW))
+    try:
+        stats = await brain.for_namespace("tenant:b").stats()
+        assert stats["corrupt_records"] == 1 and stats["indexed"] == 0
+        assert await brain.store.count("tenant:b") == 1  # kept, still pruned by its forget-at
+    finally:
+        await brain.close()
+
+
+async def test_a_redis_store_written_before_the_codec_opens_and_recalls() -> None:
+    require_fakeredis_lua()
+    import fakeredis
+
+    from neuram_core.stores.redis import RedisStore
+
+    fixture = json.loads((DATA / "v1_redis.json").read_text())
+    server = fakeredis.FakeServer()
+    client = fakeredis.FakeAsyncRedis(server=server)
+    keys = fixture["keys"]
+    for key, fields in keys["hashes"].items():
+        assert '"v"' not in fields["d"]  # written before the codec
+        await client.hset(key, mapping={"d": fields["d"], "e": base64.b64decode(fields["e"])})
+    for key, members in keys["zsets"].items():
+        await client.zadd(key, {m: s for m, s in members})
+    for key, members in keys["sets"].items():
+        await client.sadd(key, *members)
+    await client.aclose()
+    store = RedisStore(fakeredis.FakeAsyncRedis(server=server), close_client=True)
+    brain = await Brain.create(store=store, embedder=HashingEmbedder(dimension=64), clock=ManualClock(NOW))
+    try:
+        await check_opens_as_written(brain, fixture["expected"])
+    finally:
+        await brain.close()
