@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, model_validator
 from neuram_core import Brain, Engram
 from neuram_core.plan import Plan, run_async, run_sync
 from neuram_core.recalled import look, rehearse_shown
+from neuram_langchain.chat_history import NeuramChatMessageHistory
 from neuram_langchain.messages import (
     ROLE,
     SESSION,
@@ -26,7 +27,6 @@ from neuram_langchain.messages import (
     sort_key,
     speaker_line,
 )
-from neuram_langchain.chat_history import NeuramChatMessageHistory
 
 __all__ = ["NeuramChatMemory"]
 
