@@ -25,7 +25,13 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, HashingEmbedder, SentenceTransformerEmbedder
 from neuram_core.engram import Engram, MemoryType
-from neuram_core.errors import ChangeLogTrimmedError, NeuramError, StoreUnavailableError, UnknownEngramError
+from neuram_core.errors import (
+    ChangeLogTrimmedError,
+    EmbedderMismatchError,
+    NeuramError,
+    StoreUnavailableError,
+    UnknownEngramError,
+)
 from neuram_core.regions import (
     Activation,
     Amygdala,
@@ -59,6 +65,7 @@ __all__ = [
     "Clock",
     "Cue",
     "Embedder",
+    "EmbedderMismatchError",
     "Engram",
     "HashingEmbedder",
     "Hippocampus",

@@ -13,7 +13,8 @@ import itertools
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ __all__ = [
     "BaseEmbedder",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
+    "embedder_identity",
+    "model_embedder",
+    "model_identity",
     "resolve_embedder",
     "resolve_model_path",
 ]
@@ -43,6 +47,13 @@ class BaseEmbedder:
 
     batch_size: int = 64
     _dimension: int | None = None
+
+    @property
+    def identity(self) -> str:
+        """The model this embedder embeds with, known without loading it: what a namespace
+        records, so that another model's vectors are never compared with its own. Backends
+        that run one model's weights differently must give the same identity."""
+        return type(self).__qualname__
 
     @property
     def known_dimension(self) -> int | None:
@@ -109,6 +120,14 @@ class HashingEmbedder(BaseEmbedder):
     def dimension(self) -> int:
         return self._size
 
+    @property
+    def known_dimension(self) -> int:
+        return self._size
+
+    @property
+    def identity(self) -> str:
+        return f"hashing-{self._size}"
+
     def _embed(self, texts: list[str]) -> Vector:
         out = np.zeros((len(texts), self._size), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -133,6 +152,12 @@ def resolve_model_path(model: str | os.PathLike[str] | None = None) -> str:
     from_env = os.environ.get(MODEL_ENV_VAR)
     if from_env:
         return from_env
+    bundled = _bundled_model_path()
+    return DEFAULT_MODEL if bundled is None else str(bundled)
+
+
+def _bundled_model_path() -> Path | None:
+    """The default model's weights as an installed package bundles them, if one does."""
     for package in _BUNDLED_MODEL_PACKAGES:
         try:
             module = importlib.import_module(package)
@@ -140,8 +165,70 @@ def resolve_model_path(model: str | os.PathLike[str] | None = None) -> str:
             continue
         path = Path(module.__file__ or "").parent / "model"
         if (path / "modules.json").exists():
-            return str(path)
-    return DEFAULT_MODEL
+            return path
+    return None
+
+
+_HUB_CACHE_DIR = re.compile(r"^models--(?P<org>[^/]+?)--(?P<name>[^/]+)$")
+
+
+def model_identity(model: str | os.PathLike[str]) -> str:
+    """The hub name of a model, however it was named, so a namespace records the model
+    and not where its weights were found: the bundled copy of all-MiniLM-L6-v2 and the
+    short name "all-MiniLM-L6-v2" both give "sentence-transformers/all-MiniLM-L6-v2"; a
+    directory of the hub's cache gives its repo id; any other directory its absolute path."""
+    name = os.fspath(model)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        resolved = path.resolve()
+        bundled = _bundled_model_path()
+        if bundled is not None and resolved == bundled.resolve():
+            return DEFAULT_MODEL
+        for part in reversed(resolved.parts):
+            found = _HUB_CACHE_DIR.match(part)
+            if found:
+                return f"{found['org']}/{found['name']}"
+        return str(resolved)
+    # sentence-transformers looks a name without an organisation up under its own.
+    return name if "/" in name else f"sentence-transformers/{name}"
+
+
+def embedder_identity(embedder: Embedder) -> str:
+    """An embedder's :attr:`~BaseEmbedder.identity`; for one that has none, its class's
+    qualified name."""
+    identity = getattr(embedder, "identity", None)
+    if isinstance(identity, str) and identity:
+        return identity
+    return type(embedder).__qualname__
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Load a model without the "Loading weights" bar transformers draws on stderr for
+    every model: opening a Brain prints nothing. Only the bars this thread makes meanwhile
+    are silenced; the user's own (other threads', later ones) stay as they were."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # pragma: no cover - sentence-transformers depends on it
+        yield
+        return
+    set_hook = getattr(transformers_logging, "set_tqdm_hook", None)
+    if set_hook is None:  # transformers 4 has no hook, and no bar for an unsharded model
+        yield
+        return
+    loader = threading.get_ident()
+    previous: Any = None
+
+    def hook(factory: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if threading.get_ident() == loader:
+            kwargs = {**kwargs, "disable": True}
+        return factory(*args, **kwargs) if previous is None else previous(factory, args, kwargs)
+
+    previous = set_hook(hook)
+    try:
+        yield
+    finally:
+        set_hook(previous)
 
 
 class SentenceTransformerEmbedder(BaseEmbedder):
@@ -164,6 +251,10 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         self._model: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def identity(self) -> str:
+        return model_identity(self.model_name)
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
@@ -174,7 +265,8 @@ class SentenceTransformerEmbedder(BaseEmbedder):
                         "the default embedder needs sentence-transformers: "
                         "pip install sentence-transformers (or pass embedder=...)"
                     ) from exc
-                self._model = SentenceTransformer(self.model_name, device=self.device)
+                with _quiet_loading():
+                    self._model = SentenceTransformer(self.model_name, device=self.device)
                 get_dim = (
                     getattr(self._model, "get_embedding_dimension", None)
                     or self._model.get_sentence_embedding_dimension
@@ -198,10 +290,38 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         return f"SentenceTransformerEmbedder({self.model_name!r})"
 
 
+def model_embedder(model: str | os.PathLike[str] | None = None) -> SentenceTransformerEmbedder:
+    """The embedder for a model name or path (None: the default model). A plain BERT
+    sentence model on disk (all-MiniLM-L6-v2 bundled, or any folder of that kind) runs with
+    numpy (:mod:`neuram_core.bert`): the same vectors without importing torch, so a process
+    answers its first recall in a fraction of a second. Any other model goes through
+    sentence-transformers."""
+    if model is not None and not isinstance(model, str | os.PathLike):
+        raise TypeError(f"model must be a name or a path, not {type(model).__name__}")
+    folder = _model_folder(resolve_model_path(model))
+    if folder is not None:
+        from neuram_core.bert import BertEmbedder, plain_bert_spec
+
+        if plain_bert_spec(folder) is not None:
+            return BertEmbedder(folder)
+    return SentenceTransformerEmbedder(model)
+
+
+def _model_folder(model: str) -> Path | None:
+    """Where a model's files are on disk: the folder named, or, for a name of the default
+    model, the bundled copy if a package installed one."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    return _bundled_model_path() if model_identity(model) == DEFAULT_MODEL else None
+
+
 def resolve_embedder(embedder: Embedder | str | os.PathLike[str] | None) -> Embedder:
     """An Embedder from what a caller passed: an object, a model name/path, or None."""
     if embedder is None or isinstance(embedder, str | os.PathLike):
-        return SentenceTransformerEmbedder(embedder)
+        return model_embedder(embedder)
+    if isinstance(embedder, BaseEmbedder):  # before the protocol check, which reads .dimension: a probe
+        return embedder
     if isinstance(embedder, Embedder):
         return embedder
     raise TypeError(

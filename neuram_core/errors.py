@@ -5,6 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "ChangeLogTrimmedError",
+    "EmbedderMismatchError",
     "NeuramError",
     "StoreUnavailableError",
     "UnknownEngramError",
@@ -34,3 +35,44 @@ class ChangeLogTrimmedError(NeuramError, RuntimeError):
     def __init__(self, namespace: str) -> None:
         super().__init__(f"the change log of namespace {namespace!r} was trimmed past this cursor; reload it")
         self.namespace = namespace
+
+
+class EmbedderMismatchError(NeuramError, ValueError):
+    """A namespace's vectors were made by another embedder, or are being re-made: cosine
+    between two models' vectors is noise, so reading them would recall junk.
+
+    ``recorded`` is the namespace's model (with ``reembedding``: the model a stopped or
+    running ``neuram reembed`` moves it to), ``given`` the embedder's; each with its
+    dimension when known."""
+
+    def __init__(
+        self,
+        namespace: str,
+        recorded: str,
+        given: str,
+        *,
+        recorded_dimension: int | None = None,
+        given_dimension: int | None = None,
+        reembedding: bool = False,
+    ) -> None:
+        if reembedding:
+            message = (
+                f"namespace {namespace!r} is being re-embedded to {recorded}, or a re-embed stopped midway: "
+                f"its vectors are mixed. Run `neuram reembed --embedder {recorded}` again "
+                "(it re-embeds everything, so running it again is safe)"
+            )
+        else:
+            message = (
+                f"namespace {namespace!r} was embedded with {_named(recorded, recorded_dimension)}, "
+                f"not {_named(given, given_dimension)}: open it with that embedder, or move it to the "
+                f"new one with `neuram reembed --embedder {given}`"
+            )
+        super().__init__(message)
+        self.namespace = namespace
+        self.recorded = recorded
+        self.given = given
+        self.reembedding = reembedding
+
+
+def _named(model: str, dimension: int | None) -> str:
+    return model if dimension is None else f"{model} ({dimension} dimensions)"

@@ -3,9 +3,9 @@ must do. Implementations depend on these protocols, never the other way round.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from neuram_core.engram import Engram, Vector
 
@@ -95,5 +95,18 @@ class LongTermStore(Protocol):
     async def acquire_lock(self, namespace: str, name: str, owner: str, ttl: float) -> bool: ...
 
     async def release_lock(self, namespace: str, name: str, owner: str) -> None: ...
+
+    async def get_info(self, namespace: str) -> dict[str, Any]:
+        """What is recorded about the namespace besides its engrams (the embedder that made
+        its vectors, see :mod:`neuram_core.stores.info`): a JSON object, {} if nothing."""
+        ...
+
+    async def set_info(
+        self, namespace: str, info: Mapping[str, Any], *, expected: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Replace the namespace's info with ``info`` atomically (``{}`` removes it). With
+        ``expected``, a compare-and-set: only if the info is ``expected`` now (``{}``:
+        nothing recorded); returns whether it wrote. Bad info raises before any write."""
+        ...
 
     async def close(self) -> None: ...

@@ -10,6 +10,11 @@ from neuram_core.engram import Vector
 
 __all__ = ["LangChainEmbedder"]
 
+# Where LangChain's embedding classes keep their model's name (OpenAI, Ollama: model;
+# HuggingFace: model_name; Bedrock: model_id).
+_MODEL_ATTRIBUTES = ("model", "model_name", "model_id")
+
+
 class LangChainEmbedder(BaseEmbedder):
     """Wraps a LangChain ``Embeddings`` (OpenAI, HuggingFace, Ollama, a fake...) for
     ``Brain.create(embedder=LangChainEmbedder(embeddings))``.
@@ -27,6 +32,16 @@ class LangChainEmbedder(BaseEmbedder):
         self.embeddings = embeddings
         self.batch_size = batch_size
         self._dimension = self.check_dimension(dimension)
+
+    @property
+    def identity(self) -> str:
+        """The wrapped class and its model ("OpenAIEmbeddings:text-embedding-3-small")."""
+        name = type(self.embeddings).__qualname__
+        for attribute in _MODEL_ATTRIBUTES:
+            model = getattr(self.embeddings, attribute, None)
+            if isinstance(model, str) and model:
+                return f"{name}:{model}"
+        return name
 
     def _embed(self, texts: list[str]) -> Vector:
         return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)

@@ -30,6 +30,11 @@ class LlamaIndexEmbedder(BaseEmbedder):
         self.batch_size = max(1, embed_model.embed_batch_size)
         self._dimension = self.check_dimension(dimension)
 
+    @property
+    def identity(self) -> str:
+        """The wrapped class and its model ("OpenAIEmbedding:text-embedding-ada-002")."""
+        return f"{type(self.embed_model).__qualname__}:{self.embed_model.model_name}"
+
     def _embed(self, texts: list[str]) -> Vector:
         matrix = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
         if self._dimension is None and matrix.ndim == 2:

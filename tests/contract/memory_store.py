@@ -13,13 +13,14 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from neuram_core.codec import embedding_to_bytes, engram_from_fields, pack_fields, unpack_fields
 from neuram_core.engram import Engram
+from neuram_core.stores.info import check_info, dump_info, load_info
 from neuram_core.types import Change, EngramChange
 
 SCHEME = "memtest"
@@ -41,6 +42,7 @@ class MemorySpace:
     records: dict[str, dict[str, _Record]] = field(default_factory=dict)  # namespace -> id -> record
     log: dict[str, list[Change]] = field(default_factory=dict)
     locks: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)  # -> (owner, expires)
+    info: dict[str, str] = field(default_factory=dict)  # namespace -> canonical JSON (stores.info)
 
 
 _SPACES: dict[str, MemorySpace] = {}
@@ -200,6 +202,26 @@ class MemoryStore:
             holder = self.space.locks.get((namespace, name))
             if holder is not None and holder[0] == owner:
                 del self.space.locks[(namespace, name)]
+
+    async def get_info(self, namespace: str) -> dict[str, Any]:
+        with self.space.guard:
+            self._ns(namespace)
+            return load_info(self.space.info.get(namespace))
+
+    async def set_info(
+        self, namespace: str, info: Mapping[str, Any], *, expected: Mapping[str, Any] | None = None
+    ) -> bool:
+        text = dump_info(check_info(info))
+        wanted = None if expected is None else dump_info(check_info(expected, "expected"))
+        with self.space.guard:
+            self._ns(namespace)
+            if wanted is not None and self.space.info.get(namespace, "{}") != wanted:
+                return False
+            if text == "{}":
+                self.space.info.pop(namespace, None)
+            else:
+                self.space.info[namespace] = text
+            return True
 
     async def close(self) -> None:
         self._closed = True

@@ -21,6 +21,7 @@ EXPECTED = {
     "Clock",
     "Cue",
     "Embedder",
+    "EmbedderMismatchError",
     "Engram",
     "HashingEmbedder",
     "Hippocampus",
