@@ -29,6 +29,7 @@ system-deps: ## install redis-server (Debian package) if missing; needs root
 
 quickstart: install ## run the seed's quick start (embedded store, real MiniLM model)
 	$(PY) examples/quickstart.py
+	@echo "The neuram command is in $(VENV)/bin: run $(VENV)/bin/neuram --help, or source $(VENV)/bin/activate first."
 
 test: install system-deps ## run the whole test suite (starts its own redis-server instances)
 	$(PY) -m pytest

@@ -2,6 +2,9 @@
 
 With no redis_url, long-term memory goes to an SQLite file (see the README for where);
 set NEURAM_PATH to put it elsewhere, or pass redis_url="redis://localhost:6379".
+The demo's memories go to a namespace of their own, "quickstart", so they never answer
+your own recalls (the default namespace, "default", stays yours); the seed called
+Brain.create() with no namespace.
 """
 
 import asyncio
@@ -10,7 +13,8 @@ from neuram import Brain, MemoryType
 
 
 async def main() -> None:
-    brain = await Brain.create()
+    # Its own namespace: the four demo memories stay out of your "default" one.
+    brain = await Brain.create(namespace="quickstart")
 
     # facts go to Neocortex after consolidation
     await brain.perceive("Paris is the capital of France", memory_type=MemoryType.SEMANTIC)

@@ -2,15 +2,18 @@
 
     neuram [--store URL | --redis-url URL | --path FILE] [--namespace NS] COMMAND ...
 
-Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``forget``, ``export``
-and ``import``. ``--store`` takes any store URL :func:`~neuram_core.stores.open_store`
-knows (``sqlite:///memory.db``, ``redis://host:6379/0``, a plugin's scheme); the embedded
-SQLite store's default file is the default. Only ``perceive`` and ``recall``
+Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``forget``, ``export``,
+``import`` and ``reembed`` (which moves a namespace to another embedding model).
+``--store`` takes any store URL :func:`~neuram_core.stores.open_store` knows
+(``sqlite:///memory.db``, ``redis://host:6379/0``, a plugin's scheme); the embedded
+SQLite store's default file is the default. Only ``perceive``, ``recall`` and ``reembed``
 embed text, so only they load the embedding model; the others read and write the store
 directly. ``export`` writes JSON Lines, one engram per line with every field (floats
 exactly, the embedding as base64 of its little-endian float32 bytes; the format is
 :mod:`neuram_core.codec`'s, with its schema version); ``import`` validates
 the whole file before it writes anything, then writes it in one atomic put.
+Only ``perceive`` and ``import`` create a store that does not exist; the other commands
+say so and create nothing, so a mistyped ``--path`` never leaves an empty store behind.
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ from typing import IO, Any, NoReturn
 
 from tqdm import tqdm
 
+from neuram_core import progress as progress_bars
 from neuram_core.clock import SystemClock
 from neuram_core.codec import engram_from_export, engram_to_export
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import compute_retention, forget_at
+from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import NeuramError
+from neuram_core.identity import DEFAULT_BATCH
 from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
 from neuram_core.stores import SQLiteStore, open_store
 from neuram_core.types import Embedder, LongTermStore
+from neuram_core.validation import check_text
 
 __all__ = ["CliError", "main"]
 
@@ -44,6 +50,9 @@ PROG = "neuram"
 # Which long-term system holds each memory type (as the sleep cycle routes them).
 _HISTOGRAM_BINS = 10
 _BAR_WIDTH = 40
+# The commands that add memories, so make a store that does not exist yet; every other
+# command only finds one.
+_CREATES = frozenset({"perceive", "import"})
 
 
 class CliError(Exception):
@@ -100,12 +109,24 @@ def _store_of(args: argparse.Namespace) -> LongTermStore:
     """The store the global options name: ``--store URL``, or its older spellings
     ``--redis-url`` (which also takes ``unix://``) and ``--path``; else the default file."""
     if args.store is not None:
-        return open_store(args.store)
-    if args.redis_url is not None:
+        store = open_store(args.store)
+    elif args.redis_url is not None:
         from neuram_core.stores.redis import RedisStore
 
         return RedisStore.from_url(args.redis_url)
-    return SQLiteStore(None if args.path is None else os.path.expanduser(args.path))
+    else:
+        store = SQLiteStore(None if args.path is None else os.path.expanduser(args.path))
+    if isinstance(store, SQLiteStore) and args.command not in _CREATES:
+        _must_exist(store)
+    return store
+
+
+def _must_exist(store: SQLiteStore) -> None:
+    """A command that only finds a store must not create one (a mistyped path would
+    otherwise answer from a new, empty file, and leave it behind)."""
+    if store.path != ":memory:" and not os.path.exists(store.path):
+        raise CliError(f"no store at {store.path}; nothing was created (perceive or import creates one)")
+    store.create = False  # and should it vanish before it opens, SQLite must not make it either
 
 
 def _embedder(spec: str | None) -> Embedder | str | None:
@@ -141,10 +162,8 @@ async def _with_brain(args: argparse.Namespace, work: Callable[[Any], Awaitable[
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    """Progress bars go to stderr, on a terminal only unless forced."""
-    if args.progress is not None:
-        return bool(args.progress)
-    return sys.stderr.isatty()
+    """Progress bars go to stderr, on a terminal only unless forced (the library's rule)."""
+    return progress_bars.wanted(args.progress)
 
 
 def _print_json(value: Any) -> None:
@@ -160,20 +179,24 @@ def _short(text: str, width: int = 70) -> str:
 async def cmd_stats(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
         now = SystemClock().now()
-        threshold = NeuramConfig().retention_threshold
+        config = NeuramConfig()
+        threshold = config.retention_threshold
         total = await store.count(args.namespace)
         by_type: Counter[str] = Counter()
         by_region: Counter[str] = Counter()
         bins = [0] * _HISTOGRAM_BINS
-        due = 0
+        due = pending = 0
         bar = tqdm(total=total, desc="scanning", unit=" engrams", disable=not _progress(args), file=sys.stderr)
         async for engram in store.scan(args.namespace):
             bar.update()
             by_type[engram.memory_type.value] += 1
-            by_region[region_class_for(engram.memory_type).__name__] += 1
             value = compute_retention(engram, now)
             bins[min(int(value * _HISTOGRAM_BINS), _HISTOGRAM_BINS - 1)] += 1
-            due += value < threshold
+            due += forget_at_for(engram, config) <= now
+            if engram.consolidated:
+                by_region[region_class_for(engram.memory_type).__name__] += 1
+            else:
+                pending += 1
         bar.close()
         corrupt = getattr(store, "corrupt_records", 0)
         regions = {region.__name__: by_region[region.__name__] for region in LONG_TERM_REGIONS}
@@ -186,7 +209,8 @@ async def cmd_stats(args: argparse.Namespace) -> int:
                 {
                     "store": repr(store),
                     "namespace": args.namespace,
-                    "long_term": total,
+                    "long_term": total - pending,
+                    "pending": pending,
                     "by_region": regions,
                     "by_type": types,
                     "retention_histogram": histogram,
@@ -197,7 +221,8 @@ async def cmd_stats(args: argparse.Namespace) -> int:
             return 0
         print(f"store       {store!r}")
         print(f"namespace   {args.namespace}")
-        print(f"long-term   {total} engrams")
+        print(f"long-term   {total - pending} engrams")
+        print(f"pending     {pending} engrams (perceived, not yet consolidated by a sleep)")
         print("by region   " + ", ".join(f"{k} {v}" for k, v in regions.items()))
         print("by type     " + ", ".join(f"{k} {v}" for k, v in types.items()))
         print("retention now:")
@@ -205,7 +230,10 @@ async def cmd_stats(args: argparse.Namespace) -> int:
         for row in reversed(histogram):
             bar = "█" * math.ceil(_BAR_WIDTH * row["count"] / peak) if row["count"] else ""
             print(f"  {row['from']:4.0%}–{row['to']:<4.0%} {row['count']:>7}  {bar}".rstrip())
-        print(f"due for pruning at the next sleep (retention < {threshold:.0%}): {due}")
+        print(
+            f"due for pruning at the next sleep (retention < {threshold:.0%}, "
+            f"pending < {config.consolidation_threshold:.0%}): {due}"
+        )
         if corrupt:
             print(f"corrupt records skipped: {corrupt}")
         return 0
@@ -249,6 +277,8 @@ def _summary(engram: Engram, now: float) -> dict[str, Any]:
 
 
 async def cmd_recall(args: argparse.Namespace) -> int:
+    check_text(args.query, "the query")  # before the model loads
+
     async def work(brain: Any) -> int:
         results = await brain.recall(args.query, top_k=args.top_k, memory_type=args.type)
         now = brain.clock.now()
@@ -266,10 +296,11 @@ async def cmd_recall(args: argparse.Namespace) -> int:
 
 async def cmd_perceive(args: argparse.Namespace) -> int:
     metadata = _parse_metadata(args.metadata)
+    text = _text_to_perceive(args.text)
 
     async def work(brain: Any) -> int:
         engram = await brain.perceive(
-            args.text,
+            text,
             memory_type=args.type,
             salience=args.salience,
             reward=args.reward,
@@ -291,6 +322,18 @@ async def cmd_perceive(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_brain(args, work)
+
+
+def _text_to_perceive(argument: str) -> str:
+    """The argument, or for ``-`` all of stdin (a long note does not fit in an argument),
+    without its trailing newlines; checked before the model loads."""
+    if argument == "-":
+        data = sys.stdin.buffer.read()
+        try:
+            argument = data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise CliError(f"the text on stdin is not valid UTF-8 text at byte {exc.start}") from None
+    return check_text(argument, "the text")
 
 
 def _parse_metadata(raw: str | None) -> dict[str, Any] | None:
@@ -374,7 +417,10 @@ async def cmd_export(args: argparse.Namespace) -> int:
 
 async def cmd_import(args: argparse.Namespace) -> int:
     engrams = read_export(args.file, progress=_progress(args))
-    threshold = NeuramConfig().retention_threshold
+    if not engrams:  # not an error: an empty namespace exports an empty file
+        print(f"nothing to import: {args.file} holds no engrams; nothing was written", file=sys.stderr)
+        return 0
+    config = NeuramConfig()
 
     async def work(store: LongTermStore) -> int:
         dimensions = {e.embedding.shape[0] for e in engrams if e.embedding is not None}
@@ -387,8 +433,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
                             f"{args.namespace!r} holds {existing.embedding.shape[0]}; nothing was imported"
                         )
                     break
-        # Long-term stores hold consolidated engrams: what comes back from them always is.
-        items = [(_consolidated(e), forget_at(e, threshold)) for e in engrams]
+        # Each engram keeps its state: a pending one stays pending, for a sleep to decide.
+        items = [(e, forget_at_for(e, config)) for e in engrams]
         await store.put(args.namespace, items)  # one atomic write: all or nothing
         print(f"imported {len(items)} engrams into namespace {args.namespace!r}", file=sys.stderr)
         return 0
@@ -396,13 +442,36 @@ async def cmd_import(args: argparse.Namespace) -> int:
     return await _with_store(args, work)
 
 
+async def cmd_reembed(args: argparse.Namespace) -> int:
+    from neuram_core.embeddings import embedder_identity, resolve_embedder
+    from neuram_core.identity import reembed
+
+    embedder = resolve_embedder(_reembed_target(args.target))
+
+    async def work(store: LongTermStore) -> int:
+        done = await reembed(store, args.namespace, embedder, batch_size=args.batch, progress=_progress(args))
+        print(
+            f"re-embedded {done} engrams of namespace {args.namespace!r} with {embedder_identity(embedder)}",
+            file=sys.stderr,
+        )
+        return 0
+
+    return await _with_store(args, work)
+
+
+def _reembed_target(spec: str) -> Embedder | str | None:
+    """The embedder ``reembed --embedder`` names: an identity as an error message quotes it
+    ("hashing-384", a model name) or a model path."""
+    name, sep, size = spec.partition("-")
+    if name == "hashing" and sep and size.isdigit():
+        from neuram_core.embeddings import HashingEmbedder
+
+        return HashingEmbedder(int(size))
+    return _embedder(spec)
+
+
 def _open_for_writing(path: Path) -> IO[str]:
     return open(path, "w", encoding="utf-8")
-
-
-def _consolidated(engram: Engram) -> Engram:
-    engram.consolidated = True
-    return engram
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
@@ -414,6 +483,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "forget": cmd_forget,
     "export": cmd_export,
     "import": cmd_import,
+    "reembed": cmd_reembed,
 }
 
 
@@ -429,6 +499,13 @@ def _unit(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1, got 0")
+    return value
 
 
 def _count(text: str) -> int:
@@ -447,7 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Look at and handle a neuram memory store.",
         epilog="With no --store, the embedded SQLite store's default file is used: $NEURAM_PATH, "
-        "else $XDG_DATA_HOME/neuram/memory.db, else ~/.local/share/neuram/memory.db.",
+        "else $XDG_DATA_HOME/neuram/memory.db, else ~/.local/share/neuram/memory.db. "
+        "Only perceive and import create a store that does not exist (its file private to you); "
+        "the other commands report it and create nothing.",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
@@ -489,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("perceive", "take in a text and store it long-term at once")
-    p.add_argument("text")
+    p.add_argument("text", help="the text (UTF-8), or '-' to read it from stdin")
     p.add_argument("--type", "-t", choices=types, help="memory type (default: routed from the text)")
     p.add_argument("--salience", "-s", type=_unit(0, 1), help="0–1 (default: appraised from the text)")
     p.add_argument("--reward", "-r", type=_unit(-1, 1), help="-1–1 (default 0)")
@@ -508,7 +587,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
 
     p = command("import", "read a JSON Lines export into the namespace (all or nothing)")
-    p.add_argument("file", metavar="FILE", help="input file ('-' for stdin)")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="input file ('-' for stdin); a file with no engrams imports nothing, says so, and exits 0",
+    )
+
+    p = command("reembed", "move the namespace to another embedding model, re-embedding every engram")
+    p.add_argument(
+        "--embedder",
+        dest="target",
+        metavar="MODEL",
+        required=True,
+        help="the new model: a sentence-transformers name or path, or hashing-N (as an error names it)",
+    )
+    p.add_argument("--batch", type=_positive, default=DEFAULT_BATCH, help="engrams per batch (default %(default)s)")
     return parser
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "check_time",
     "check_top_k",
     "check_unit_interval",
+    "utf8_error_offset",
 ]
 
 
@@ -24,11 +25,24 @@ def check_text(value: object, name: str) -> str:
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} is empty")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"{name} is not valid Unicode text (lone surrogate at {exc.start})") from None
+    offset = utf8_error_offset(value)
+    if offset is not None:
+        raise ValueError(f"{name} is not valid UTF-8 text at byte {offset}")
     return value
+
+
+def utf8_error_offset(text: str) -> int | None:
+    """Where ``text`` stops being valid UTF-8, as a byte offset, or None if it is valid.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (``sys.argv`` and other
+    surrogateescape decodes keep each bad byte as one); the valid text before the first of
+    them encodes back to exactly the bytes that preceded the bad one, so the offset is the
+    one in the user's input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return len(text[: exc.start].encode("utf-8"))
+    return None
 
 
 def _number(value: object, name: str) -> float:

@@ -15,10 +15,11 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from neuram_core.codec import (
     V1_COLUMNS,
@@ -31,6 +32,7 @@ from neuram_core.codec import (
 )
 from neuram_core.engram import Engram, Vector
 from neuram_core.errors import ChangeLogTrimmedError
+from neuram_core.stores.info import check_info, dump_info, load_info
 from neuram_core.types import Change, EngramChange
 
 __all__ = ["SQLiteStore", "default_path"]
@@ -64,6 +66,10 @@ DEFAULT_CHANGE_LOG_KEEP = 100_000
 _CHANGE_LOG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS change_log_state (
     ns TEXT PRIMARY KEY, floor INTEGER NOT NULL, since_trim INTEGER NOT NULL) WITHOUT ROWID;
+"""
+# Per namespace: what is recorded besides its engrams (neuram_core.stores.info), as JSON.
+_INFO_SCHEMA = """
+CREATE TABLE IF NOT EXISTS namespace_info (ns TEXT PRIMARY KEY, info TEXT NOT NULL) WITHOUT ROWID;
 """
 _PAGE = 2000  # rows per scan query
 
@@ -116,6 +122,31 @@ def default_path() -> Path:
     return Path(data_home) / "neuram" / "memory.db"
 
 
+def _create_private(path: Path) -> None:
+    """Make the store's missing folders 0700 and its missing file 0600, whatever the umask:
+    a memory store holds what its user said. SQLite gives the -wal and -shm files the
+    database file's mode. An existing file keeps its mode."""
+    missing: list[Path] = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile
+            continue
+        os.chmod(folder, 0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _change_seq(cursor: str) -> int:
     """The seq a change cursor names, or a clear error for anything else."""
     if not isinstance(cursor, str):
@@ -132,6 +163,10 @@ class SQLiteStore:
     all). Writes trim it as they go, a namespace at a time once a quarter of that bound has
     been logged since its last trim, so the table stays bounded whether or not anyone
     sleeps, at an amortised cost of a few index steps per write.
+
+    A file that does not exist is created (0600, in folders made 0700) unless
+    ``create=False``: then opening it raises FileNotFoundError and creates nothing, which
+    is what a reader wants when a mistyped path would otherwise open an empty store.
     """
 
     def __init__(
@@ -140,9 +175,13 @@ class SQLiteStore:
         *,
         timeout: float = 30.0,
         change_log_keep: int | None = DEFAULT_CHANGE_LOG_KEEP,
+        create: bool = True,
     ) -> None:
         if path is not None and not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or a path, not {type(path).__name__}")
+        if not isinstance(create, bool):
+            raise TypeError(f"create must be a bool, not {type(create).__name__}")
+        self.create = create
         if change_log_keep is not None and (
             isinstance(change_log_keep, bool) or not isinstance(change_log_keep, int) or change_log_keep < 1
         ):
@@ -161,9 +200,10 @@ class SQLiteStore:
         if self._conn is None:
             if self._closed:
                 raise RuntimeError("this store is closed")
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            target, uri = self._target()
+            conn = sqlite3.connect(
+                target, timeout=self._timeout, isolation_level=None, check_same_thread=False, uri=uri
+            )
             try:
                 self._enter_wal(conn)
                 # NORMAL in WAL mode: a killed process loses nothing committed.
@@ -171,11 +211,25 @@ class SQLiteStore:
                 _upgrade_v1_layout(conn)
                 conn.executescript(_SCHEMA)
                 conn.executescript(_CHANGE_LOG_SCHEMA)
+                conn.executescript(_INFO_SCHEMA)
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
         return self._conn
+
+    def _target(self) -> tuple[str, bool]:
+        """What ``sqlite3.connect`` opens, and whether it is a URI. A missing file is made
+        private first; with ``create=False`` it is an error, and the file is opened
+        ``mode=rw`` so that SQLite cannot create it either."""
+        if self.path == ":memory:":
+            return self.path, False
+        if self.create:
+            _create_private(Path(self.path))
+            return self.path, False
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"no SQLite store at {self.path}")
+        return f"file:{quote(os.path.abspath(self.path))}?mode=rw", True
 
     def _enter_wal(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL. That needs the file to itself, and SQLite answers "database
@@ -452,6 +506,36 @@ class SQLiteStore:
                 "DELETE FROM locks WHERE ns = ? AND name = ? AND owner = ?", (namespace, name, owner)
             )
         )
+
+    async def get_info(self, namespace: str) -> dict[str, Any]:
+        def work(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = conn.execute("SELECT info FROM namespace_info WHERE ns = ?", (namespace,)).fetchone()
+            return load_info(None if row is None else row[0])
+
+        return await self._run(work)
+
+    async def set_info(
+        self, namespace: str, info: Mapping[str, Any], *, expected: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Replace the info in one transaction; with ``expected``, only if it is that now."""
+        text = dump_info(check_info(info))
+        wanted = None if expected is None else dump_info(check_info(expected, "expected"))
+
+        def work(conn: sqlite3.Connection) -> bool:
+            def step() -> bool:
+                if wanted is not None:
+                    row = conn.execute("SELECT info FROM namespace_info WHERE ns = ?", (namespace,)).fetchone()
+                    if dump_info(load_info(None if row is None else row[0])) != wanted:
+                        return False
+                if text == "{}":
+                    conn.execute("DELETE FROM namespace_info WHERE ns = ?", (namespace,))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO namespace_info (ns, info) VALUES (?, ?)", (namespace, text))
+                return True
+
+            return self._transaction(conn, step)
+
+        return await self._run(work)
 
     async def close(self) -> None:
         if self._closed:

@@ -137,7 +137,7 @@ def test_json_form_has_every_field_and_round_trips_exactly() -> None:
     obj = engram_to_export(engram)
     assert tuple(obj) == EXPORT_FIELDS
     assert {f.name for f in dataclasses.fields(Engram)} - set(obj) == {"filtered_reason"}
-    assert obj["v"] == 2  # the schema version of every record
+    assert obj["v"] == 3  # the schema version of every record
     assert base64.b64decode(obj["embedding"]) == engram.embedding.astype("<f4").tobytes()  # type: ignore[union-attr]
     back = engram_from_export(json.loads(json.dumps(obj)))
     assert same(engram, back)
@@ -207,7 +207,7 @@ def test_recall_prints_and_strengthens(neuram: Any, db: Path) -> None:
     assert after["Paris is the capital of France"] == before["Paris is the capital of France"] + 1
     procedural = json.loads(neuram("recall", "capital of France", "--json", "-t", "procedural").out)
     assert [r["memory_type"] for r in procedural] == ["procedural"]
-    assert neuram("recall", "capital", path=db.with_name("empty.db")).out.strip() == "nothing recalled"
+    assert neuram("recall", "capital", namespace="nobody").out.strip() == "nothing recalled"
 
 
 def test_list(neuram: Any, db: Path) -> None:
@@ -230,7 +230,7 @@ def test_stats_counts_regions_types_and_retention(neuram: Any, db: Path) -> None
     text = neuram("stats").out
     assert "Neocortex 2, Cerebellum 1, BasalGanglia 1" in text and "retention now" in text
     assert "semantic 1" in text and "█" in text
-    empty = json.loads(neuram("stats", "--json", path=db.with_name("empty.db")).out)
+    empty = json.loads(neuram("stats", "--json", namespace="nobody").out)
     assert empty["long_term"] == 0 and empty["by_type"]["semantic"] == 0
 
 
@@ -337,11 +337,12 @@ def test_import_into_another_namespace_and_over_existing_ids(neuram: Any, db: Pa
     assert len(stored(db, "copy")) == 4
 
 
-def test_export_of_an_empty_namespace_and_import_of_an_empty_file(neuram: Any, tmp_path: Path) -> None:
+def test_export_of_an_empty_namespace_and_import_of_an_empty_file(neuram: Any, db: Path, tmp_path: Path) -> None:
+    fill(db)
     export = tmp_path / "empty.jsonl"
-    assert neuram("export", str(export)).code == 0 and export.read_text() == ""
+    assert neuram("export", str(export), namespace="nobody").code == 0 and export.read_text() == ""
     run = neuram("import", str(export))
-    assert run.code == 0 and "imported 0 engrams" in run.err
+    assert run.code == 0 and "nothing to import" in run.err
 
 
 def test_export_to_an_unwritable_place(neuram: Any, db: Path, tmp_path: Path) -> None:
@@ -502,6 +503,7 @@ def test_console_script_runs_without_loading_the_model(db: Path, tmp_path: Path)
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
+    fill(tmp_path / "m.db")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-m", "neuram_core.cli", "--path", str(tmp_path / "m.db"), "stats", "--json"],
@@ -511,7 +513,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["long_term"] == 0
+    assert json.loads(result.stdout)["long_term"] == 4
 
 
 @pytest.mark.redis

@@ -16,7 +16,7 @@ from neuram_core import Brain, NeuramConfig, UnknownEngramError
         ({"content": "   \n\t"}, ValueError, "content is empty"),
         ({"content": 42}, TypeError, "content must be a str"),
         ({"content": None}, TypeError, "content must be a str"),
-        ({"content": "bad \ud800 surrogate text here"}, ValueError, "not valid Unicode"),
+        ({"content": "bad \ud800 surrogate text here"}, ValueError, "not valid UTF-8 text at byte 4"),
         ({"content": "a fine sentence about cats", "salience": float("nan")}, ValueError, "salience must be finite"),
         ({"content": "a fine sentence about cats", "salience": float("inf")}, ValueError, "finite"),
         ({"content": "a fine sentence about cats", "salience": 1.5}, ValueError, r"salience must lie in \[0, 1\]"),
