@@ -1,6 +1,7 @@
 """Brain: wires the regions together behind the public async API.
 
-perceive: SensoryCortex → Thalamus → Amygdala → PrefrontalCortex + Hippocampus
+perceive: SensoryCortex → Thalamus → Amygdala → PrefrontalCortex + Hippocampus, and the
+          store (written through, pending, before perceive returns)
 recall:   Hippocampus pattern completion → spreading activation → LTP
 sleep:    SleepCycle consolidates into Neocortex / Cerebellum / BasalGanglia, prunes.
 
@@ -17,16 +18,18 @@ import gc
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from neuram_core.portal import LoopThread
+from neuram_core import progress as bars
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import apply_recall, apply_reward, compute_retention, encoding_stability, forget_at
-from neuram_core.embeddings import BaseEmbedder, resolve_embedder
+from neuram_core.dynamics import apply_recall, compute_retention, encoding_stability, forget_at_for
+from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
+from neuram_core.identity import check_on_open, claim_identity
+from neuram_core.portal import LoopThread
 from neuram_core.regions import (
     LONG_TERM_REGIONS,
     Amygdala,
@@ -121,11 +124,13 @@ class Brain:
         # One of each long-term system; sleep hands every engram to the one that accepts it.
         self.long_term_regions = tuple(region(self.store, namespace, config) for region in LONG_TERM_REGIONS)
         self.basal_ganglia = next(r for r in self.long_term_regions if isinstance(r, BasalGanglia))  # reward
-        self.sleep_cycle = SleepCycle(self)
+        self.sleep_cycle = SleepCycle(self, follow=self._follow_changes)
         self.filtered_count = 0
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
         self._loaded: asyncio.Future[None] | None = None
+        self._claimed = False  # the namespace is known to record this embedder (identity.py)
+        self._stored_dimension: int | None = None  # of the vectors of a namespace that records none
         shared.brains.append(self)
 
     # -- construction -------------------------------------------------------------------
@@ -279,25 +284,31 @@ class Brain:
         return await coro
 
     async def _load_index(self) -> None:
-        """Fill the index from the store. Run again on a filled index (a reload), it also
-        refreshes what is indexed and drops the consolidated engrams the store no longer
-        holds; pending engrams exist only here and stay as they are."""
+        """Fill the index from the store, pending traces (any worker's) marked as such. Run
+        again on a filled index (a reload), it also refreshes what is indexed and drops
+        the engrams the store no longer holds."""
+        recorded = await self._check_embedder()
         # Cursor first: a write that lands while we scan is replayed, not missed.
         self._cursor, _ = await self.store.changes(self.namespace, None)
-        pending = self.hippocampus.pending
         # On a reload: the ids the scan must show again for them to stay indexed.
         unseen = None
         if len(self.hippocampus):
-            unseen = {e.engram_id for e in self.hippocampus if e.engram_id not in pending}
+            unseen = {e.engram_id for e in self.hippocampus}
             self.skipped_records = 0  # the scan below counts every unindexable record again
-        self.hippocampus.reserve(len(self.hippocampus) + await self.store.count(self.namespace))
+        total = await self.store.count(self.namespace)
+        self.hippocampus.reserve(len(self.hippocampus) + total)
+        scan = self.store.scan(self.namespace)
+        if not recorded:
+            scan = self._noting_dimension(scan)
+        if total > _LOAD_PROGRESS_OVER and bars.wanted(None):  # a long load shows a bar on a terminal
+            scan = bars.counted(scan, total, "loading memories", " engrams")
         batch: builtins.list[Engram] = []
         # Loading allocates objects that all live on: the cyclic collector would rescan
         # them again and again (a third of a large load's time) and find nothing to free.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            async for engram in self.store.scan(self.namespace):
+            async for engram in scan:
                 batch.append(engram)
                 if len(batch) >= _LOAD_BATCH:
                     self._index_stored(batch, unseen)
@@ -306,31 +317,37 @@ class Brain:
         finally:
             if collecting:
                 gc.enable()
-        for engram_id in unseen or ():  # consolidated, indexed, and gone from the store
+        for engram_id in unseen or ():  # indexed, and gone from the store
             self.hippocampus.remove(engram_id)
             self.prefrontal.release(engram_id)
+        if not recorded:
+            await self._adopt_embedder()
 
     def _index_stored(self, engrams: builtins.list[Engram], unseen: set[str] | None) -> None:
-        """Index a page of stored engrams. On a reload (``unseen`` given, and ticked off
-        here) a pending engram keeps its local copy, an id whose content changed is indexed
-        afresh rather than merged, and working memory holds the new copies."""
-        if unseen is None:
-            self.hippocampus.encode_many(self._indexable(engrams), pending=False)
-            return
+        """Index a page of stored engrams, each pending or not as its record says. On a
+        reload (``unseen`` given, and ticked off here) an id whose content changed is
+        indexed afresh rather than merged, and working memory holds the new copies."""
         hippocampus = self.hippocampus
-        fresh = []
+        if unseen is None:
+            fit = self._indexable(engrams)
+            hippocampus.encode_many(fit)
+            hippocampus.track(fit)
+            return
         for engram in engrams:
-            if engram.engram_id in hippocampus.pending:
-                continue
-            old = hippocampus.get(engram.engram_id)
-            if old is not None and (old.content, old.memory_type) != (engram.content, engram.memory_type):
-                hippocampus.remove(engram.engram_id)
-            fresh.append(engram)
-        fit = self._indexable(fresh)
+            self._drop_if_changed(engram)
+        fit = self._indexable(engrams)
         unseen.difference_update(e.engram_id for e in fit)
-        hippocampus.encode_many(fit, pending=False)
+        hippocampus.encode_many(fit)
+        hippocampus.track(fit)
         for engram in fit:
             self.prefrontal.update(engram)
+
+    def _drop_if_changed(self, engram: Engram) -> None:
+        """Unindex the copy of ``engram``'s id if its content or type differ (the id was
+        replaced), so the stored one is indexed afresh, never merged into the old row."""
+        old = self.hippocampus.get(engram.engram_id)
+        if old is not None and (old.content, old.memory_type) != (engram.content, engram.memory_type):
+            self.hippocampus.remove(engram.engram_id)
 
     def _indexable(self, engrams: builtins.list[Engram]) -> builtins.list[Engram]:
         """The engrams whose embedding fits the index; the others are skipped and counted.
@@ -365,11 +382,9 @@ class Brain:
             self.hippocampus.remove(engram_id)
             self.prefrontal.release(engram_id)
         wanted = [i for i, op in latest.items() if op == "put"]
-        for engram_id, engram in zip(wanted, await self.store.get(self.namespace, wanted), strict=True):
-            if engram is None:
-                self.hippocampus.remove(engram_id)
-            elif self._indexable([engram]):
-                self.hippocampus.refresh(engram)
+        stored = await self.store.get(self.namespace, wanted)
+        fit = [(i, e) for i, e in zip(wanted, stored, strict=True) if e is None or self._indexable([e])]
+        self.take_stored([i for i, _ in fit], [e for _, e in fit])
 
     async def _reload_index(self) -> None:
         """Load the index again over what it holds; if that fails, the old cursor stays, so
@@ -381,6 +396,41 @@ class Brain:
         except BaseException:
             self._cursor = behind
             raise
+
+    async def _check_embedder(self) -> bool:
+        """Refuse a namespace whose vectors another model made, or that a reembed is moving,
+        before loading it: cheap, nothing is embedded and no model is loaded for it.
+        Returns whether the namespace records its embedder."""
+        dimension = _cheap_dimension(self.embedder)
+        recorded = await check_on_open(self.store, self.namespace, embedder_identity(self.embedder), dimension)
+        self._claimed = recorded and dimension is not None
+        return recorded
+
+    async def _noting_dimension(self, engrams: AsyncIterator[Engram]) -> AsyncIterator[Engram]:
+        """The scan of a namespace that records no embedder, noting its vectors' dimension."""
+        async for engram in engrams:
+            if self._stored_dimension is None and engram.embedding is not None:
+                self._stored_dimension = int(engram.embedding.shape[0])
+            yield engram
+
+    async def _adopt_embedder(self) -> None:
+        """A namespace written before embedders were recorded adopts this one if it fits
+        its vectors (and refuses it if not), once the dimension costs nothing to ask; a
+        model not loaded yet is recorded by the first write instead."""
+        if self._stored_dimension is not None and _cheap_dimension(self.embedder) is not None:
+            await self._claim_embedder()
+
+    async def _claim_embedder(self) -> None:
+        """Record this Brain's embedder as the namespace's (or check it, dimension included)
+        before the first new engram is written; once per Brain, then free."""
+        if self._claimed:
+            return
+        dimension = _cheap_dimension(self.embedder)
+        if dimension is None:  # only a model not loaded yet costs anything to ask
+            dimension = await asyncio.get_running_loop().run_in_executor(None, lambda: self.embedder.dimension)
+        stored = self._stored_dimension or self.hippocampus.dimension
+        await claim_identity(self.store, self.namespace, embedder_identity(self.embedder), dimension, stored=stored)
+        self._claimed = True
 
     async def _embed(self, texts: Sequence[str]) -> Vector:
         """The one place embedding runs: on a worker thread, off every event loop."""
@@ -400,10 +450,11 @@ class Brain:
         consolidate: bool = False,
         engram_id: str | None = None,
     ) -> Engram:
-        """Take in an input. Returns its Engram; ``engram.filtered`` is True (and nothing is
-        stored) when the Thalamus dropped it. ``gate=False`` bypasses the Thalamus for
-        deliberate writes; ``consolidate=True`` stores it long-term at once; ``engram_id``
-        replaces the engram with that id."""
+        """Take in an input. Returns its Engram, already in the store (pending until a sleep
+        consolidates it, so it outlives this process and other workers recall it at once);
+        ``engram.filtered`` is True (and nothing is stored) when the Thalamus dropped it.
+        ``gate=False`` bypasses the Thalamus for deliberate writes; ``consolidate=True``
+        stores it long-term at once; ``engram_id`` replaces the engram with that id."""
         content = check_text(content, "content")
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         if salience is not None:
@@ -411,9 +462,20 @@ class Brain:
         reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
         meta = check_metadata(metadata)
         replaces = None if engram_id is None else check_engram_id(engram_id)
-        return await self._perceive_one(
-            content, kind, salience, reward_value, meta, gate=gate, consolidate=consolidate, replaces=replaces
+        intake = _Intake()
+        engram = await self._perceive_one(
+            content,
+            kind,
+            salience,
+            reward_value,
+            meta,
+            gate=gate,
+            intake=intake,
+            consolidate=consolidate,
+            replaces=replaces,
         )
+        await self._write_through(intake)
+        return engram
 
     @on_brain_loop
     async def perceive_many(
@@ -424,12 +486,14 @@ class Brain:
         metadata: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
         *,
         gate: bool = True,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> builtins.list[Engram]:
         """:meth:`perceive` for many inputs: the embedding runs in batches, then each input
-        takes perceive's own path, in order. ``metadata`` is one dict for all or one per input.
-        Returns one Engram per input (``filtered`` ones included); every input is validated
-        before anything is stored. ``progress=True`` shows a progress bar (tqdm)."""
+        takes perceive's own path, in order; each batch goes to the store in one atomic put
+        (a failure leaves the batches before it stored). ``metadata`` is one dict for all or
+        one per input. Returns one Engram per input (``filtered`` ones included); every
+        input is validated before anything is stored. A progress bar (tqdm) shows on a
+        terminal (``progress=None``: stderr is a tty), always (True) or never (False)."""
         if isinstance(contents, str):
             raise TypeError("perceive_many() takes a sequence of strings, not one string")
         texts = [check_text(content, "content") for content in contents]
@@ -444,11 +508,7 @@ class Brain:
             metas = [check_metadata(m) for m in metadata]
         else:
             raise TypeError(f"metadata must be a dict or a list of dicts, not {type(metadata).__name__}")
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(texts), desc="perceive", unit="input")
+        bar = bars.bar(len(texts), "perceive", "input") if bars.wanted(progress) else None
         perceived: builtins.list[Engram] = []
         try:
             for start in range(0, len(texts), _PERCEIVE_BATCH):
@@ -459,12 +519,21 @@ class Brain:
                 if wanted:
                     vectors = await self._embed([batch[i] for i in wanted])
                     embeddings = {i: vectors[j] for j, i in enumerate(wanted)}
+                intake = _Intake()
                 for i, text in enumerate(batch):
                     perceived.append(
                         await self._perceive_one(
-                            text, kind, salience, 0.0, metas[start + i], gate=gate, embedding=embeddings.get(i)
+                            text,
+                            kind,
+                            salience,
+                            0.0,
+                            metas[start + i],
+                            gate=gate,
+                            intake=intake,
+                            embedding=embeddings.get(i),
                         )
                     )
+                await self._write_through(intake)
                 if bar is not None:
                     bar.update(len(batch))
         finally:
@@ -481,11 +550,13 @@ class Brain:
         meta: dict[str, Any],
         *,
         gate: bool,
+        intake: _Intake,
         consolidate: bool = False,
         replaces: str | None = None,
         embedding: Vector | None = None,
     ) -> Engram:
-        """perceive's steps for one validated input; ``embedding`` if already computed."""
+        """perceive's steps for one validated input; ``embedding`` if already computed. What
+        it indexes goes into ``intake``, for the caller to write through."""
         now = self.clock.now()
         trace = self.sensory.register(content)
         if gate:
@@ -510,12 +581,14 @@ class Brain:
         known = None if replaces is not None else self.hippocampus.recognise(content, kind)
         if known is not None and known.metadata == meta:
             # Recognition: the same thing heard again, in the same context (metadata),
-            # rehearses the engram instead of copying it.
-            recognised = (await self._potentiate([known], now))[known.engram_id]
-            self.prefrontal.hold(recognised)
-            return recognised
+            # rehearses the engram instead of copying it (unless it vanished meanwhile).
+            recognised = await self._recognise(known, now, intake)
+            if recognised is not None:
+                self.prefrontal.hold(recognised)
+                return recognised
         if embedding is None:
             embedding = (await self._embed([content]))[0]
+        await self._claim_embedder()  # before this namespace's first new vector is written
         salience = salience if salience is not None else self.amygdala.appraise(content)
         engram = Engram(
             content=content,
@@ -528,18 +601,71 @@ class Brain:
             last_accessed=now,
             metadata=meta,
         )
-        if replaces is not None:
+        if replaces is not None:  # the put overwrites the stored record; the index starts afresh
             engram.engram_id = replaces
-            await self._forget(replaces)
+            self.hippocampus.remove(replaces)
+            self.prefrontal.release(replaces)
+        if consolidate:
+            engram = self.region_for(engram).consolidated(engram)
+        self._encode_new(engram, now, intake)
+        return engram
+
+    async def _recognise(self, known: Engram, now: float, intake: _Intake) -> Engram | None:
+        """LTP on an engram perceived again: in the store, or here if ``intake`` holds it
+        still unwritten (the batch's put writes it); None if it is gone from the store."""
+        if known.engram_id in intake.new:
+            recalled = apply_recall(known, now, self.config)
+            self.hippocampus.refresh(recalled)
+            return recalled
+        return (await self._potentiate([known], now)).get(known.engram_id)
+
+    def _encode_new(self, engram: Engram, now: float, intake: _Intake) -> None:
+        """Index a new engram (pending unless consolidated), link it to what was perceived
+        just before, hold it in working memory, and note both in ``intake``."""
         links = self.hippocampus.temporal_context(now)
-        self.hippocampus.encode(engram, pending=True)
+        self.hippocampus.encode(engram, pending=not engram.consolidated)
         self.hippocampus.note_encoded(engram)
+        intake.new[engram.engram_id] = None
         for other, weight in links:
             self.hippocampus.associate(engram.engram_id, other, weight)
+            if other not in intake.new:  # an engram already stored learns the edge by update
+                intake.links.setdefault(other, {})[engram.engram_id] = weight
         self.prefrontal.hold(engram)
-        if consolidate:
-            await self.sleep_cycle.consolidate([engram])
-        return self.hippocampus.get(engram.engram_id) or engram
+
+    async def _write_through(self, intake: _Intake) -> None:
+        """Store what perceive indexed, before it returns: the new engrams in one put (all
+        or nothing: if it fails they leave the index too), then the edges that engrams
+        already stored gained, atomically per engram."""
+        new = [e for i in intake.new if (e := self.hippocampus.get(i)) is not None]
+        if new:
+            try:
+                await self.store.put(self.namespace, [(e, forget_at_for(e, self.config)) for e in new])
+            except BaseException:
+                for engram in new:
+                    self.hippocampus.remove(engram.engram_id)
+                    self.prefrontal.release(engram.engram_id)
+                raise
+        if intake.links:
+            await self._add_links(intake.links)
+
+    async def _add_links(self, links: dict[str, dict[str, float]]) -> None:
+        """Stored engrams learn their edges to new ones (a read-modify-write in the store,
+        so a concurrent recall's LTP is kept)."""
+        config = self.config
+
+        def change(engram: Engram) -> tuple[Engram, float] | None:
+            known = dict(engram.associations)
+            new = {i: w for i, w in links.get(engram.engram_id, {}).items() if known.get(i, -1.0) < w}
+            if not new:
+                return None
+            known.update(new)
+            engram.associations = builtins.list(known.items())
+            return engram, forget_at_for(engram, config)
+
+        ids = builtins.list(links)
+        for engram_id, stored in zip(ids, await self.store.update(self.namespace, ids, change), strict=True):
+            if stored is None:  # gone elsewhere meanwhile; the local copy already has the edge
+                self.take_stored([engram_id], [None])
 
     # -- recall -------------------------------------------------------------------------------
     @on_brain_loop
@@ -641,28 +767,26 @@ class Brain:
         return [strengthened.get(e.engram_id, e) for e in found]
 
     async def _potentiate(self, engrams: Iterable[Engram], now: float) -> dict[str, Engram]:
-        """LTP on recalled engrams: atomic in the store for long-term ones."""
+        """LTP on recalled engrams, pending or consolidated alike: atomic in the store, so
+        every worker sees it. Engrams gone from the store (pruned or forgotten elsewhere
+        meanwhile) leave the index and the result."""
         config = self.config
-        result: dict[str, Engram] = {}
-        stored = [e.engram_id for e in engrams if e.consolidated]
-        for engram in engrams:
-            if not engram.consolidated:
-                result[engram.engram_id] = apply_recall(engram, now, config)
 
         def change(engram: Engram) -> tuple[Engram, float]:
             recalled = apply_recall(engram, now, config)
-            return recalled, forget_at(recalled, config.retention_threshold)
+            return recalled, forget_at_for(recalled, config)
 
-        if stored:
-            for engram_id, updated in zip(stored, await self.store.update(self.namespace, stored, change), strict=True):
-                if updated is None:  # pruned or forgotten elsewhere meanwhile
-                    self.hippocampus.remove(engram_id)
-                else:
-                    result[engram_id] = updated
-        for updated in result.values():
-            self.hippocampus.refresh(updated)
-            self.prefrontal.rehearse(updated.engram_id, updated)
-        return {i: self.hippocampus.get(i) or e for i, e in result.items()}
+        ids = [e.engram_id for e in engrams]
+        if not ids:
+            return {}
+        stored = await self.store.update(self.namespace, ids, change)
+        self.take_stored(ids, stored)
+        result: dict[str, Engram] = {}
+        for engram_id, updated in zip(ids, stored, strict=True):
+            if updated is not None:
+                self.prefrontal.rehearse(engram_id, updated)
+                result[engram_id] = self.hippocampus.get(engram_id) or updated
+        return result
 
     # -- reading and housekeeping -------------------------------------------------------------
     @property
@@ -715,14 +839,15 @@ class Brain:
         """Dopamine: reward in [-1, 1] strengthens (or weakens) a memory, habits above all."""
         engram_id = check_engram_id(engram_id)
         value = check_unit_interval(reward, "reward", -1.0, 1.0)
-        engram = self.hippocampus.get(engram_id)
-        if engram is not None and not engram.consolidated:
-            updated = apply_reward(engram, value, self.config)
-        else:
-            updated = await self.basal_ganglia.reinforce(engram_id, value)
-        self.hippocampus.refresh(updated)
+        try:
+            updated = await self.basal_ganglia.reinforce(engram_id, value)  # in the store, pending or not
+        except UnknownEngramError:
+            self.take_stored([engram_id], [None])  # gone elsewhere meanwhile
+            raise
+        if engram_id in self.hippocampus:  # one this index does not hold yet comes with the next follow
+            self.take_stored([engram_id], [updated])
         self.prefrontal.rehearse(engram_id, updated)
-        return updated
+        return self.hippocampus.get(engram_id) or updated
 
     @on_brain_loop
     async def focus(self, context: str | None) -> None:
@@ -752,7 +877,8 @@ class Brain:
     async def clear(self) -> int:
         """Forget everything in this namespace; returns how many engrams went."""
         ids = [e.engram_id async for e in self.store.scan(self.namespace)]
-        ids += [i.engram_id for i in self.hippocampus if i.engram_id not in set(ids)]
+        stored = set(ids)
+        ids += [e.engram_id for e in self.hippocampus if e.engram_id not in stored]
         await self.store.delete(self.namespace, ids)
         self.hippocampus.clear()
         self.prefrontal.clear()
@@ -765,16 +891,19 @@ class Brain:
 
     @on_brain_loop
     async def stats(self) -> dict[str, Any]:
-        """Counts per region and memory type, for dashboards and the CLI."""
+        """Counts per region and memory type, for dashboards and the CLI. ``pending`` is the
+        namespace's traces awaiting a sleep (every worker's: the index follows the store
+        first), ``long_term`` the store's other records (corrupt ones included)."""
         await self._follow_changes()
+        pending = len(self.hippocampus.pending)
         by_type = {t.value: 0 for t in MemoryType}
         for engram in self.hippocampus:
             by_type[engram.memory_type.value] += 1
         return {
             "namespace": self.namespace,
             "working_memory": len(self.prefrontal),
-            "pending": len(self.hippocampus.pending),
-            "long_term": await self.store.count(self.namespace),
+            "pending": pending,
+            "long_term": max(0, await self.store.count(self.namespace) - pending),
             "indexed": len(self.hippocampus),
             "by_type": by_type,
             "filtered": self.filtered_count,
@@ -813,12 +942,38 @@ class Brain:
         return f"Brain(namespace={self.namespace!r}, store={self.store!r})"
 
     # -- for the sleep cycle ------------------------------------------------------------------
+    def take_stored(self, engram_ids: Sequence[str], stored: Sequence[Engram | None]) -> None:
+        """Index what the store now holds for ``engram_ids`` after a write or a read (None:
+        gone from it), each pending or not as its record says; working memory holds the new
+        copies. Runs on the Brain's loop (the sleep cycle, and every write-back here)."""
+        hippocampus = self.hippocampus
+        for engram_id, engram in zip(engram_ids, stored, strict=True):
+            if engram is None:
+                hippocampus.remove(engram_id)
+                self.prefrontal.release(engram_id)
+                continue
+            self._drop_if_changed(engram)
+            hippocampus.refresh(engram)
+            hippocampus.track((engram,))
+            self.prefrontal.update(engram)
+
     def region_for(self, engram: Engram) -> LongTermRegion:
         """The long-term system that keeps ``engram`` (by its memory type)."""
         for region in self.long_term_regions:
             if region.accepts(engram):
                 return region
         raise ValueError(f"no long-term region holds {engram.memory_type.value} memories")  # pragma: no cover
+
+
+class _Intake:
+    """What one perceive (or one batch of perceive_many) indexed and must write through
+    before it returns: the new engrams, and the edges that engrams already stored gained."""
+
+    __slots__ = ("links", "new")
+
+    def __init__(self) -> None:
+        self.new: dict[str, None] = {}  # ids of the new engrams, in perception order
+        self.links: dict[str, dict[str, float]] = {}  # stored engram -> new neighbour -> weight
 
 
 async def _nothing() -> None:
@@ -842,6 +997,7 @@ def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:
 _MISSING = object()
 _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
+_LOAD_PROGRESS_OVER = 10_000  # loading more engrams than this shows a bar on a terminal
 
 
 def _open_store(url: str | None, redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:

@@ -10,6 +10,8 @@ store written by an older neuram opens and recalls as it did.
 Version history:
     1. (neuram before the codec) the same fields, no ``"v"``; SQLite kept them in columns.
     2. ``"v": 2`` in every record; SQLite keeps the fields as one JSON column.
+    3. ``"consolidated"``: false while a perceived trace waits for sleep (written through at
+       perception, so it outlives the process); everything stored before it was consolidated.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ __all__ = [
     "unpack_fields",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Stored name -> long (export) name, in record order. The one list of an engram's fields.
 _FIELDS: dict[str, str] = {
@@ -131,6 +133,7 @@ def engram_to_fields(engram: Engram) -> dict[str, Any]:
         "fragments": list(engram.fragments),
         "fragment_of": engram.fragment_of,
         "meta": engram.metadata,
+        "consolidated": engram.consolidated,
     }
 
 
@@ -171,7 +174,11 @@ def _v1_to_v2(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "v": 2}  # version 2 added only the version itself
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(fields: dict[str, Any]) -> dict[str, Any]:
+    return {**fields, "v": 3, "consolidated": True}  # before v3 only sleep wrote to a store
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector | None = None) -> Engram:
@@ -184,7 +191,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
     try:
         content, kind, meta = fields["content"], fields["type"], fields["meta"]
         assoc, fragments, fragment_of = fields["assoc"], fields["fragments"], fields["fragment_of"]
-        access_count = fields["access_count"]
+        access_count, consolidated = fields["access_count"], fields["consolidated"]
         numbers = [fields[k] for k in _NUMBERS]
     except KeyError as exc:
         raise ValueError(f"missing field {exc}") from None
@@ -199,6 +206,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
         and (fragment_of is None or type(fragment_of) is str)
         and type(access_count) is int
         and access_count >= 0
+        and type(consolidated) is bool
         and _all_numbers(numbers)
         and 0.0 <= salience <= 1.0
         and 0.0 <= strength <= 1.0
@@ -230,7 +238,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
         metadata=meta,
         reward=float(reward),
         fragment_of=fragment_of or None,
-        consolidated=True,
+        consolidated=consolidated,
     )
 
 
@@ -277,6 +285,8 @@ def _reject(fields: Mapping[str, Any]) -> NoReturn:
         raise ValueError("field 'fragment_of' must be an engram id or null")
     if not isinstance(fields["meta"], dict):
         raise ValueError("field 'meta' must be an object")
+    if not isinstance(fields["consolidated"], bool):
+        raise ValueError("field 'consolidated' must be true or false")
     raise ValueError("record is malformed")
 
 
@@ -339,6 +349,7 @@ def engram_from_export(obj: Any) -> Engram:
         raise ValueError("field 'consolidated' must be true or false")
     fields = {short: obj[long] for short, long in _FIELDS.items()}
     fields["v"] = obj.get("v", 1)
+    fields["consolidated"] = consolidated
     kind = fields["type"]
     if isinstance(kind, str):
         fields["type"] = MemoryType.parse(kind).value

@@ -23,6 +23,7 @@ __all__ = [
     "compute_retention",
     "encoding_stability",
     "forget_at",
+    "forget_at_for",
     "hours_between",
     "ltp_boost",
     "ltp_stability",
@@ -86,8 +87,19 @@ def time_until_forgotten(
 
 
 def forget_at(engram: Engram, threshold: float = DEFAULT_CONFIG.retention_threshold) -> float:
-    """Epoch seconds at which retention crosses ``threshold``: the forget-at index score."""
+    """Epoch seconds at which retention crosses ``threshold``: the forget-at index score.
+    A threshold of 0 is never crossed (infinity)."""
+    if threshold <= 0.0:
+        return math.inf
     return engram.last_accessed + engram.stability * math.log(1.0 / threshold) * SECONDS_PER_HOUR
+
+
+def forget_at_for(engram: Engram, config: NeuramConfig = DEFAULT_CONFIG) -> float:
+    """The forget-at score a store keeps ``engram`` by: a pending trace is due when it falls
+    below ``consolidation_threshold`` (too faded to consolidate, so sleep's prune drops it),
+    a consolidated one when it falls below ``retention_threshold``."""
+    threshold = config.retention_threshold if engram.consolidated else config.consolidation_threshold
+    return forget_at(engram, threshold)
 
 
 def salience_boost(salience: float, base: float = DEFAULT_CONFIG.salience_boost_base) -> float:

@@ -1,15 +1,18 @@
 """SleepCycle: replay, consolidate, prune (Tononi & Cirelli's synaptic homeostasis).
 
-One cycle, under a per-namespace lock with expiry so two workers never consolidate the
-same items and a crashed worker's lock lapses:
-1. replay the hippocampus's pending traces (working memory and what it evicted);
-2. promote those still vivid enough (retention >= consolidation_threshold) into the
-   long-term system that accepts their type (``Brain.region_for``), with that system's
-   consolidation gain; a trace leaves the pending set only after the store confirmed the
-   write;
-3. drop the pending traces that faded before sleep came (``pruned_wm``);
-4. prune long-term engrams whose retention fell below the threshold (``pruned_ltm``),
-   found through the forget-at index: cost follows what is due, not what is stored.
+Every perceived trace is already in the store, marked pending (written through at
+perception, so it outlives the process and every worker sees it). One cycle, under a
+per-namespace lock with expiry so a crashed worker's lock lapses:
+1. bring the index up to date with every worker's writes;
+2. replay the pending traces (any worker's) and promote those still vivid enough
+   (retention >= consolidation_threshold) into the long-term system that accepts their
+   type (``Brain.region_for``), with that system's consolidation gain: an atomic store
+   update that applies only while the stored record is still pending, so two workers
+   never consolidate one trace twice;
+3. prune through the forget-at index, whose cost follows what is due, not what is
+   stored: a pending trace is due once it fell below consolidation_threshold (it faded
+   before sleep came, ``pruned_wm``), a consolidated one below retention_threshold
+   (``pruned_ltm``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from neuram_core.dynamics import compute_retention, forget_at
+from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram
 
 if TYPE_CHECKING:
@@ -35,11 +38,14 @@ LOCK_NAME = "sleep"
 
 
 class SleepCycle:
-    """Consolidation and pruning for one Brain; :meth:`start` runs it in the background."""
+    """Consolidation and pruning for one Brain; :meth:`start` runs it in the background.
 
-    def __init__(self, brain: Brain) -> None:
+    ``follow`` brings the Brain's index up to date with the store (other workers' writes)."""
+
+    def __init__(self, brain: Brain, follow: Callable[[], Awaitable[None]] | None = None) -> None:
         self.brain = brain
         self.owner = uuid.uuid4().hex
+        self._follow = follow
         self._task: asyncio.Task[None] | None = None
 
     async def run(self) -> dict[str, int]:
@@ -48,86 +54,69 @@ class SleepCycle:
         if not await store.acquire_lock(namespace, LOCK_NAME, self.owner, config.sleep_lock_seconds):
             return {"consolidated": 0, "pruned_wm": 0, "pruned_ltm": 0, "locked_out": 1}
         try:
+            if self._follow is not None:
+                await self._follow()
             now = brain.clock.now()
             brain.prefrontal.decay()
-            hippocampus = brain.hippocampus
-            replay = [e for i in list(hippocampus.pending) if (e := hippocampus.get(i)) is not None]
-            vivid: list[Engram] = []
-            faded: list[Engram] = []
-            for engram in replay:
-                earned = compute_retention(engram, now) >= config.consolidation_threshold
-                (vivid if earned else faded).append(engram)
-            consolidated = await self.consolidate(vivid)
-            for engram in faded:
-                hippocampus.remove(engram.engram_id)
-                brain.prefrontal.release(engram.engram_id)
+            consolidated = await self.consolidate(self._replay(), now)
+            still_pending = set(brain.hippocampus.pending)  # what did not earn consolidation
             pruned = await self._prune(now)
+            faded = sum(engram_id in still_pending for engram_id in pruned)
             return {
                 "consolidated": consolidated,
-                "pruned_wm": len(faded),
-                "pruned_ltm": pruned,
+                "pruned_wm": faded,
+                "pruned_ltm": len(pruned) - faded,
                 "locked_out": 0,
             }
         finally:
             await store.release_lock(namespace, LOCK_NAME, self.owner)
 
-    async def consolidate(self, engrams: Sequence[Engram]) -> int:
-        """Hand pending engrams to the long-term systems of their types; each system's
-        write is atomic, and only what a write confirmed leaves the pending set."""
-        if not engrams:
-            return 0
+    def _replay(self) -> list[Engram]:
+        """The pending engrams the index holds, oldest perception first."""
+        hippocampus = self.brain.hippocampus
+        return [e for i in list(hippocampus.pending) if (e := hippocampus.get(i)) is not None]
+
+    async def consolidate(self, engrams: Sequence[Engram], now: float | None = None) -> int:
+        """Promote the pending engrams still vivid at ``now`` into their long-term systems,
+        one system's share after another; returns how many this call promoted. Each batch
+        is one atomic store update that applies only to a record still pending and still
+        vivid as stored (another worker may have consolidated or strengthened it)."""
         brain = self.brain
-        by_region: dict[LongTermRegion, list[Engram]] = {}
+        config = brain.config
+        now = brain.clock.now() if now is None else now
+        threshold = config.consolidation_threshold
+        by_region: dict[LongTermRegion, list[str]] = {}  # each system's share, written in turn
         for engram in engrams:
-            region = brain.region_for(engram)
-            by_region.setdefault(region, []).append(region.consolidated(engram))
-        promoted: list[Engram] = []
-        for region, kept in by_region.items():
-            await region.store_all(kept)
-            for engram in kept:
-                brain.hippocampus.encode(engram, pending=False)
-                brain.prefrontal.update(engram)
-            promoted += kept
-        ids = {e.engram_id for e in promoted}
-        # Long-term neighbours learn their new edges (atomically, in the store).
-        back_links: dict[str, list[tuple[str, float]]] = {}
-        for engram in promoted:
-            for other, weight in engram.associations:
-                neighbour = brain.hippocampus.get(other)
-                if other not in ids and neighbour is not None and neighbour.consolidated:
-                    back_links.setdefault(other, []).append((engram.engram_id, weight))
-        if back_links:
-            await self._add_edges(back_links)
+            if compute_retention(engram, now) >= threshold:
+                by_region.setdefault(brain.region_for(engram), []).append(engram.engram_id)
+        promoted: set[str] = set()  # the last decision per id is what the store kept
+
+        def change(stored: Engram) -> tuple[Engram, float] | None:
+            if stored.consolidated or compute_retention(stored, now) < threshold:
+                promoted.discard(stored.engram_id)
+                return None
+            kept = brain.region_for(stored).consolidated(stored)
+            promoted.add(stored.engram_id)
+            return kept, forget_at_for(kept, config)
+
+        for ids in by_region.values():
+            for start in range(0, len(ids), config.prune_batch):
+                batch = ids[start : start + config.prune_batch]
+                brain.take_stored(batch, await brain.store.update(brain.namespace, batch, change))
         return len(promoted)
 
-    async def _add_edges(self, edges: dict[str, list[tuple[str, float]]]) -> None:
+    async def _prune(self, now: float) -> list[str]:
+        """Delete what is due (pending traces and long-term engrams alike); their ids."""
         brain = self.brain
-        threshold = brain.config.retention_threshold
-
-        def change(engram: Engram) -> tuple[Engram, float] | None:
-            known = dict(engram.associations)
-            new = [(i, w) for i, w in edges.get(engram.engram_id, []) if known.get(i, -1.0) < w]
-            if not new:
-                return None
-            known.update(new)
-            engram.associations = list(known.items())
-            return engram, forget_at(engram, threshold)
-
-        for updated in await brain.store.update(brain.namespace, list(edges), change):
-            if updated is not None:
-                brain.hippocampus.refresh(updated)
-
-    async def _prune(self, now: float) -> int:
-        brain = self.brain
-        total = 0
+        pruned: list[str] = []
         while True:
             ids = await brain.store.prune(brain.namespace, now, brain.config.prune_batch)
             for engram_id in ids:
                 brain.hippocampus.remove(engram_id)
                 brain.prefrontal.release(engram_id)
-            total += len(ids)
+            pruned += ids
             if len(ids) < brain.config.prune_batch:
-                return total
+                return pruned
 
     # -- background -------------------------------------------------------------------------
     def start(self, interval_seconds: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -193,6 +193,19 @@ class Hippocampus:
         elif pending is False and self.pending:
             for engram in engrams:
                 self.pending.pop(engram.engram_id, None)
+
+    def track(self, engrams: Iterable[Engram]) -> None:
+        """Set the pending mark of indexed engrams from their own ``consolidated`` flag, as
+        the store recorded it: a trace any worker perceived stays pending until a sleep
+        (anyone's) consolidated it."""
+        pending, rows = self.pending, self._rows
+        for engram in engrams:
+            if engram.engram_id not in rows:
+                continue
+            if engram.consolidated:
+                pending.pop(engram.engram_id, None)
+            else:
+                pending[engram.engram_id] = None
 
     def _block(self, vectors: Sequence[Vector]) -> Vector:
         """The rows to write for many embeddings, each checked against the index's dimension."""

@@ -15,6 +15,9 @@ one Cluster slot, and namespaces spread over the shards::
                                 threshold; also the namespace's id index (ZSCAN, ZCARD)
     neuram:{<ns>}:log           stream of changes (id, op, origin), MAXLEN ~ trimmed
     neuram:{<ns>}:lock:<name>   SET NX PX lock; released only by its owner (Lua)
+    neuram:{<ns>}:info          hash: what is recorded about the namespace (its
+                                embedder), one canonical JSON value per field
+                                (neuram_core.stores.info); replaced whole by a script
     neuram:namespaces           set of the escaped namespaces ever written to
 
 ``<ns>`` is the namespace percent-encoded (``urllib.parse.quote(ns, safe="")``): only
@@ -35,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import random
@@ -46,6 +50,7 @@ from urllib.parse import quote, unquote
 from neuram_core.codec import decode_embeddings, embedding_to_bytes, engram_from_fields, pack_fields, unpack_fields
 from neuram_core.engram import Engram
 from neuram_core.errors import ChangeLogTrimmedError, StoreUnavailableError
+from neuram_core.stores.info import check_info, dump_info_value
 from neuram_core.types import Change, EngramChange
 
 if TYPE_CHECKING:
@@ -183,6 +188,24 @@ end
 return 0
 """
 
+# KEYS[1] info hash. ARGV[1] "1": compare first, "0": unconditional; ARGV[2] n; then n
+# expected field/value pairs, then the new pairs. Replaces the whole hash, or returns 0
+# when it is not exactly the expected one.
+_SET_INFO = """
+local unpack = unpack or table.unpack
+local key, n = KEYS[1], tonumber(ARGV[2])
+if ARGV[1] == '1' then
+  if redis.call('HLEN', key) ~= n then return 0 end
+  for i = 3, 2 + 2 * n, 2 do
+    if redis.call('HGET', key, ARGV[i]) ~= ARGV[i + 1] then return 0 end
+  end
+end
+redis.call('DEL', key)
+local first = 3 + 2 * n
+if #ARGV >= first then redis.call('HSET', key, unpack(ARGV, first)) end
+return 1
+"""
+
 # Compare-and-delete: only the owner releases.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -221,6 +244,7 @@ _DELETE_SCRIPT = _Script(_DELETE)
 _PRUNE_SCRIPT = _Script(_PRUNE)
 _ACQUIRE_SCRIPT = _Script(_ACQUIRE)
 _RELEASE_SCRIPT = _Script(_RELEASE)
+_SET_INFO_SCRIPT = _Script(_SET_INFO)
 
 
 # -- names ----------------------------------------------------------------------------------
@@ -243,7 +267,7 @@ def unescape_namespace(escaped: str) -> str:
 class _Keys:
     """The key names of one namespace."""
 
-    __slots__ = ("engram_prefix", "forget_at", "lock_prefix", "log")
+    __slots__ = ("engram_prefix", "forget_at", "info", "lock_prefix", "log")
 
     def __init__(self, prefix: str, namespace: str) -> None:
         base = f"{prefix}:{{{escape_namespace(namespace)}}}:"
@@ -251,6 +275,7 @@ class _Keys:
         self.forget_at = base + "forget_at"
         self.log = base + "log"
         self.lock_prefix = base + "lock:"
+        self.info = base + "info"
 
     def engram(self, engram_id: str) -> str:
         return self.engram_prefix + engram_id
@@ -568,7 +593,6 @@ class RedisStore:
                 todo = []
                 for (updated, _, _), ok in zip(writes, done, strict=True):
                     if ok:
-                        updated.consolidated = True
                         results[updated.engram_id] = updated
                     else:
                         todo.append(updated.engram_id)
@@ -734,6 +758,25 @@ class RedisStore:
         with _unavailable():
             await _RELEASE_SCRIPT(self, [keys.lock(name)], [owner])
 
+    async def get_info(self, namespace: str) -> dict[str, Any]:
+        self._check_open()
+        keys = self.keys(namespace)
+        with _unavailable():
+            raw = await self.client.hgetall(keys.info)
+        return {_text(k): json.loads(v) for k, v in raw.items()}
+
+    async def set_info(
+        self, namespace: str, info: Mapping[str, Any], *, expected: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Replace the info hash in one script; with ``expected``, only if it is that now."""
+        self._check_open()
+        keys = self.keys(namespace)
+        new = _info_pairs(check_info(info))
+        old = [] if expected is None else _info_pairs(check_info(expected, "expected"))
+        args = ["0" if expected is None else "1", len(old) // 2, *old, *new]
+        with _unavailable():
+            return bool(int(await _SET_INFO_SCRIPT(self, [keys.info], args)))
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -745,6 +788,11 @@ class RedisStore:
     def __repr__(self) -> str:
         kind = "cluster" if self._is_cluster else "redis"
         return f"RedisStore({kind}, prefix={self.prefix!r})"
+
+
+def _info_pairs(info: Mapping[str, Any]) -> list[str]:
+    """Field, canonical JSON value, field, ... in key order."""
+    return [part for key in sorted(info) for part in (key, dump_info_value(info[key]))]
 
 
 def _connection_kwargs(client: Any) -> dict[str, Any]:

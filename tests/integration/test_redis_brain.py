@@ -190,7 +190,8 @@ async def test_redis_failing_mid_sleep_loses_nothing(fake_server: Any) -> None:
         assert set(brain.hippocampus.pending) == {e.engram_id for e in items}
         assert len(brain.working_memory) == 3
         fake_server.connected = True
-        assert await fake_store(fake_server).count("n") == 0
+        written = await fake_store(fake_server).get("n", [e.engram_id for e in items])
+        assert all(e is not None and not e.consolidated for e in written)  # stored at perception, pending
         store.acquire_lock = acquire  # type: ignore[method-assign]
         result = await brain.sleep()  # the next cycle consolidates them
         assert result["consolidated"] == 3
@@ -277,13 +278,13 @@ async def test_sleep_over_a_large_store_with_few_due_stays_fast(redis_url: str) 
         for start in range(0, n, 5000):
             await store.put("big", [
                 (Engram(f"memory {i}", MemoryType.SEMANTIC, 0.5, embedding=vectors[i],
-                        engram_id=f"e{i}", stability=1000.0, last_accessed=time.time()),
+                        engram_id=f"e{i}", stability=1000.0, last_accessed=time.time(), consolidated=True),
                  time.time() + 86400 * 365)
                 for i in range(start, start + 5000)
             ])
         await store.put("big", [
             (Engram(f"faded {i}", MemoryType.EPISODIC, 0.5, embedding=vectors[i],
-                    engram_id=f"due{i}", last_accessed=1000.0), 2000.0)
+                    engram_id=f"due{i}", last_accessed=1000.0, consolidated=True), 2000.0)
             for i in range(3)
         ])
     finally:

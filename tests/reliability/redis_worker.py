@@ -9,9 +9,10 @@ Two jobs (the JSON's "job" field):
   the shared engram with ``top_k=1``, sleep), then sleep until nothing is pending, and
   print one JSON line: what was perceived (id, text, filtered), how many recalls returned
   the shared engram, the sleep results and every exception met (there should be none).
-- ``hold``: perceive ``items`` texts, then sleep with the store's ``put`` made to hang
-  before (``when="before"``) or after (``when="after"``) the write, holding the sleep lock;
-  print ``{"holding": [ids]}`` and wait there to be SIGKILLed by the test.
+- ``hold``: perceive ``items`` texts (stored at once, pending), then sleep with the store's
+  ``update`` (consolidation's write) made to hang before (``when="before"``) or after
+  (``when="after"``) the write, holding the sleep lock; print ``{"holding": [ids]}`` and
+  wait there to be SIGKILLed by the test.
 """
 
 from __future__ import annotations
@@ -87,15 +88,15 @@ async def hold(job: dict[str, Any]) -> None:
     ids = [(await brain.perceive(f"held fact {i}: the {TOPICS[i]} stays in the cellar", gate=False)).engram_id
            for i in range(job["items"])]
     store = brain.store
-    put = store.put
+    update = store.update
 
-    async def hanging_put(*args: Any, **kwargs: Any) -> None:
+    async def hanging_update(*args: Any, **kwargs: Any) -> Any:
         if job["when"] == "after":
-            await put(*args, **kwargs)
+            await update(*args, **kwargs)
         say({"holding": ids})
         await asyncio.Event().wait()  # hang here, lock held, until SIGKILL
 
-    store.put = hanging_put  # type: ignore[method-assign]
+    store.update = hanging_update  # type: ignore[method-assign]
     await brain.sleep()
 
 

@@ -48,7 +48,6 @@ async def test_workers_under_mixed_load_lose_and_duplicate_nothing(redis_url: st
 
     errors = [e for r in reports for e in r["errors"]]
     assert errors == [], "\n".join(errors)
-    assert all(r["pending"] == 0 for r in reports)
     perceived = [p for r in reports for p in r["perceived"]]
     recalls = sum(r["recalls"] for r in reports)
     hits = sum(r["hits"] for r in reports)
@@ -71,6 +70,7 @@ async def test_workers_under_mixed_load_lose_and_duplicate_nothing(redis_url: st
     check = await Brain.create(redis_url=redis_url, namespace="load", embedder=HashingEmbedder(64))
     try:
         stored = await check.get(shared.engram_id)
+        assert (await check.stats())["pending"] == 0  # every worker's items, consolidated by some sleep
     finally:
         await check.close()
     assert stored.access_count == shared.access_count + recalls

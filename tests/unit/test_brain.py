@@ -232,14 +232,15 @@ async def test_consolidated_memories_survive_a_restart(tmp_path: Path, clock: Ma
 
 async def test_background_sleep_cycle_consolidates(clock: ManualClock) -> None:
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, sleep_interval_seconds=0.05)
-    await brain.perceive("the server room is on floor three", memory_type="semantic")
+    fact = await brain.perceive("the server room is on floor three", memory_type="semantic")
     await brain.start_sleep_cycle()
     for _ in range(100):
         await asyncio.sleep(0.02)
-        if await brain.store.count(brain.namespace):
+        if not brain.hippocampus.pending:
             break
     await brain.stop_sleep_cycle()
-    assert await brain.store.count(brain.namespace) == 1
+    [stored] = await brain.store.get(brain.namespace, [fact.engram_id])
+    assert stored is not None and stored.consolidated
     assert brain.sleep_cycle.running is False
     await brain.close()
 
@@ -255,19 +256,20 @@ async def test_two_sleepers_never_consolidate_the_same_namespace_at_once(brain: 
 async def test_consolidation_failure_keeps_items_for_a_later_cycle(
     brain: Brain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await brain.perceive("the quarterly report is due on the fifth", memory_type="semantic")
-    real_put = brain.store.put
+    report = await brain.perceive("the quarterly report is due on the fifth", memory_type="semantic")
+    real_update = brain.store.update
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise ConnectionError("store went away")
 
-    monkeypatch.setattr(brain.store, "put", broken)
+    monkeypatch.setattr(brain.store, "update", broken)
     with pytest.raises(ConnectionError):
         await brain.sleep()
     assert len(brain.hippocampus.pending) == 1
-    monkeypatch.setattr(brain.store, "put", real_put)
+    monkeypatch.setattr(brain.store, "update", real_update)
     assert (await brain.sleep())["consolidated"] == 1
-    assert await brain.store.count(brain.namespace) == 1
+    [stored] = await brain.store.get(brain.namespace, [report.engram_id])
+    assert stored is not None and stored.consolidated
 
 
 async def test_engram_id_replaces_and_consolidate_writes_through(brain: Brain) -> None:
@@ -276,4 +278,5 @@ async def test_engram_id_replaces_and_consolidate_writes_through(brain: Brain) -
     second = await brain.perceive("the door code is 9876", memory_type="semantic", engram_id=first.engram_id)
     assert second.engram_id == first.engram_id
     assert [e.content for e in await brain.list()] == ["the door code is 9876"]
-    assert await brain.store.count(brain.namespace) == 0  # the old long-term copy is gone
+    [stored] = await brain.store.get(brain.namespace, [first.engram_id])  # the old long-term copy is gone:
+    assert stored is not None and stored.content == "the door code is 9876" and not stored.consolidated

@@ -70,10 +70,10 @@ def as_dict(engram: Engram) -> dict[str, Any]:
 
 # -- the record ----------------------------------------------------------------------------
 def test_every_record_carries_the_schema_version() -> None:
-    assert SCHEMA_VERSION == 2
-    assert engram_to_fields(sample())["v"] == 2
-    assert unpack_fields(pack_fields(sample()))["v"] == 2
-    assert engram_to_export(sample())["v"] == 2 and EXPORT_FIELDS[0] == "v"
+    assert SCHEMA_VERSION == 3
+    assert engram_to_fields(sample())["v"] == 3
+    assert unpack_fields(pack_fields(sample()))["v"] == 3
+    assert engram_to_export(sample())["v"] == 3 and EXPORT_FIELDS[0] == "v"
 
 
 def test_fields_round_trip_exactly() -> None:
@@ -85,15 +85,32 @@ def test_fields_round_trip_exactly() -> None:
 
 def test_a_version_1_record_reads_as_the_same_engram() -> None:
     fields = engram_to_fields(sample())
-    del fields["v"]
+    del fields["v"], fields["consolidated"]
     assert as_dict(engram_from_fields("e1", fields, sample().embedding)) == as_dict(sample())
 
 
+def test_the_record_says_whether_it_is_consolidated() -> None:
+    """Version 3: a trace written through at perception reads back as still pending."""
+    for flag in (False, True):
+        fields = unpack_fields(pack_fields(sample(consolidated=flag)))
+        assert fields["consolidated"] is flag
+        assert engram_from_fields("e1", fields).consolidated is flag
+
+
+def test_a_version_2_record_reads_as_consolidated() -> None:
+    """Before version 3 only sleep wrote to a store: every such record was consolidated."""
+    fields = engram_to_fields(sample(consolidated=False))
+    del fields["consolidated"]
+    engram = engram_from_fields("e1", {**fields, "v": 2}, sample().embedding)
+    assert engram.consolidated is True
+    assert as_dict(engram) == as_dict(sample())
+
+
 def test_a_record_from_a_newer_neuram_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="schema version 3, newer than this neuram's 2"):
-        engram_from_fields("e1", {**engram_to_fields(sample()), "v": 3})
+    with pytest.raises(ValueError, match="schema version 4, newer than this neuram's 3"):
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": 4})
     with pytest.raises(ValueError, match="invalid schema version"):
-        engram_from_fields("e1", {**engram_to_fields(sample()), "v": "2"})
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": "3"})
 
 
 @pytest.mark.parametrize(
@@ -112,6 +129,7 @@ def test_a_record_from_a_newer_neuram_is_refused_by_name() -> None:
         ("fragments", [1], "field 'fragments' must be a list of engram ids"),
         ("fragment_of", 3, "field 'fragment_of' must be an engram id or null"),
         ("meta", [], "field 'meta' must be an object"),
+        ("consolidated", 1, "field 'consolidated' must be true or false"),
     ],
 )
 def test_a_bad_field_is_named(field: str, value: Any, message: str) -> None:
@@ -164,6 +182,13 @@ def test_a_version_1_export_line_imports() -> None:
         assert as_dict(engram) == line
 
 
+def test_an_export_line_keeps_its_consolidated_flag_at_every_version() -> None:
+    for flag in (False, True):
+        line = engram_to_export(sample(consolidated=flag))
+        assert engram_from_export(line).consolidated is flag
+        assert engram_from_export({**line, "v": 2}).consolidated is flag  # the key was always there
+
+
 # -- stores written before the codec -------------------------------------------------------
 def normal(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Engrams by id, edges by neighbour: order is not what is being compared."""
@@ -197,8 +222,8 @@ async def test_an_sqlite_store_written_before_the_codec_opens_and_recalls(tmp_pa
         indexes = [row[1] for row in conn.execute("PRAGMA index_list(engrams)")]
     assert columns == ["ns", "id", "record", "embedding", "forget_at"]
     assert "engrams_forget_at" in indexes  # the pruning index came along
-    assert versions["Paris is the capital of France"] == 2  # rewritten by the recall's LTP
-    assert versions["The archive key is blue"] == 2
+    assert versions["Paris is the capital of France"] == SCHEMA_VERSION  # rewritten by the recall's LTP
+    assert versions["The archive key is blue"] == SCHEMA_VERSION
     assert versions["User prefers short answers"] == 1  # untouched: upgraded on every read
 
 

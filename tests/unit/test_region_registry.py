@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, MemoryType
@@ -28,15 +26,15 @@ def test_every_memory_type_has_exactly_one_long_term_region() -> None:
 
 
 async def test_sleep_hands_each_engram_to_the_region_that_accepts_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each system writes what it keeps (before, the Neocortex wrote every type)."""
-    writes: list[tuple[str, list[str]]] = []
-    original = LongTermRegion.store_all
+    """Each system consolidates what it keeps (before, the Neocortex took every type)."""
+    kept: list[tuple[str, str]] = []
+    original = LongTermRegion.consolidated
 
-    async def recorded(self: LongTermRegion, engrams: Sequence[Engram]) -> None:
-        writes.append((type(self).__name__, sorted(e.memory_type.value for e in engrams)))
-        await original(self, engrams)
+    def recorded(self: LongTermRegion, engram: Engram) -> Engram:
+        kept.append((type(self).__name__, engram.memory_type.value))
+        return original(self, engram)
 
-    monkeypatch.setattr(LongTermRegion, "store_all", recorded)
+    monkeypatch.setattr(LongTermRegion, "consolidated", recorded)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
     try:
         await brain.perceive("Paris is the capital of France", memory_type="semantic")
@@ -46,34 +44,37 @@ async def test_sleep_hands_each_engram_to_the_region_that_accepts_it(monkeypatch
         assert (await brain.sleep())["consolidated"] == 4
     finally:
         await brain.close()
-    assert sorted(writes) == [
-        ("BasalGanglia", ["habitual"]),
-        ("Cerebellum", ["procedural"]),
-        ("Neocortex", ["episodic", "semantic"]),
+    assert sorted(kept) == [
+        ("BasalGanglia", "habitual"),
+        ("Cerebellum", "procedural"),
+        ("Neocortex", "episodic"),
+        ("Neocortex", "semantic"),
     ]
 
 
 async def test_a_failed_region_write_leaves_only_its_engrams_pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = LongTermRegion.store_all
+    original = LongTermRegion.consolidated
 
-    async def cerebellum_down(self: LongTermRegion, engrams: Sequence[Engram]) -> None:
+    def cerebellum_down(self: LongTermRegion, engram: Engram) -> Engram:
         if isinstance(self, Cerebellum):
             raise OSError("disk full")
-        await original(self, engrams)
+        return original(self, engram)
 
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
     try:
         fact = await brain.perceive("Paris is the capital of France", memory_type="semantic")
         skill = await brain.perceive("To deploy: run the tests, then tag", memory_type="procedural")
-        monkeypatch.setattr(LongTermRegion, "store_all", cerebellum_down)
+        monkeypatch.setattr(LongTermRegion, "consolidated", cerebellum_down)
         with pytest.raises(OSError):
             await brain.sleep()
         pending = brain.hippocampus.pending
         assert skill.engram_id in pending  # nothing lost: the next sleep retries it
         assert fact.engram_id not in pending  # the Neocortex's write (first) went through
-        assert await brain.store.count(brain.namespace) == 1
-        monkeypatch.setattr(LongTermRegion, "store_all", original)
-        await brain.sleep()
+        [stored_skill, stored_fact] = await brain.store.get(brain.namespace, [skill.engram_id, fact.engram_id])
+        assert stored_skill is not None and not stored_skill.consolidated
+        assert stored_fact is not None and stored_fact.consolidated
+        monkeypatch.setattr(LongTermRegion, "consolidated", original)
+        assert (await brain.sleep())["consolidated"] == 1
         assert not brain.hippocampus.pending and await brain.store.count(brain.namespace) == 2
     finally:
         await brain.close()

@@ -104,7 +104,7 @@ async def test_activations_show_what_recall_returns_and_how_without_strengthenin
 def test_sync_code_runs_coroutines_on_the_brains_loop_and_closes_it() -> None:
     brain = Brain.open(path=":memory:", embedder=HashingEmbedder())
     brain.sync.perceive("the red folder holds the contracts", memory_type="semantic")
-    assert brain.call_blocking(brain.store.count(brain.namespace)) == 0  # on the loop that owns the store
+    assert brain.call_blocking(brain.store.count(brain.namespace)) == 1  # on the loop that owns the store
     assert [a.engram.content for a in brain.sync.activations("contracts folder", top_k=1)][:1] == [
         "the red folder holds the contracts"
     ]
