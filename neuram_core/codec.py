@@ -12,6 +12,8 @@ Version history:
     2. ``"v": 2`` in every record; SQLite keeps the fields as one JSON column.
     3. ``"consolidated"``: false while a perceived trace waits for sleep (written through at
        perception, so it outlives the process); everything stored before it was consolidated.
+    4. ``"pinned"``, ``"expires_at"``, ``"supersedes"``, ``"superseded_by"``: present only
+       when they differ from their defaults (false, null), so most records do not grow.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ __all__ = [
     "unpack_fields",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Stored name -> long (export) name, in record order. The one list of an engram's fields.
 _FIELDS: dict[str, str] = {
@@ -64,7 +66,10 @@ _FIELDS: dict[str, str] = {
     "meta": "metadata",
 }
 _LONG_NAMES = {long: short for short, long in _FIELDS.items()}
-EXPORT_FIELDS: tuple[str, ...] = ("v", "engram_id", *_FIELDS.values(), "consolidated", "embedding")
+# Fields a record holds only when they differ from their default (version 4 on): most
+# engrams are not pinned, do not expire and revise nothing, and a record stays small.
+_OPTIONAL: dict[str, Any] = {"pinned": False, "expires_at": None, "supersedes": None, "superseded_by": None}
+EXPORT_FIELDS: tuple[str, ...] = ("v", "engram_id", *_FIELDS.values(), "consolidated", *_OPTIONAL, "embedding")
 # The SQLite columns of version 1, in table order (read once, by the upgrade).
 V1_COLUMNS: tuple[str, ...] = (
     "content", "type", "salience", "strength", "stability", "access_count", "encoded_at",
@@ -134,6 +139,7 @@ def engram_to_fields(engram: Engram) -> dict[str, Any]:
         "fragment_of": engram.fragment_of,
         "meta": engram.metadata,
         "consolidated": engram.consolidated,
+        **{k: v for k in _OPTIONAL if (v := getattr(engram, k)) != _OPTIONAL[k]},
     }
 
 
@@ -178,7 +184,11 @@ def _v2_to_v3(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "v": 3, "consolidated": True}  # before v3 only sleep wrote to a store
 
 
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(fields: dict[str, Any]) -> dict[str, Any]:
+    return {**fields, "v": 4}  # version 4 added optional fields whose absence means their default
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector | None = None) -> Engram:
@@ -220,6 +230,15 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
         _reject(fields)
     if not _all_numbers([w for _, w in links]):
         _reject(fields)
+    pinned, expires_at = fields.get("pinned", False), fields.get("expires_at")
+    supersedes, superseded_by = fields.get("supersedes"), fields.get("superseded_by")
+    if not (
+        type(pinned) is bool
+        and (expires_at is None or _all_numbers([expires_at]))
+        and (supersedes is None or type(supersedes) is str)
+        and (superseded_by is None or type(superseded_by) is str)
+    ):
+        _reject_optional(fields)
     if embedding is None and fields.get("embedding"):
         embedding = embedding_from_bytes(fields["embedding"])
     return Engram(
@@ -239,7 +258,23 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
         reward=float(reward),
         fragment_of=fragment_of or None,
         consolidated=consolidated,
+        pinned=pinned,
+        expires_at=None if expires_at is None else float(expires_at),
+        supersedes=supersedes,
+        superseded_by=superseded_by,
     )
+
+
+def _reject_optional(fields: Mapping[str, Any]) -> NoReturn:
+    """Raise the ValueError that names the first bad optional field of a record."""
+    if type(fields.get("pinned", False)) is not bool:
+        raise ValueError("field 'pinned' must be true or false")
+    if fields.get("expires_at") is not None:
+        _number(fields, "expires_at")
+    for name in ("supersedes", "superseded_by"):
+        if fields.get(name) is not None and not isinstance(fields[name], str):
+            raise ValueError(f"field {name!r} must be an engram id or null")
+    raise ValueError("record is malformed")
 
 
 def _number(fields: Mapping[str, Any], name: str) -> float:
@@ -319,6 +354,7 @@ def engram_to_export(engram: Engram) -> dict[str, Any]:
         "engram_id": engram.engram_id,
         **{long: fields[short] for short, long in _FIELDS.items()},
         "consolidated": engram.consolidated,
+        **{name: getattr(engram, name) for name in _OPTIONAL},
         "embedding": None
         if engram.embedding is None
         else base64.b64encode(embedding_to_bytes(engram.embedding)).decode("ascii"),
@@ -334,7 +370,7 @@ def engram_from_export(obj: Any) -> Engram:
     unknown = sorted(set(obj) - set(EXPORT_FIELDS))
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}")
-    missing = [f for f in EXPORT_FIELDS if f not in obj and f != "v"]
+    missing = [f for f in EXPORT_FIELDS if f not in obj and f != "v" and f not in _OPTIONAL]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}")
     engram_id = obj["engram_id"]
@@ -348,6 +384,7 @@ def engram_from_export(obj: Any) -> Engram:
     if not isinstance(consolidated, bool):
         raise ValueError("field 'consolidated' must be true or false")
     fields = {short: obj[long] for short, long in _FIELDS.items()}
+    fields.update({name: obj[name] for name in _OPTIONAL if name in obj})  # older lines lack them
     fields["v"] = obj.get("v", 1)
     fields["consolidated"] = consolidated
     kind = fields["type"]

@@ -97,9 +97,13 @@ def forget_at(engram: Engram, threshold: float = DEFAULT_CONFIG.retention_thresh
 def forget_at_for(engram: Engram, config: NeuramConfig = DEFAULT_CONFIG) -> float:
     """The forget-at score a store keeps ``engram`` by: a pending trace is due when it falls
     below ``consolidation_threshold`` (too faded to consolidate, so sleep's prune drops it),
-    a consolidated one when it falls below ``retention_threshold``."""
+    a consolidated one when it falls below ``retention_threshold``; an expiring one at the
+    earlier of that and its ``expires_at``; a pinned one never (infinity)."""
+    if engram.pinned:
+        return math.inf  # never due: a pinned memory is never pruned
     threshold = config.retention_threshold if engram.consolidated else config.consolidation_threshold
-    return forget_at(engram, threshold)
+    due = forget_at(engram, threshold)
+    return due if engram.expires_at is None else min(due, engram.expires_at)
 
 
 def salience_boost(salience: float, base: float = DEFAULT_CONFIG.salience_boost_base) -> float:

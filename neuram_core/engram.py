@@ -67,6 +67,10 @@ class Engram:
     reward: float = 0.0
     fragment_of: str | None = None
     consolidated: bool = False
+    pinned: bool = False  # never pruned (kept out of the forget-at index)
+    expires_at: float | None = None  # epoch seconds: hidden from recall after, pruned at the next sleep
+    supersedes: str | None = None  # the older engram this one revises
+    superseded_by: str | None = None  # the newer engram that revises this one
     filtered_reason: str | None = None
 
     @property

@@ -137,7 +137,7 @@ def test_json_form_has_every_field_and_round_trips_exactly() -> None:
     obj = engram_to_export(engram)
     assert tuple(obj) == EXPORT_FIELDS
     assert {f.name for f in dataclasses.fields(Engram)} - set(obj) == {"filtered_reason"}
-    assert obj["v"] == 3  # the schema version of every record
+    assert obj["v"] == 4  # the schema version of every record
     assert base64.b64decode(obj["embedding"]) == engram.embedding.astype("<f4").tobytes()  # type: ignore[union-attr]
     back = engram_from_export(json.loads(json.dumps(obj)))
     assert same(engram, back)

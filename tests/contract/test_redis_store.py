@@ -130,7 +130,7 @@ async def test_key_layout(fake: RedisStore) -> None:
     assert stored[b"e"] == vector.astype("<f4").tobytes()  # raw float32, 32 bytes
     fields = unpack_record(stored)
     assert set(fields) == {*record, "embedding"}  # the codec's fields, as JSON values
-    assert fields["v"] == 3  # with their schema version
+    assert fields["v"] == 4  # with their schema version
     assert fields["assoc"] == [["e0", 0.5]]
     assert fields["stability"] == e.stability and fields["type"] == e.memory_type.value
     assert record_version(stored)  # the change-log id that wrote it

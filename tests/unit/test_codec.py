@@ -64,16 +64,25 @@ def sample(**changes: Any) -> Engram:
     return base
 
 
+OPTIONAL_DEFAULTS = {"pinned": False, "expires_at": None, "supersedes": None, "superseded_by": None}
+
+
 def as_dict(engram: Engram) -> dict[str, Any]:
-    return {k: v for k, v in engram_to_export(engram).items() if k != "v"}
+    """An export line without its version, and without optional fields at their defaults
+    (lines written before version 4 have none)."""
+    return {
+        k: v
+        for k, v in engram_to_export(engram).items()
+        if k != "v" and not (k in OPTIONAL_DEFAULTS and v == OPTIONAL_DEFAULTS[k])
+    }
 
 
 # -- the record ----------------------------------------------------------------------------
 def test_every_record_carries_the_schema_version() -> None:
-    assert SCHEMA_VERSION == 3
-    assert engram_to_fields(sample())["v"] == 3
-    assert unpack_fields(pack_fields(sample()))["v"] == 3
-    assert engram_to_export(sample())["v"] == 3 and EXPORT_FIELDS[0] == "v"
+    assert SCHEMA_VERSION == 4
+    assert engram_to_fields(sample())["v"] == 4
+    assert unpack_fields(pack_fields(sample()))["v"] == 4
+    assert engram_to_export(sample())["v"] == 4 and EXPORT_FIELDS[0] == "v"
 
 
 def test_fields_round_trip_exactly() -> None:
@@ -107,10 +116,10 @@ def test_a_version_2_record_reads_as_consolidated() -> None:
 
 
 def test_a_record_from_a_newer_neuram_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="schema version 4, newer than this neuram's 3"):
-        engram_from_fields("e1", {**engram_to_fields(sample()), "v": 4})
+    with pytest.raises(ValueError, match="schema version 5, newer than this neuram's 4"):
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": 5})
     with pytest.raises(ValueError, match="invalid schema version"):
-        engram_from_fields("e1", {**engram_to_fields(sample()), "v": "3"})
+        engram_from_fields("e1", {**engram_to_fields(sample()), "v": "4"})
 
 
 @pytest.mark.parametrize(
@@ -294,3 +303,52 @@ async def test_a_redis_store_written_before_the_codec_opens_and_recalls() -> Non
         await check_opens_as_written(brain, fixture["expected"])
     finally:
         await brain.close()
+
+
+# -- version 4: optional fields ------------------------------------------------------------
+def test_optional_fields_are_stored_only_when_set() -> None:
+    plain = engram_to_fields(sample())
+    assert not {"pinned", "expires_at", "supersedes", "superseded_by"} & set(plain)  # records stay small
+    marked = sample(pinned=True, expires_at=START + 60.0, supersedes="old", superseded_by="new")
+    fields = unpack_fields(pack_fields(marked))
+    assert (fields["pinned"], fields["expires_at"], fields["supersedes"], fields["superseded_by"]) == (
+        True,
+        START + 60.0,
+        "old",
+        "new",
+    )
+    back = engram_from_fields("e1", fields, marked.embedding)
+    assert (back.pinned, back.expires_at, back.supersedes, back.superseded_by) == (True, START + 60.0, "old", "new")
+    assert as_dict(engram_from_export(json.loads(json.dumps(engram_to_export(marked))))) == as_dict(marked)
+
+
+def test_a_version_3_record_reads_with_the_defaults() -> None:
+    fields = {**engram_to_fields(sample()), "v": 3}
+    engram = engram_from_fields("e1", fields)
+    assert (engram.pinned, engram.expires_at, engram.supersedes, engram.superseded_by) == (False, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pinned", 1, "field 'pinned' must be true or false"),
+        ("expires_at", "soon", "field 'expires_at' must be a number"),
+        ("expires_at", math.inf, "field 'expires_at' must be finite"),
+        ("supersedes", 7, "field 'supersedes' must be an engram id or null"),
+        ("superseded_by", [], "field 'superseded_by' must be an engram id or null"),
+    ],
+)
+def test_a_bad_optional_field_is_named(field: str, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        engram_from_fields("e1", {**engram_to_fields(sample()), field: value})
+
+
+def test_pinned_and_expiring_forget_at() -> None:
+    from neuram_core.dynamics import forget_at, forget_at_for
+
+    consolidated = sample(consolidated=True)
+    assert forget_at_for(sample(pinned=True)) == math.inf
+    natural = forget_at(consolidated, 0.05)
+    assert forget_at_for(consolidated) == natural
+    assert forget_at_for(sample(expires_at=START + 10.0)) == START + 10.0  # the earlier of the two
+    assert forget_at_for(sample(expires_at=natural + 10.0)) == natural
