@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -37,3 +38,13 @@ def redis_url() -> str:
     finally:
         client.close()
     return server.url
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The most permissive umask: the store's modes must not depend on it."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)

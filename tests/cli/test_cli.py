@@ -28,16 +28,10 @@ from neuram_core.cli import main
 from neuram_core.codec import EXPORT_FIELDS, engram_from_export, engram_to_export
 from neuram_core.dynamics import forget_at
 from neuram_core.stores.sqlite import SQLiteStore
+from tests.cli.runner import QUICK, Run, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
-
-
-@dataclasses.dataclass
-class Run:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture
@@ -50,18 +44,12 @@ def neuram(db: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     """``neuram(*args, path=db)``: run the command in-process, capture its output."""
 
     def run(*args: str, path: Path | None = db, namespace: str | None = None) -> Run:
-        argv = ["--embedder", "hashing", "--no-progress"]
+        argv = [*QUICK]
         if path is not None:
             argv += ["--path", str(path)]
         if namespace is not None:
             argv += ["--namespace", namespace]
-        capsys.readouterr()
-        try:
-            code = main([*argv, *args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, *argv, *args)
 
     return run
 

@@ -8,39 +8,24 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from neuram_core.cli import main
+from tests.cli.runner import QUICK, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--embedder", "hashing", "--no-progress"]
+ARGS = QUICK
 NOTE = "Ada keeps bees on the roof of the old library in Lyon"
 
 
 def neuram(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([*ARGS, *argv])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, *ARGS, *argv).parts()
 
 
 def stdin_of(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 # -- a store that does not exist -------------------------------------------------------------------

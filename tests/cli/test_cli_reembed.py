@@ -20,6 +20,7 @@ from neuram_core.cli import main
 from neuram_core.engram import Vector
 from neuram_core.identity import REEMBEDDING, reembed
 from neuram_core.stores.sqlite import SQLiteStore
+from tests.cli.runner import Run, run_cli
 from tests.conftest import START
 
 NS = "default"
@@ -30,13 +31,6 @@ FACTS = [
     "The user prefers concise answers",
     "The staging server is called kestrel",
 ]
-
-
-@dataclasses.dataclass
-class Run:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture
@@ -54,13 +48,7 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def neuram(db: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            code = main(["--path", str(db), *args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_cli(capsys, "--path", str(db), *args)
 
     return run
 

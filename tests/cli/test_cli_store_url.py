@@ -9,21 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from neuram_core.cli import main
+from tests.cli.runner import QUICK, run_cli
 from tests.contract.memory_store import install_plugin
 
-ARGS = ["--embedder", "hashing", "--no-progress"]
+ARGS = QUICK
 
 
 def neuram(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        code = main([*ARGS, *argv])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *ARGS, *argv).parts()
 
 
 def listed(capsys: pytest.CaptureFixture[str], *where: str) -> list[str]:
