@@ -44,7 +44,8 @@ def after_one_recall(brain: Brain, before: Engram, hours: float) -> float:
     """The seed's LTP by hand: the stability ``before`` gains at its first recall after
     ``hours`` untouched (the same operations in the same order as the core, bit for bit)."""
     config = brain.config
-    effort = 2.0 - math.exp(-hours / before.stability)
+    retention = math.exp(-hours / before.stability)
+    effort = config.ltp_effort_scale * math.expm1(config.ltp_effort_steepness * (1.0 - retention))
     boost = salience_boost(before.salience, config.salience_boost_base) * effort
     boost *= config.base_stability_hours[before.memory_type]
     return before.stability + config.ltp_rate * boost * math.log1p(1)

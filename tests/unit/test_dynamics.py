@@ -89,8 +89,8 @@ def test_encoding_stability_combines_type_salience_and_reward() -> None:
 
 
 def test_retrieval_effort_and_recall_score() -> None:
-    assert retrieval_effort(1.0) == 1.0
-    assert retrieval_effort(0.25) == 1.75
+    assert retrieval_effort(1.0) == 0.0  # 40 × (e^(1 − R) − 1): a fresh memory teaches nothing
+    assert retrieval_effort(0.25) == pytest.approx(40.0 * (math.exp(0.75) - 1.0))  # 44.68
     assert recall_score(0.8, 1.0, 0.2) == pytest.approx(0.8)
     assert recall_score(0.8, 0.5, 0.2) == pytest.approx(0.8 * 0.9)
     assert recall_score(0.8, 0.0, 1.0) == 0.0
@@ -100,16 +100,18 @@ def test_apply_recall_counts_potentiates_and_restarts_the_curve() -> None:
     e = engram(stability=10.0, salience=0.75)  # Amygdala boost 2.0, episodic base 168 h
     at = T0 + 10 * HOUR  # R = e^-1
     r = math.exp(-1)
-    assert ltp_boost(e, r) == pytest.approx(2.0 * (2 - r) * 168.0)
+    effort = 40.0 * (math.exp(1 - r) - 1)
+    assert ltp_boost(e, r) == pytest.approx(2.0 * effort * 168.0)
     out = apply_recall(e, at)
     assert out.access_count == 1
     assert out.last_accessed == at
     assert out.synaptic_strength == pytest.approx(r)
     # stability += 0.3 × salience_boost × log(1 + access_count)
-    assert out.stability == pytest.approx(10.0 + 0.3 * (2.0 * (2 - r) * 168.0) * math.log(2))
+    assert out.stability == pytest.approx(10.0 + 0.3 * (2.0 * effort * 168.0) * math.log(2))  # 2_473.86 h
     assert e.access_count == 0  # pure: the input is untouched
-    again = apply_recall(out, at)  # massed: R = 1, access_count 2
-    assert again.stability == pytest.approx(out.stability + 0.3 * (2.0 * 1.0 * 168.0) * math.log(3))
+    again = apply_recall(out, at + HOUR)  # massed: an hour later, access_count 2
+    effort = 40.0 * (math.exp(1 - math.exp(-1 / out.stability)) - 1)
+    assert again.stability == pytest.approx(out.stability + 0.3 * (2.0 * effort * 168.0) * math.log(3))  # +1.79 h
 
 
 def test_apply_reward_scales_stability_and_tracks_value() -> None:

@@ -1,0 +1,1 @@
+"""The figures of docs/ (``python -m benchmarks.plots.memory_model``), drawn from the real engine."""
