@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
 import functools
 import gc
 import logging
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from neuram_core import progress as bars
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import apply_recall, compute_retention, encoding_stability, forget_at_for
+from neuram_core.dynamics import (
+    apply_recall,
+    compute_retention,
+    encoding_stability,
+    forget_at_for,
+    interfered_stability,
+)
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
@@ -41,12 +49,15 @@ from neuram_core.regions import (
     Thalamus,
 )
 from neuram_core.regions.hippocampus import Activation, Cue
+from neuram_core.revision import Relation, relate, same_kind
 from neuram_core.routing import classify_memory_type
 from neuram_core.sleep import SleepCycle
 from neuram_core.stores.registry import open_store
 from neuram_core.types import Clock, Embedder, LongTermStore
 from neuram_core.validation import (
     check_engram_id,
+    check_event_time,
+    check_expiry,
     check_metadata,
     check_namespace,
     check_text,
@@ -95,6 +106,17 @@ class _Shared:
         for brain in self.brains:
             await brain.sleep_cycle.stop()
         await self.store.close()
+
+
+class _Stamp(NamedTuple):
+    """One input's validated event time (None: now), expiry (None: never) and pin."""
+
+    at: float | None = None
+    expires_at: float | None = None
+    pinned: bool = False
+
+
+_NOW = _Stamp()
 
 
 class Brain:
@@ -449,12 +471,19 @@ class Brain:
         gate: bool = True,
         consolidate: bool = False,
         engram_id: str | None = None,
+        pinned: bool = False,
+        at: float | datetime | None = None,
+        expires_at: float | datetime | None = None,
     ) -> Engram:
         """Take in an input. Returns its Engram, already in the store (pending until a sleep
         consolidates it, so it outlives this process and other workers recall it at once);
         ``engram.filtered`` is True (and nothing is stored) when the Thalamus dropped it.
         ``gate=False`` bypasses the Thalamus for deliberate writes; ``consolidate=True``
-        stores it long-term at once; ``engram_id`` replaces the engram with that id."""
+        stores it long-term at once; ``engram_id`` replaces the engram with that id.
+        ``pinned=True``: never pruned. ``at`` (epoch seconds or a datetime, not after the
+        clock's now): when it happened, for history imported late; its curve, temporal links
+        and since/until follow that time. ``expires_at`` (after ``at``): hidden from recall
+        from then on, pruned at the next sleep."""
         content = check_text(content, "content")
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         if salience is not None:
@@ -462,6 +491,7 @@ class Brain:
         reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
         meta = check_metadata(metadata)
         replaces = None if engram_id is None else check_engram_id(engram_id)
+        stamp = _stamp((at, "at"), (expires_at, "expires_at"), _flag(pinned, "pinned"), self.clock.now())
         intake = _Intake()
         engram = await self._perceive_one(
             content,
@@ -473,6 +503,7 @@ class Brain:
             intake=intake,
             consolidate=consolidate,
             replaces=replaces,
+            stamp=stamp,
         )
         await self._write_through(intake)
         return engram
@@ -487,12 +518,18 @@ class Brain:
         *,
         gate: bool = True,
         progress: bool | None = None,
+        consolidate: bool = False,
+        pinned: bool = False,
+        at: float | datetime | Sequence[float | datetime | None] | None = None,
+        expires_at: float | datetime | Sequence[float | datetime | None] | None = None,
     ) -> builtins.list[Engram]:
         """:meth:`perceive` for many inputs: the embedding runs in batches, then each input
         takes perceive's own path, in order; each batch goes to the store in one atomic put
         (a failure leaves the batches before it stored). ``metadata`` is one dict for all or
-        one per input. Returns one Engram per input (``filtered`` ones included); every
-        input is validated before anything is stored. A progress bar (tqdm) shows on a
+        one per input, and so are ``at`` and ``expires_at`` (a chat log's times); ``pinned``
+        and ``consolidate`` (history that a sleep would find too faded to consolidate) are
+        for all. Returns one Engram per input (``filtered`` ones included); every input is
+        validated before anything is stored. A progress bar (tqdm) shows on a
         terminal (``progress=None``: stderr is a tty), always (True) or never (False)."""
         if isinstance(contents, str):
             raise TypeError("perceive_many() takes a sequence of strings, not one string")
@@ -508,6 +545,9 @@ class Brain:
             metas = [check_metadata(m) for m in metadata]
         else:
             raise TypeError(f"metadata must be a dict or a list of dicts, not {type(metadata).__name__}")
+        flag, now = _flag(pinned, "pinned"), self.clock.now()
+        times = zip(_spread(at, len(texts), "at"), _spread(expires_at, len(texts), "expires_at"), strict=True)
+        stamps = [_stamp(when, ends, flag, now) for when, ends in times]
         bar = bars.bar(len(texts), "perceive", "input") if bars.wanted(progress) else None
         perceived: builtins.list[Engram] = []
         try:
@@ -531,6 +571,8 @@ class Brain:
                             gate=gate,
                             intake=intake,
                             embedding=embeddings.get(i),
+                            consolidate=consolidate,
+                            stamp=stamps[start + i],
                         )
                     )
                 await self._write_through(intake)
@@ -554,10 +596,13 @@ class Brain:
         consolidate: bool = False,
         replaces: str | None = None,
         embedding: Vector | None = None,
+        stamp: _Stamp = _NOW,
     ) -> Engram:
         """perceive's steps for one validated input; ``embedding`` if already computed. What
-        it indexes goes into ``intake``, for the caller to write through."""
+        it indexes goes into ``intake``, for the caller to write through. ``stamp``: when
+        it happened (the curve and the temporal links follow that), its expiry and pin."""
         now = self.clock.now()
+        when = now if stamp.at is None else stamp.at
         trace = self.sensory.register(content)
         if gate:
             reason = self.thalamus.gate(content)
@@ -571,24 +616,33 @@ class Brain:
                     content=content,
                     memory_type=kind or classify_memory_type(content),
                     salience=salience if salience is not None else self.amygdala.appraise(content),
-                    encoded_at=now,
-                    last_accessed=now,
+                    encoded_at=when,
+                    last_accessed=when,
                     metadata=meta,
+                    pinned=stamp.pinned,
+                    expires_at=stamp.expires_at,
                     filtered_reason=reason,
                 )
         self.sensory.attend(trace)
         kind = kind or classify_memory_type(content)
         known = None if replaces is not None else self.hippocampus.recognise(content, kind)
-        if known is not None and known.metadata == meta:
+        if known is not None and known.metadata == meta and not _expired(known, now):
             # Recognition: the same thing heard again, in the same context (metadata),
             # rehearses the engram instead of copying it (unless it vanished meanwhile).
-            recognised = await self._recognise(known, now, intake)
+            recognised = await self._recognise(known, when, intake, stamp)
             if recognised is not None:
                 self.prefrontal.hold(recognised)
                 return recognised
         if embedding is None:
             embedding = (await self._embed([content]))[0]
-        await self._claim_embedder()  # before this namespace's first new vector is written
+        # Before this vector is compared with stored ones (paraphrase, revision) or written.
+        await self._claim_embedder()
+        related = None if replaces is not None else self._related(content, kind, embedding, meta, when, now)
+        if related is not None and related[0] is Relation.PARAPHRASE:  # the same fact in other words
+            rehearsed = await self._recognise(related[1], when, intake, stamp)
+            if rehearsed is not None:
+                self.prefrontal.hold(rehearsed)
+                return rehearsed
         salience = salience if salience is not None else self.amygdala.appraise(content)
         engram = Engram(
             content=content,
@@ -597,9 +651,11 @@ class Brain:
             embedding=embedding,
             stability=encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config),
             reward=reward_value,
-            encoded_at=now,
-            last_accessed=now,
+            encoded_at=when,
+            last_accessed=when,
             metadata=meta,
+            pinned=stamp.pinned,
+            expires_at=stamp.expires_at,
         )
         if replaces is not None:  # the put overwrites the stored record; the index starts afresh
             engram.engram_id = replaces
@@ -607,21 +663,70 @@ class Brain:
             self.prefrontal.release(replaces)
         if consolidate:
             engram = self.region_for(engram).consolidated(engram)
-        self._encode_new(engram, now, intake)
+        if related is not None and related[0] is Relation.REVISION:
+            await self._supersede(related[1], engram, intake)
+        self._encode_new(engram, when, intake)
         return engram
 
-    async def _recognise(self, known: Engram, now: float, intake: _Intake) -> Engram | None:
+    def _related(
+        self, content: str, kind: MemoryType, embedding: Vector, meta: dict[str, Any], when: float, now: float
+    ) -> tuple[Relation, Engram] | None:
+        """The older engram this input paraphrases or revises, if any: revision.py's rules
+        over the nearest live neighbours, the closest that relates wins. A merge loses data,
+        so a paraphrase must also share the kind and the metadata (as exact recognition)."""
+        config = self.config
+        for older, cosine in self.hippocampus.nearest(embedding, config.revision_neighbours):
+            if older.superseded_by is not None or older.encoded_at > when or _expired(older, now):
+                continue  # revise the latest version, never a later one or a hidden one
+            relation = relate(
+                content,
+                older.content,
+                cosine,
+                revision_min_cosine=config.revision_min_cosine,
+                paraphrase_min_cosine=config.paraphrase_min_cosine,
+            )
+            if relation is Relation.REVISION:  # cue and specifics suffice: routing may file them apart
+                return relation, older
+            if relation is Relation.PARAPHRASE and older.metadata == meta and same_kind(older.memory_type, kind):
+                return relation, older
+        return None
+
+    async def _supersede(self, older: Engram, newer: Engram, intake: _Intake) -> None:
+        """Link an update to the engram it revises and weaken that one (retroactive
+        interference), by store.update so a concurrent recall's LTP is kept."""
+        newer.supersedes = older.engram_id
+        config = self.config
+
+        def change(stored: Engram) -> tuple[Engram, float]:
+            stale = dataclasses.replace(
+                stored,
+                superseded_by=newer.engram_id,
+                stability=interfered_stability(stored.stability, config.interference_factor),
+            )
+            return stale, forget_at_for(stale, config)
+
+        if older.engram_id in intake.new:  # perceived in this batch, not written yet
+            self.hippocampus.refresh(change(older)[0])
+            return
+        [stored] = await self.store.update(self.namespace, [older.engram_id], change)
+        self.take_stored([older.engram_id], [stored])
+
+    async def _recognise(self, known: Engram, now: float, intake: _Intake, stamp: _Stamp = _NOW) -> Engram | None:
         """LTP on an engram perceived again: in the store, or here if ``intake`` holds it
-        still unwritten (the batch's put writes it); None if it is gone from the store."""
+        still unwritten (the batch's put writes it); None if it is gone from the store.
+        It takes the ``stamp``'s pin and expiry, if the perceive gave them."""
         if known.engram_id in intake.new:
-            recalled = apply_recall(known, now, self.config)
-            self.hippocampus.refresh(recalled)
+            unwritten = _stamped(apply_recall(known, now, self.config), stamp)
+            self.hippocampus.refresh(unwritten)
+            return unwritten
+        recalled = (await self._potentiate([known], now)).get(known.engram_id)
+        if recalled is None or _stamped(recalled, stamp) is recalled:
             return recalled
-        return (await self._potentiate([known], now)).get(known.engram_id)
+        return await self._set_marks(known.engram_id, lambda stored: _stamped(stored, stamp))
 
     def _encode_new(self, engram: Engram, now: float, intake: _Intake) -> None:
         """Index a new engram (pending unless consolidated), link it to what was perceived
-        just before, hold it in working memory, and note both in ``intake``."""
+        close to ``now`` (its event time), hold it in working memory, and note both in ``intake``."""
         links = self.hippocampus.temporal_context(now)
         self.hippocampus.encode(engram, pending=not engram.consolidated)
         self.hippocampus.note_encoded(engram)
@@ -812,12 +917,16 @@ class Brain:
     async def list(
         self, memory_type: MemoryType | str | None = None, metadata: dict[str, Any] | None = None
     ) -> builtins.list[Engram]:
-        """Everything this namespace holds (working and long-term), oldest first."""
+        """Everything this namespace holds (working and long-term), oldest first; expired
+        memories (awaiting the sleep that prunes them) are left out."""
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         matches = _metadata_matches(check_metadata(metadata)) if metadata else None
         await self._follow_changes()
+        now = self.clock.now()
         found = [
-            e for e in self.hippocampus if (kind is None or e.memory_type is kind) and (matches is None or matches(e))
+            e
+            for e in self.hippocampus
+            if (kind is None or e.memory_type is kind) and (matches is None or matches(e)) and not _expired(e, now)
         ]
         return sorted(found, key=lambda e: e.encoded_at)  # stable: ties keep perception order
 
@@ -848,6 +957,38 @@ class Brain:
             self.take_stored([engram_id], [updated])
         self.prefrontal.rehearse(engram_id, updated)
         return self.hippocampus.get(engram_id) or updated
+
+    @on_brain_loop
+    async def pin(self, engram_id: str) -> Engram:
+        """Keep a memory for good: it is never pruned, however it fades, and an expiry it
+        has waits until :meth:`unpin` (``engram.pinned`` says so). An unknown id raises
+        UnknownEngramError."""
+        return await self._pin(check_engram_id(engram_id), True)
+
+    @on_brain_loop
+    async def unpin(self, engram_id: str) -> Engram:
+        """Let a pinned memory fade again: pruned once its curve (or its expiry) says so."""
+        return await self._pin(check_engram_id(engram_id), False)
+
+    async def _pin(self, engram_id: str, pinned: bool) -> Engram:
+        await self._follow_changes()
+        marked = await self._set_marks(engram_id, lambda stored: dataclasses.replace(stored, pinned=pinned))
+        if marked is None:
+            raise UnknownEngramError(engram_id)
+        return marked
+
+    async def _set_marks(self, engram_id: str, mark: Callable[[Engram], Engram]) -> Engram | None:
+        """Change an engram's pin or expiry atomically in the store, its forget-at with it,
+        then in the index; None if the store no longer holds it."""
+        config = self.config
+
+        def change(stored: Engram) -> tuple[Engram, float]:
+            marked = mark(stored)
+            return marked, forget_at_for(marked, config)
+
+        [stored] = await self.store.update(self.namespace, [engram_id], change)
+        self.take_stored([engram_id], [stored])
+        return None if stored is None else self.hippocampus.get(engram_id) or stored
 
     @on_brain_loop
     async def focus(self, context: str | None) -> None:
@@ -978,6 +1119,45 @@ class _Intake:
 
 async def _nothing() -> None:
     return None
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def _spread(value: object, count: int, name: str) -> builtins.list[tuple[object, str]]:
+    """One value for every input, or a sequence of one per input; each with its name for errors."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        if len(value) != count:
+            raise ValueError(f"{name} has {len(value)} entries for {count} contents")
+        return [(v, f"{name}[{i}]") for i, v in enumerate(value)]
+    return [(value, name)] * count
+
+
+def _stamp(at: tuple[object, str], expires_at: tuple[object, str], pinned: bool, now: float) -> _Stamp:
+    """One input's event time, expiry and pin, checked: each a (value, name) pair."""
+    event = check_event_time(at[0], at[1], now)
+    expiry = check_expiry(expires_at[0], now if event is None else event, expires_at[1])
+    if pinned and expiry is not None:
+        raise ValueError(f"a pinned memory never expires: give pinned=True or {expires_at[1]}, not both")
+    return _Stamp(event, expiry, pinned)
+
+
+def _stamped(engram: Engram, stamp: _Stamp) -> Engram:
+    """``engram`` with what a perceive of it again asks: pinned (never unpinned by it), and
+    its new expiry if one is given; the same object when nothing changes."""
+    pinned = engram.pinned or stamp.pinned
+    expires_at = engram.expires_at if stamp.expires_at is None else stamp.expires_at
+    if (pinned, expires_at) == (engram.pinned, engram.expires_at):
+        return engram
+    return dataclasses.replace(engram, pinned=pinned, expires_at=expires_at)
+
+
+def _expired(engram: Engram, now: float) -> bool:
+    """Past its expiry and not pinned: hidden from recall until sleep prunes it."""
+    return not engram.pinned and engram.expires_at is not None and engram.expires_at <= now
 
 
 def _cheap_dimension(embedder: Embedder) -> int | None:

@@ -2,8 +2,9 @@
 
     neuram [--store URL | --redis-url URL | --path FILE] [--namespace NS] COMMAND ...
 
-Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``forget``, ``export``,
-``import`` and ``reembed`` (which moves a namespace to another embedding model).
+Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``pin``, ``unpin``,
+``forget``, ``export``, ``import`` and ``reembed`` (which moves a namespace to another
+embedding model).
 ``--store`` takes any store URL :func:`~neuram_core.stores.open_store` knows
 (``sqlite:///memory.db``, ``redis://host:6379/0``, a plugin's scheme); the embedded
 SQLite store's default file is the default. Only ``perceive``, ``recall`` and ``reembed``
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -273,6 +276,8 @@ def _summary(engram: Engram, now: float) -> dict[str, Any]:
         "retention": compute_retention(engram, now),
         "access_count": engram.access_count,
         "metadata": engram.metadata,
+        "pinned": engram.pinned,
+        "expires_at": engram.expires_at,
     }
 
 
@@ -308,6 +313,9 @@ async def cmd_perceive(args: argparse.Namespace) -> int:
             gate=not args.no_gate,
             consolidate=True,  # a command-line process has no later sleep: store it now
             engram_id=args.id,
+            pinned=args.pinned,
+            at=args.at,
+            expires_at=args.expires_at,
         )
         if engram.filtered:
             raise CliError(
@@ -360,6 +368,43 @@ async def cmd_sleep(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_brain(args, work)
+
+
+async def cmd_pin(args: argparse.Namespace) -> int:
+    return await _set_pinned(args, True)
+
+
+async def cmd_unpin(args: argparse.Namespace) -> int:
+    return await _set_pinned(args, False)
+
+
+async def _set_pinned(args: argparse.Namespace, pinned: bool) -> int:
+    """pin / unpin by id, in the store (no model loads): every id is looked up first, so
+    an unknown one changes nothing; then all in one atomic update, forget-at included."""
+    verb = "pinned" if pinned else "unpinned"
+    for engram_id in args.ids:
+        if not engram_id.strip():
+            raise CliError("an engram id must not be empty")
+    ids = list(dict.fromkeys(args.ids))
+    config = NeuramConfig()
+
+    def change(engram: Engram) -> tuple[Engram, float]:
+        marked = dataclasses.replace(engram, pinned=pinned)
+        return marked, forget_at_for(marked, config)
+
+    async def work(store: LongTermStore) -> int:
+        found = await store.get(args.namespace, ids)
+        missing = [i for i, e in zip(ids, found, strict=True) if e is None]
+        if missing:
+            raise CliError(
+                f"unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}; nothing was {verb}"
+            )
+        for engram in await store.update(args.namespace, ids, change):
+            if engram is not None:  # None: forgotten by another process meanwhile
+                print(f"{verb}  {engram.engram_id}  {_short(engram.content)}")
+        return 0
+
+    return await _with_store(args, work)
 
 
 async def cmd_forget(args: argparse.Namespace) -> int:
@@ -484,6 +529,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "export": cmd_export,
     "import": cmd_import,
     "reembed": cmd_reembed,
+    "pin": cmd_pin,
+    "unpin": cmd_unpin,
 }
 
 
@@ -499,6 +546,21 @@ def _unit(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _time(text: str) -> float:
+    """A moment: epoch seconds, or ISO 8601 (2024-05-01T09:30:00+00:00; without an offset,
+    local time)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (give epoch seconds or ISO 8601, e.g. 2024-05-01T09:30:00+00:00)"
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -575,10 +637,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", "-m", metavar="JSON", help='a JSON object, e.g. \'{"user": "ada"}\'')
     p.add_argument("--id", metavar="ID", help="replace the engram with this id")
     p.add_argument("--no-gate", action="store_true", help="skip the Thalamus filter (store small talk too)")
+    p.add_argument("--pinned", action="store_true", help="never prune it, however it fades")
+    p.add_argument("--at", type=_time, metavar="TIME", help="when it happened (epoch seconds or ISO 8601; not future)")
+    p.add_argument(
+        "--expires-at", type=_time, metavar="TIME", help="hide it from recall after TIME, prune it at the next sleep"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("sleep", "one sleep cycle: consolidate and prune what faded")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("pin", "keep engrams for good: never pruned, however they fade")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = command("unpin", "let pinned engrams fade (and be pruned) again")
+    p.add_argument("ids", nargs="+", metavar="ID")
 
     p = command("forget", "remove engrams by id, now")
     p.add_argument("ids", nargs="+", metavar="ID")

@@ -52,6 +52,10 @@ class NeuramConfig:
     salience_boost_base: float = 4.0
     # LTP (seed formula): stability += ltp_rate × salience_boost × log(1 + access_count).
     ltp_rate: float = 0.3
+    # Retrieval effort in that boost, FSRS-shaped: scale × (e^(steepness × (1 − R)) − 1), R at
+    # recall. ~0 for a fresh memory, so spaced recalls build stability and massed ones do not.
+    ltp_effort_scale: float = 40.0
+    ltp_effort_steepness: float = 1.0
     # BasalGanglia: stability × e^(reward_gain × reward), reward in [-1, 1].
     reward_gain: float = 1.0
     # Spreading activation: ×0.6 per hop, up to this many hops; weaker spread is ignored.
@@ -64,6 +68,16 @@ class NeuramConfig:
     # Recall ranks by activation × (1 − w + w × retention): vivid memories come first.
     recall_retention_weight: float = 0.2
     default_top_k: int = 5
+    # Updates (revision.py): a new engram revises one of its nearest neighbours when their
+    # cosine is at least this, their specifics differ and it has a revising cue; a recall
+    # without since/until scores the older × superseded_rank_factor, and the revision scales
+    # the older's stability by interference_factor (retroactive interference).
+    revision_min_cosine: float = 0.4
+    revision_neighbours: int = 5
+    superseded_rank_factor: float = 0.5
+    interference_factor: float = 0.5
+    # Paraphrase: at least this cosine and no specific or polarity apart rehearses the older.
+    paraphrase_min_cosine: float = 0.8
     # Thalamus: fewer content words than this is noise; off-task below this cosine to the focus.
     thalamus_min_content_words: int = 2
     thalamus_focus_threshold: float = 0.15
@@ -89,6 +103,10 @@ class NeuramConfig:
                 "consolidation_threshold",
                 "default_salience",
                 "recall_retention_weight",
+                "revision_min_cosine",
+                "superseded_rank_factor",
+                "interference_factor",
+                "paraphrase_min_cosine",
             }:
                 if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")

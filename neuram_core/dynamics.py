@@ -25,6 +25,7 @@ __all__ = [
     "forget_at",
     "forget_at_for",
     "hours_between",
+    "interfered_stability",
     "ltp_boost",
     "ltp_stability",
     "recall_score",
@@ -34,6 +35,7 @@ __all__ = [
     "retrieval_effort",
     "reward_factor",
     "salience_boost",
+    "superseded_penalty",
     "time_until_forgotten",
 ]
 
@@ -79,10 +81,15 @@ def compute_retention(engram: Engram, now: float | None = None) -> float:
 def time_until_forgotten(
     engram: Engram, now: float | None = None, threshold: float = DEFAULT_CONFIG.retention_threshold
 ) -> float:
-    """Hours until retention falls below ``threshold`` (0 if it already has). ``now=None``
-    reads the wall clock (:class:`SystemClock`), as the seed's API did."""
+    """Hours until the memory is gone: retention falls below ``threshold``, or it expires,
+    whichever comes first (0 if it already has); infinity for a pinned one, which is never
+    pruned. ``now=None`` reads the wall clock (:class:`SystemClock`), as the seed's API did."""
+    if engram.pinned:
+        return math.inf
     now = _now_or_wall_clock(now)
     left = engram.stability * math.log(1.0 / threshold) - hours_between(engram.last_accessed, now)
+    if engram.expires_at is not None:
+        left = min(left, (engram.expires_at - now) / SECONDS_PER_HOUR)
     return max(0.0, left)
 
 
@@ -128,24 +135,34 @@ def ltp_stability(
     return stability + rate * salience_boost * math.log1p(access_count)
 
 
-def retrieval_effort(retention_at_recall: float) -> float:
-    """2 − R: recalling a faded memory is a bigger event than recalling a fresh one.
+def retrieval_effort(
+    retention_at_recall: float,
+    scale: float = DEFAULT_CONFIG.ltp_effort_scale,
+    steepness: float = DEFAULT_CONFIG.ltp_effort_steepness,
+) -> float:
+    """scale × (e^(steepness × (1 − R)) − 1): how much a recall at retention R teaches.
 
-    Multiplying the LTP salience boost by it is what makes spaced recalls build more
-    stability than massed ones (the spacing effect)."""
-    return 2.0 - retention_at_recall
+    Recalling a fresh memory (R ≈ 1) teaches almost nothing; recalling one that has begun
+    to fade teaches much more. This is the spacing effect (Cepeda et al. 2006) and Bjork's
+    desirable difficulty, in the shape of FSRS's stability increase e^(w10 (1 − R)) − 1
+    (Ye et al. 2022; fitted w10 ≈ 1.0), after SuperMemo's two-component model (Wozniak):
+    the stability gained grows as retrievability at the review falls. The scale 40 makes a
+    recall of a consolidated memory, while R is still near 1, add about twice the hours
+    since its previous recall (FSRS's fits give ~15×), enough that four recalls over two
+    weeks build ≥ 1.5× the stability of four within an hour (docs/memory-model.md)."""
+    return scale * math.expm1(steepness * (1.0 - retention_at_recall))
 
 
 def ltp_boost(engram: Engram, retention_at_recall: float, config: NeuramConfig = DEFAULT_CONFIG) -> float:
     """The ``salience_boost`` term of the seed's LTP formula for one recall, in hours:
-    Amygdala boost × retrieval effort (2 − R) × the type's base stability.
+    Amygdala boost × :func:`retrieval_effort` (R) × the type's base stability.
 
     The seed counted stability in units of its base stability (one hour); with bases of
-    days, the same unit keeps each recall's gain in the seed's proportion (about a fifth
-    of the base at the first recall), so that recall visibly strengthens a memory."""
+    days, the same unit keeps a recall's gain proportional to how much the memory was
+    built to last, and the effort makes it proportional to how far it had faded."""
     return (
         salience_boost(engram.salience, config.salience_boost_base)
-        * retrieval_effort(retention_at_recall)
+        * retrieval_effort(retention_at_recall, config.ltp_effort_scale, config.ltp_effort_steepness)
         * config.base_stability_hours[engram.memory_type]
     )
 
@@ -192,3 +209,25 @@ def recall_scores(
     each was last accessed (negative: clock skew, counts as 0) and their stability: what
     the Hippocampus ranks by. Equal, bit for bit, to the scalar functions per engram."""
     return recall_score(activation, retentions(hours_since_access, stability), weight)
+
+
+@overload
+def superseded_penalty(score: float, superseded: bool, factor: float) -> float: ...
+@overload
+def superseded_penalty(score: FloatArray, superseded: npt.NDArray[np.bool_], factor: float) -> FloatArray: ...
+def superseded_penalty(
+    score: float | FloatArray, superseded: bool | npt.NDArray[np.bool_], factor: float
+) -> float | FloatArray:
+    """A recall score after revision: × ``factor`` for an engram a newer one supersedes, so
+    for a question about now the update outranks the stale fact it replaced (applied only
+    to recalls without a since/until window: history asked for is ranked as it was)."""
+    if isinstance(score, np.ndarray):
+        return np.where(superseded, score * factor, score)
+    return score * factor if superseded else score
+
+
+def interfered_stability(stability: float, factor: float) -> float:
+    """Retroactive interference (Müller & Pilzecker 1900; McGeoch 1932): learning a fact
+    that replaces an older one weakens the older trace, stability × ``factor``."""
+    return stability * factor
+

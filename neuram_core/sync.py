@@ -47,6 +47,8 @@ class SyncBrain:
     list = _blocking(Brain.list)
     forget = _blocking(Brain.forget)
     reinforce = _blocking(Brain.reinforce)
+    pin = _blocking(Brain.pin)
+    unpin = _blocking(Brain.unpin)
     focus = _blocking(Brain.focus)
     sleep = _blocking(Brain.sleep)
     start_sleep_cycle = _blocking(Brain.start_sleep_cycle)

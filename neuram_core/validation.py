@@ -10,6 +10,8 @@ from typing import Any
 
 __all__ = [
     "check_engram_id",
+    "check_event_time",
+    "check_expiry",
     "check_metadata",
     "check_namespace",
     "check_text",
@@ -78,6 +80,24 @@ def check_time(value: object, name: str) -> float | None:
     if isinstance(value, datetime):
         return value.timestamp()
     return _number(value, name)
+
+
+def check_event_time(value: object, name: str, now: float) -> float | None:
+    """When something happened (:func:`check_time`'s forms): never after ``now``, since a
+    memory of the future would fade from a moment that has not come."""
+    when = check_time(value, name)
+    if when is not None and when > now:
+        raise ValueError(f"{name} ({when:.3f}) is after the clock's now ({now:.3f}): a memory cannot be of the future")
+    return when
+
+
+def check_expiry(value: object, event_time: float, name: str = "expires_at") -> float | None:
+    """When a memory stops being true (:func:`check_time`'s forms): after its event time,
+    or it would be hidden from the moment it was made."""
+    when = check_time(value, name)
+    if when is not None and when <= event_time:
+        raise ValueError(f"{name} ({when:.3f}) must be after the event time ({event_time:.3f})")
+    return when
 
 
 def check_engram_id(value: object) -> str:

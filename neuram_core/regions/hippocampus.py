@@ -20,7 +20,7 @@ import numpy.typing as npt
 from neuram_core.activation import spread_activation, top_k_indices
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
-from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores
+from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.types import Clock, Embedder
@@ -77,6 +77,7 @@ class Hippocampus:
         self._matrix: Vector = np.zeros((0, 0), dtype=np.float32)
         self._types: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        self._expires_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)  # inf: never
         self._ids: list[str] = []
         self._rows: dict[str, int] = {}
         self._engrams: dict[str, Engram] = {}
@@ -113,6 +114,7 @@ class Hippocampus:
             self._matrix = np.zeros((rows, self._dimension), dtype=np.float32)
             self._types = np.zeros(rows, dtype=np.int8)
             self._encoded_at = np.zeros(rows, dtype=np.float64)
+            self._expires_at = np.full(rows, np.inf, dtype=np.float64)
         if vector.shape[0] != self._dimension:
             raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
         row = self._rows.get(engram.engram_id)
@@ -124,6 +126,7 @@ class Hippocampus:
         self._matrix[row] = vector
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
+        self._expires_at[row] = _expiry(engram)
         self._engrams[engram.engram_id] = engram
         self._by_content[(engram.content, engram.memory_type)] = engram.engram_id
         for other, weight in engram.associations:
@@ -167,6 +170,7 @@ class Hippocampus:
         self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
+        self._expires_at[rows] = [_expiry(e) for e in engrams]
         graph, by_content, indexed = self._graph, self._by_content, self._engrams
         for engram in engrams:
             a = engram.engram_id
@@ -237,6 +241,7 @@ class Hippocampus:
         self._matrix = matrix
         self._types = np.resize(self._types, size)
         self._encoded_at = np.resize(self._encoded_at, size)
+        self._expires_at = np.resize(self._expires_at, size)
 
     def refresh(self, engram: Engram) -> None:
         """Replace the stored object (new dynamics) of an engram already indexed."""
@@ -247,6 +252,7 @@ class Hippocampus:
         if engram.embedding is None:
             engram.embedding = old.embedding
         self._engrams[engram.engram_id] = engram
+        self._expires_at[self._rows[engram.engram_id]] = _expiry(engram)  # pinning may change it
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
 
@@ -263,6 +269,7 @@ class Hippocampus:
             self._matrix[row] = self._matrix[last]
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
+            self._expires_at[row] = self._expires_at[last]
         self._ids.pop()
         self.pending.pop(engram_id, None)
         gone = self._engrams[engram_id]
@@ -309,27 +316,41 @@ class Hippocampus:
             engram.associations = [*kept, (other, self._graph[this][other])]
 
     def temporal_context(self, at: float) -> list[tuple[str, float]]:
-        """Recently encoded engrams to link a new one to: weight e^(-Δt/window), newest first."""
+        """Recently perceived engrams to link a new one that happened at ``at`` to: those
+        within the temporal window of it in event time, before or after (a history may be
+        perceived out of order), closest first, weight e^(-|Δt|/window)."""
         window = self.config.temporal_window_seconds
-        links: list[tuple[str, float]] = []
-        for when, engram_id in reversed(self._recent):
+        near: list[tuple[float, int, str]] = []
+        for order, (when, engram_id) in enumerate(self._recent):
+            gap = abs(at - when)
+            if gap <= window and engram_id in self._engrams:
+                near.append((gap, -order, engram_id))  # a tie goes to the later perceived
+        near.sort()
+        links: dict[str, float] = {}
+        for gap, _, engram_id in near:
             if len(links) >= self.config.temporal_links:
                 break
-            gap = at - when
-            if gap > window:
-                break
-            if engram_id in self._engrams:
-                links.append((engram_id, math.exp(-max(gap, 0.0) / window)))
-        return links
+            links.setdefault(engram_id, math.exp(-gap / window))
+        return list(links.items())
 
     def note_encoded(self, engram: Engram) -> None:
-        """Remember when ``engram`` was perceived, for temporal association."""
+        """Remember when ``engram`` happened (its event time), for temporal association."""
         self._recent.append((engram.encoded_at, engram.engram_id))
 
     def recognise(self, content: str, memory_type: MemoryType) -> Engram | None:
         """The engram already holding exactly this content and type, if any."""
         engram_id = self._by_content.get((content, memory_type))
         return None if engram_id is None else self._engrams.get(engram_id)
+
+    def nearest(self, vector: Vector, k: int) -> list[tuple[Engram, float]]:
+        """The ``k`` engrams closest to ``vector`` by cosine, best first, with it: what a new
+        input is compared with to tell a paraphrase or an update (one matrix-vector product)."""
+        n = len(self._ids)
+        if n == 0 or k <= 0 or vector.shape[-1] != self._dimension:
+            return []
+        scores = self._matrix[:n] @ np.asarray(vector, dtype=np.float32)
+        rows = top_k_indices(scores, k).tolist()
+        return [(self._engrams[self._ids[r]], float(scores[r])) for r in rows]
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
         return dict(self._graph.get(engram_id, {}))
@@ -392,7 +413,7 @@ class Hippocampus:
         if vector.shape[-1] != self._dimension:
             raise ValueError(f"cue has {vector.shape[-1]} dimensions, the index holds {self._dimension}")
         scores = self._matrix[:n] @ vector
-        allowed = self._allowed(n, memory_type, since, until)
+        allowed = self._allowed(n, memory_type, since, until, self.clock.now() if now is None else now)
         if where is not None:
             wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
             allowed = wanted if allowed is None else allowed & wanted
@@ -434,16 +455,21 @@ class Hippocampus:
         # recall_score(activation, compute_retention(engram, now), w) per engram.
         weight = self.config.recall_retention_weight
         values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, weight)
+        if since is None and until is None:  # a question about now: updates outrank what they revised
+            stale = np.fromiter((e.superseded_by is not None for e in engrams), dtype=bool, count=len(engrams))
+            values = superseded_penalty(values, stale, self.config.superseded_rank_factor)
         ranked = zip((-values).tolist(), candidates, range(len(candidates)), strict=True)
         best = heapq.nsmallest(len(candidates) if limit is None else limit, ranked)
         return [Activation(engrams[j], float(own[j]), float(activated[j]), -negated) for negated, _, j in best]
 
     def _allowed(
-        self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None
+        self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None, now: float
     ) -> npt.NDArray[np.bool_] | None:
+        """The rows a cue may reach (None: all): of the type, in the window, not expired."""
+        live = self._expires_at[:n] > now  # an expired memory is hidden until sleep prunes it
         if memory_type is None and since is None and until is None:
-            return None
-        allowed = np.ones(n, dtype=bool)
+            return None if live.all() else live
+        allowed = live
         if memory_type is not None:
             allowed &= self._types[:n] == _TYPE_CODES[memory_type]
         if since is not None:
@@ -468,3 +494,9 @@ class Hippocampus:
     @property
     def dimension(self) -> int | None:
         return self._dimension
+
+
+def _expiry(engram: Engram) -> float:
+    """The row value of an engram's expiry: infinity for one that never expires (a pinned
+    one's expiry waits until it is unpinned)."""
+    return math.inf if engram.pinned or engram.expires_at is None else engram.expires_at

@@ -72,7 +72,8 @@ async def test_recall_applies_ltp_and_counts_access(brain: Brain, clock: ManualC
     assert recalled.access_count == 1
     assert recalled.last_accessed == clock.now()
     r = math.exp(-10 / before)
-    boost = 4 ** (2 * recalled.salience - 1) * (2 - r) * 336.0  # semantic base stability
+    effort = 40 * (math.exp(1 - r) - 1)  # retrieval effort: the more faded, the more it teaches
+    boost = 4 ** (2 * recalled.salience - 1) * effort * 336.0  # semantic base stability
     assert recalled.stability == pytest.approx(before + 0.3 * boost * math.log(2))
     assert (await brain.get(engram.engram_id)).access_count == 1  # persisted in the store
 
@@ -90,7 +91,7 @@ async def test_a_look_without_strengthening_then_rehearse_is_one_recall(brain: B
     assert brain.working_memory == []
     [rehearsed] = await brain.rehearse([shown.engram_id, shown.engram_id])  # each id once
     r = math.exp(-10 / before[shown.engram_id])
-    boost = 4 ** (2 * rehearsed.salience - 1) * (2 - r) * 336.0
+    boost = 4 ** (2 * rehearsed.salience - 1) * 40 * (math.exp(1 - r) - 1) * 336.0
     assert rehearsed.access_count == 1 and rehearsed.last_accessed == clock.now()
     assert rehearsed.stability == pytest.approx(before[shown.engram_id] + 0.3 * boost * math.log(2))
     stored = {e.engram_id: e for e in await brain.store.get(brain.namespace, list(before))}  # type: ignore[misc]
