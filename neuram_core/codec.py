@@ -13,7 +13,8 @@ Version history:
     3. ``"consolidated"``: false while a perceived trace waits for sleep (written through at
        perception, so it outlives the process); everything stored before it was consolidated.
     4. ``"pinned"``, ``"expires_at"``, ``"supersedes"``, ``"superseded_by"``: present only
-       when they differ from their defaults (false, null), so most records do not grow.
+       when they differ from their defaults (false, null), so most records do not grow; and
+       ``"consolidated"`` only when false (a pending trace).
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def engram_to_fields(engram: Engram) -> dict[str, Any]:
         "fragments": list(engram.fragments),
         "fragment_of": engram.fragment_of,
         "meta": engram.metadata,
-        "consolidated": engram.consolidated,
+        **({} if engram.consolidated else {"consolidated": False}),  # most records are long-term
         **{k: v for k in _OPTIONAL if (v := getattr(engram, k)) != _OPTIONAL[k]},
     }
 
@@ -201,7 +202,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
     try:
         content, kind, meta = fields["content"], fields["type"], fields["meta"]
         assoc, fragments, fragment_of = fields["assoc"], fields["fragments"], fields["fragment_of"]
-        access_count, consolidated = fields["access_count"], fields["consolidated"]
+        access_count, consolidated = fields["access_count"], fields.get("consolidated", True)
         numbers = [fields[k] for k in _NUMBERS]
     except KeyError as exc:
         raise ValueError(f"missing field {exc}") from None
@@ -320,7 +321,7 @@ def _reject(fields: Mapping[str, Any]) -> NoReturn:
         raise ValueError("field 'fragment_of' must be an engram id or null")
     if not isinstance(fields["meta"], dict):
         raise ValueError("field 'meta' must be an object")
-    if not isinstance(fields["consolidated"], bool):
+    if not isinstance(fields.get("consolidated", True), bool):
         raise ValueError("field 'consolidated' must be true or false")
     raise ValueError("record is malformed")
 

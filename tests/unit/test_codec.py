@@ -93,8 +93,9 @@ def test_fields_round_trip_exactly() -> None:
 
 
 def test_a_version_1_record_reads_as_the_same_engram() -> None:
-    fields = engram_to_fields(sample())
-    del fields["v"], fields["consolidated"]
+    fields = engram_to_fields(sample())  # a consolidated engram's record has no "consolidated"
+    del fields["v"]
+    assert "consolidated" not in fields
     assert as_dict(engram_from_fields("e1", fields, sample().embedding)) == as_dict(sample())
 
 
@@ -102,8 +103,9 @@ def test_the_record_says_whether_it_is_consolidated() -> None:
     """Version 3: a trace written through at perception reads back as still pending."""
     for flag in (False, True):
         fields = unpack_fields(pack_fields(sample(consolidated=flag)))
-        assert fields["consolidated"] is flag
+        assert fields.get("consolidated", True) is flag  # version 4 writes only false
         assert engram_from_fields("e1", fields).consolidated is flag
+        assert engram_from_fields("e1", {**fields, "v": 3, "consolidated": flag}).consolidated is flag
 
 
 def test_a_version_2_record_reads_as_consolidated() -> None:
@@ -308,7 +310,9 @@ async def test_a_redis_store_written_before_the_codec_opens_and_recalls() -> Non
 # -- version 4: optional fields ------------------------------------------------------------
 def test_optional_fields_are_stored_only_when_set() -> None:
     plain = engram_to_fields(sample())
-    assert not {"pinned", "expires_at", "supersedes", "superseded_by"} & set(plain)  # records stay small
+    assert not {"pinned", "expires_at", "supersedes", "superseded_by", "consolidated"} & set(plain)  # small
+    assert engram_to_fields(sample(consolidated=False))["consolidated"] is False  # a pending trace says so
+    assert not engram_from_fields("e1", engram_to_fields(sample(consolidated=False))).consolidated
     marked = sample(pinned=True, expires_at=START + 60.0, supersedes="old", superseded_by="new")
     fields = unpack_fields(pack_fields(marked))
     assert (fields["pinned"], fields["expires_at"], fields["supersedes"], fields["superseded_by"]) == (
