@@ -16,6 +16,7 @@ its *revising cues* (the words people use when a fact changes: now, new, moved, 
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import Enum
 
@@ -103,6 +104,11 @@ _REVISING = re.compile(
 )
 
 
+# The rules read the same stored texts again for every new input near them: each text's
+# tokens are worked out once (pure functions of the text, so a cache cannot go stale).
+_CACHE_TEXTS = 16_384
+
+
 def _normal(token: str) -> str:
     """A token as compared: lower case, without a plural or possessive s ("Tuesdays" = "Tuesday")."""
     token = token.lower().replace("’", "'")
@@ -113,6 +119,7 @@ def _normal(token: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
 def specifics(text: str) -> frozenset[str]:
     """The tokens a fact turns on: any token with a digit, a month or weekday name, and any
     capitalised word but "I" (at a sentence's start, only if not a stopword: "Marcus
@@ -140,15 +147,23 @@ def _capitalised(token: str) -> bool:
 
 def _missing(these: frozenset[str], text: str) -> frozenset[str]:
     """Specifics of one text that the other text does not contain as a word at all."""
-    present = {_normal(w) for w in words(text)} | specifics(text)
+    present = _present(text)
     return frozenset(s for s in these if s not in present)
 
 
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
+def _present(text: str) -> frozenset[str]:
+    """Every word of a text as compared, and its specifics."""
+    return frozenset({_normal(w) for w in words(text)} | specifics(text))
+
+
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
 def is_negated(text: str) -> bool:
     """Whether the text says something is not so (its polarity)."""
     return any(w in _NEGATION or w.endswith("n't") for w in words(text))
 
 
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
 def has_revising_cue(text: str) -> bool:
     """Whether the text uses a word people use when a fact changes (now, new, moved...)
     and none that adds a further instance instead (also, another, added, second...)."""
