@@ -786,7 +786,8 @@ class Brain:
         strengthen: bool = True,
     ) -> list[tuple[Engram, float]]:
         """What ``query`` brings back, best first: pattern completion, spreading activation,
-        then LTP on every engram returned (stability grows, its curve restarts).
+        then LTP on every engram returned (stability grows, its curve restarts), but for a
+        superseded one when the recall has no since/until window (it is history then).
 
         ``strengthen=False`` looks without leaving a trace (no LTP, nothing written): for a
         caller that shows only some of what it recalls, or asks the same cue again within
@@ -797,7 +798,10 @@ class Brain:
         found = [(a.engram, a.score) for a in activated]
         if not strengthen:
             return found
-        strengthened = await self._potentiate([e for e, _ in found], now)
+        # A fact another has superseded comes back as history: asked about now, it is not
+        # strengthened (else spaced recalls would make the stale fact outlast its update).
+        window = since is not None or until is not None
+        strengthened = await self._potentiate([e for e, _ in found if window or e.superseded_by is None], now)
         return [(strengthened.get(e.engram_id, e), score) for e, score in found]
 
     @on_brain_loop
@@ -857,8 +861,9 @@ class Brain:
 
     @on_brain_loop
     async def rehearse(self, engram_ids: Sequence[str]) -> builtins.list[Engram]:
-        """LTP on these engrams now, exactly as a recall returning them would (each id once).
-        Unknown ids raise UnknownEngramError before anything is strengthened."""
+        """LTP on these engrams now, exactly as a recall returning them would (each id once;
+        a superseded one is history and is not strengthened). Unknown ids raise
+        UnknownEngramError before anything is strengthened."""
         if isinstance(engram_ids, str) or not isinstance(engram_ids, Sequence):
             raise TypeError(f"engram_ids must be a sequence of str, not {type(engram_ids).__name__}")
         ids = builtins.list(dict.fromkeys(check_engram_id(i) for i in engram_ids))
@@ -868,7 +873,7 @@ class Brain:
         if missing:
             raise UnknownEngramError(missing[0])
         found = [e for e in engrams if e is not None]
-        strengthened = await self._potentiate(found, self.clock.now())
+        strengthened = await self._potentiate([e for e in found if e.superseded_by is None], self.clock.now())
         return [strengthened.get(e.engram_id, e) for e in found]
 
     async def _potentiate(self, engrams: Iterable[Engram], now: float) -> dict[str, Engram]:

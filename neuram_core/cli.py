@@ -41,7 +41,7 @@ from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import NeuramError
-from neuram_core.identity import DEFAULT_BATCH
+from neuram_core.identity import DEFAULT_BATCH, DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
 from neuram_core.stores import SQLiteStore, open_store
 from neuram_core.types import Embedder, LongTermStore
@@ -62,8 +62,15 @@ class CliError(Exception):
     """A failure to report on stderr as ``neuram: error: ...`` with exit status 1."""
 
 
-def read_export(path: str, *, progress: bool = False) -> list[Engram]:
-    """Parse and validate a whole JSON Lines export; the first bad line raises CliError."""
+# The first line of an export: which namespace it came from and which embedder made its
+# vectors, so that an import never mixes two models' vectors in one namespace.
+EXPORT_HEADER = "neuram_export"
+
+
+def read_export(path: str, *, progress: bool = False) -> tuple[list[Engram], dict[str, Any]]:
+    """Parse and validate a whole JSON Lines export, and its header (empty for an export
+    written before it had one); the first bad line raises CliError."""
+    header: dict[str, Any] = {}
     try:
         handle: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
@@ -75,6 +82,9 @@ def read_export(path: str, *, progress: bool = False) -> list[Engram]:
         lines = tqdm(handle, desc="reading", unit=" lines", disable=not progress, file=sys.stderr)
         for number, line in enumerate(lines, start=1):
             if not line.strip():
+                continue
+            if not engrams and not seen and not header and line.lstrip().startswith(f'{{"{EXPORT_HEADER}"'):
+                header = _export_header(path, number, line)
                 continue
             try:
                 engram = engram_from_export(json.loads(line))
@@ -104,7 +114,21 @@ def read_export(path: str, *, progress: bool = False) -> list[Engram]:
     finally:
         if handle is not sys.stdin:
             handle.close()
-    return engrams
+    return engrams, header
+
+
+def _export_header(path: str, number: int, line: str) -> dict[str, Any]:
+    """The header line's object: the embedder's name (or null) and dimension (or null)."""
+    try:
+        header = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}, line {number}: not valid JSON ({exc.msg}); nothing was imported") from None
+    embedder, dimension = header.get("embedder"), header.get("dimension")
+    if not (embedder is None or isinstance(embedder, str)) or not (
+        dimension is None or (isinstance(dimension, int) and not isinstance(dimension, bool) and dimension > 0)
+    ):
+        raise CliError(f"{path}, line {number}: the export header's embedder or dimension is malformed")
+    return {"embedder": embedder, "dimension": dimension}
 
 
 # -- opening things --------------------------------------------------------------------------
@@ -428,13 +452,18 @@ async def cmd_export(args: argparse.Namespace) -> int:
         total = await store.count(args.namespace)
         out: IO[str]
         target = Path(args.file)
+        _check_not_a_folder(args.file)
         tmp = target.with_name(f".{target.name}.partial") if args.file != "-" else None
         try:
             out = sys.stdout if tmp is None else _open_for_writing(tmp)
         except OSError as exc:
             raise CliError(f"cannot write {args.file}: {exc.strerror or exc}") from None
         written = 0
+        info = await store.get_info(args.namespace)
+        header = {EXPORT_HEADER: 1, "namespace": args.namespace, "embedder": info.get(EMBEDDER)}
+        header["dimension"] = info.get(DIMENSION)
         try:
+            out.write(json.dumps(header, ensure_ascii=False) + "\n")
             bar = tqdm(total=total, desc="exporting", unit=" engrams", disable=not _progress(args), file=sys.stderr)
             async for engram in store.scan(args.namespace):
                 out.write(json.dumps(engram_to_export(engram), ensure_ascii=False, allow_nan=False) + "\n")
@@ -461,13 +490,15 @@ async def cmd_export(args: argparse.Namespace) -> int:
 
 
 async def cmd_import(args: argparse.Namespace) -> int:
-    engrams = read_export(args.file, progress=_progress(args))
+    engrams, header = read_export(args.file, progress=_progress(args))
     if not engrams:  # not an error: an empty namespace exports an empty file
         print(f"nothing to import: {args.file} holds no engrams; nothing was written", file=sys.stderr)
         return 0
     config = NeuramConfig()
 
     async def work(store: LongTermStore) -> int:
+        info = await store.get_info(args.namespace)
+        _check_import_embedder(args, header, info)
         dimensions = {e.embedding.shape[0] for e in engrams if e.embedding is not None}
         if dimensions:
             async for existing in store.scan(args.namespace):
@@ -481,10 +512,26 @@ async def cmd_import(args: argparse.Namespace) -> int:
         # Each engram keeps its state: a pending one stays pending, for a sleep to decide.
         items = [(e, forget_at_for(e, config)) for e in engrams]
         await store.put(args.namespace, items)  # one atomic write: all or nothing
+        if header.get("embedder") and not info.get(EMBEDDER):  # the namespace learns its model
+            recorded = {**info, EMBEDDER: header["embedder"], DIMENSION: header.get("dimension")}
+            await store.set_info(args.namespace, {k: v for k, v in recorded.items() if v is not None})
         print(f"imported {len(items)} engrams into namespace {args.namespace!r}", file=sys.stderr)
         return 0
 
     return await _with_store(args, work)
+
+
+def _check_import_embedder(args: argparse.Namespace, header: dict[str, Any], info: dict[str, Any]) -> None:
+    """Refuse to mix two models' vectors in one namespace: an export says which embedder
+    made it (exports written before the header say nothing and are checked by dimension)."""
+    if info.get(REEMBEDDING):
+        raise CliError(f"namespace {args.namespace!r} is being re-embedded; nothing was imported")
+    exported, recorded = header.get("embedder"), info.get(EMBEDDER)
+    if exported and recorded and exported != recorded:
+        raise CliError(
+            f"{args.file} was embedded with {exported}, namespace {args.namespace!r} with {recorded}: "
+            "import it into another namespace, or re-embed one of them first; nothing was imported"
+        )
 
 
 async def cmd_reembed(args: argparse.Namespace) -> int:
@@ -515,8 +562,16 @@ def _reembed_target(spec: str) -> Embedder | str | None:
     return _embedder(spec)
 
 
+def _check_not_a_folder(path: str) -> None:
+    if path != "-" and os.path.isdir(path):
+        raise CliError(f"cannot write {path}: it is a folder; name a file in it")
+
+
 def _open_for_writing(path: Path) -> IO[str]:
-    return open(path, "w", encoding="utf-8")
+    """A new file only its user can read (0600, whatever the umask): an export is memories."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, "w", encoding="utf-8")
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {

@@ -35,7 +35,8 @@ _SEMANTIC = re.compile(
 
 
 def classify_memory_type(content: str) -> MemoryType:
-    """Procedural instructions, habitual preferences, episodic events, else semantic facts."""
+    """Procedural instructions, habitual preferences, episodic events, statements of what
+    is (semantic); anything else is kept as an event of the conversation (episodic)."""
     if _PROCEDURAL.search(content):
         return MemoryType.PROCEDURAL
     if _HABITUAL.search(content):

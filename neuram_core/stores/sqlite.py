@@ -31,7 +31,7 @@ from neuram_core.codec import (
     unpack_fields,
 )
 from neuram_core.engram import Engram, Vector
-from neuram_core.errors import ChangeLogTrimmedError
+from neuram_core.errors import ChangeLogTrimmedError, StoreUnavailableError
 from neuram_core.stores.info import check_info, dump_info, load_info
 from neuram_core.types import Change, EngramChange
 
@@ -201,9 +201,12 @@ class SQLiteStore:
             if self._closed:
                 raise RuntimeError("this store is closed")
             target, uri = self._target()
-            conn = sqlite3.connect(
-                target, timeout=self._timeout, isolation_level=None, check_same_thread=False, uri=uri
-            )
+            try:
+                conn = sqlite3.connect(
+                    target, timeout=self._timeout, isolation_level=None, check_same_thread=False, uri=uri
+                )
+            except sqlite3.Error as exc:  # a folder, a path with no folder, no permission
+                raise StoreUnavailableError(f"cannot open the SQLite store at {self.path}: {exc}") from None
             try:
                 self._enter_wal(conn)
                 # NORMAL in WAL mode: a killed process loses nothing committed.
@@ -212,6 +215,11 @@ class SQLiteStore:
                 conn.executescript(_SCHEMA)
                 conn.executescript(_CHANGE_LOG_SCHEMA)
                 conn.executescript(_INFO_SCHEMA)
+            except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+                conn.close()
+                if "locked" in str(exc):
+                    raise
+                raise StoreUnavailableError(f"cannot open the SQLite store at {self.path}: {exc}") from None
             except BaseException:
                 conn.close()
                 raise

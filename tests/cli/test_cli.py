@@ -272,7 +272,9 @@ def test_export_import_round_trip_is_exact(neuram: Any, db: Path, tmp_path: Path
     export = tmp_path / "memory.jsonl"
     run = neuram("export", str(export))
     assert run.code == 0 and "exported 4 engrams" in run.err
-    lines = export.read_text(encoding="utf-8").splitlines()
+    header, *lines = export.read_text(encoding="utf-8").splitlines()
+    expected_header = {"neuram_export": 1, "namespace": "default", "embedder": "hashing-384", "dimension": 384}
+    assert json.loads(header) == expected_header
     assert len(lines) == 4 and all(tuple(json.loads(line)) == EXPORT_FIELDS for line in lines)
 
     fresh = tmp_path / "fresh.db"
@@ -304,7 +306,7 @@ def test_export_import_through_stdout_and_stdin(
 ) -> None:
     fill(db)
     exported = neuram("export", "-")
-    assert exported.code == 0 and len(exported.out.splitlines()) == 4
+    assert exported.code == 0 and len(exported.out.splitlines()) == 1 + 4  # the header, then the engrams
     monkeypatch.setattr(sys, "stdin", io.StringIO(exported.out))
     fresh = tmp_path / "fresh.db"
     assert neuram("import", "-", path=fresh).code == 0
@@ -328,7 +330,8 @@ def test_import_into_another_namespace_and_over_existing_ids(neuram: Any, db: Pa
 def test_export_of_an_empty_namespace_and_import_of_an_empty_file(neuram: Any, db: Path, tmp_path: Path) -> None:
     fill(db)
     export = tmp_path / "empty.jsonl"
-    assert neuram("export", str(export), namespace="nobody").code == 0 and export.read_text() == ""
+    assert neuram("export", str(export), namespace="nobody").code == 0
+    assert [json.loads(line)["embedder"] for line in export.read_text().splitlines()] == [None]  # the header only
     run = neuram("import", str(export))
     assert run.code == 0 and "nothing to import" in run.err
 
@@ -350,7 +353,7 @@ def _good_lines(neuram: Any, db: Path, tmp_path: Path) -> list[str]:
     fill(db)
     export = tmp_path / "good.jsonl"
     assert neuram("export", str(export)).code == 0
-    return export.read_text(encoding="utf-8").splitlines()
+    return export.read_text(encoding="utf-8").splitlines()[1:]  # the engram lines, as an export before headers
 
 
 def _edit(line: str, **changes: Any) -> str:
@@ -521,9 +524,9 @@ def test_redis_store_round_trip(neuram: Any, db: Path, tmp_path: Path) -> None:
     assert json.loads(on_redis("stats", "--json").out)["long_term"] == 4
     again = tmp_path / "again.jsonl"
     assert on_redis("export", str(again)).code == 0
-    assert sorted(again.read_text().splitlines()) == sorted(export.read_text().splitlines())
+    assert sorted(again.read_text().splitlines()[1:]) == sorted(export.read_text().splitlines()[1:])  # after headers
     assert "Paris" in on_redis("recall", "capital of France", "-k", "1").out
-    first = json.loads(export.read_text().splitlines()[0])["engram_id"]
+    first = json.loads(export.read_text().splitlines()[1])["engram_id"]
     assert on_redis("forget", first).code == 0
     assert json.loads(on_redis("stats", "--json").out)["long_term"] == 3
 

@@ -143,3 +143,18 @@ def test_import_of_nothing_says_so_and_creates_nothing(
     assert (code, out) == (0, "")
     assert err == f"nothing to import: {source} holds no engrams; nothing was written\n"
     assert not db.exists()
+
+
+# -- a path that is not a store ------------------------------------------------------------------
+@pytest.mark.parametrize("command", [["stats"], ["perceive", NOTE]], ids=["stats", "perceive"])
+def test_a_folder_or_a_foreign_file_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    """Found in review: a folder or a file that is not a database gave a 30-line traceback."""
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database, just notes\n" * 100)
+    for path in (tmp_path, foreign):
+        code, _, err = neuram(capsys, "--path", str(path), *command)
+        assert code == 1 and err.startswith("neuram: error:") and "Traceback" not in err, err
+        assert f"cannot open the SQLite store at {path}" in err
+    assert foreign.read_text().startswith("not a database")  # untouched

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -257,3 +259,28 @@ def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, capsys: pyte
         main(["--path", str(missing), "reembed", "--embedder", "hashing-64"])
     assert "no store at" in capsys.readouterr().err
     assert not missing.exists()
+
+
+# -- export and import keep the model --------------------------------------------------------------
+def test_an_export_says_its_embedder_and_an_import_keeps_or_refuses_it(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: an export carried no model, so an import into a fresh store adopted
+    the default model on open and recalled noise, and an import into a namespace of another
+    model mixed two models' vectors."""
+    export = tmp_path / "hashing.jsonl"
+    assert run_cli(capsys, "--path", str(db), "export", str(export)).code == 0
+    assert json.loads(export.read_text().splitlines()[0])["embedder"] == "hashing-384"
+    assert os.stat(export).st_mode & 0o777 == 0o600  # an export holds memories: private
+    copy = tmp_path / "copy.db"
+    assert run_cli(capsys, "--path", str(copy), "import", str(export)).code == 0
+    with pytest.raises(EmbedderMismatchError, match="hashing-384"):
+        open_on(copy, HashingEmbedder(64))  # the copy knows its model: no silent noise
+    open_on(copy, HashingEmbedder()).sync.close()
+    other = tmp_path / "minilm.db"
+    with open_on(other, HashingEmbedder(64)).sync as sync:
+        sync.perceive("The staging server is called kestrel", memory_type="semantic")
+    run = run_cli(capsys, "--path", str(other), "import", str(export))
+    assert run.code == 1 and "was embedded with hashing-384" in run.err and "nothing was imported" in run.err
+    with open_on(other, HashingEmbedder(64)).sync as sync:
+        assert len(sync.list()) == 1

@@ -108,7 +108,7 @@ def export_lines(capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -
     perceive(capsys, "--path", str(db), text="Paris is the capital of France")
     export = tmp_path / "export.jsonl"
     assert neuram(capsys, "--path", str(db), "export", str(export))[0] == 0
-    return [json.loads(line) for line in export.read_text().splitlines()]
+    return [json.loads(line) for line in export.read_text().splitlines()[1:]]  # after the header
 
 
 def write_lines(path: Path, lines: list[dict[str, object]]) -> Path:

@@ -108,6 +108,31 @@ def test_an_update_links_outranks_and_weakens_the_older(brain: tuple[Brain, Manu
     assert shown[old.engram_id].score == pytest.approx(plain * 0.5, rel=1e-12)
 
 
+def test_recalls_about_now_do_not_strengthen_the_superseded_fact(brain: tuple[Brain, ManualClock]) -> None:
+    """Found in review: recalls returned both facts and strengthened both, and the spacing
+    rule gave the faded stale fact the larger boost (585 h -> 4,162 h while its update went
+    1,170 h -> 3,130 h). Asked about now, a superseded fact is history: not strengthened."""
+    b, clock = brain
+    old = b.sync.perceive("My manager is Priya Raman.")
+    b.sync.sleep()
+    clock.advance(MONTH)
+    new = b.sync.perceive("Priya left the company; my new manager is Tom Okafor.")
+    b.sync.sleep()
+    stale, fresh = b.sync.get(old.engram_id), b.sync.get(new.engram_id)
+    for _ in range(4):
+        clock.advance(days=7)
+        found = {e.engram_id: e for e, _ in b.sync.recall("Who is my manager?")}
+        assert old.engram_id in found  # still shown, as history
+    again_old, again_new = b.sync.get(old.engram_id), b.sync.get(new.engram_id)
+    assert (again_old.stability, again_old.access_count) == (stale.stability, stale.access_count)
+    assert again_new.stability > fresh.stability and again_new.access_count == fresh.access_count + 4
+    assert again_old.stability < again_new.stability  # the stale fact fades first
+    b.sync.rehearse([old.engram_id])
+    assert b.sync.get(old.engram_id).stability == stale.stability  # rehearse: the same rule
+    b.sync.recall("Who is my manager?", since=0, until=clock.now())  # asking for history
+    assert b.sync.get(old.engram_id).access_count == stale.access_count + 1
+
+
 def test_a_paraphrase_rehearses_the_engram(brain: tuple[Brain, ManualClock]) -> None:
     b, clock = brain
     old = b.sync.perceive("My manager is Priya Raman.")
