@@ -50,7 +50,7 @@ from neuram_core.regions import (
 )
 from neuram_core.regions.hippocampus import Activation, Cue
 from neuram_core.revision import Relation, relate, same_kind
-from neuram_core.routing import classify_memory_type
+from neuram_core.routing import classify_memory_type, describes_event
 from neuram_core.sleep import SleepCycle
 from neuram_core.stores.registry import open_store
 from neuram_core.types import Clock, Embedder, LongTermStore
@@ -685,8 +685,9 @@ class Brain:
                 revision_min_cosine=config.revision_min_cosine,
                 paraphrase_min_cosine=config.paraphrase_min_cosine,
             )
-            if relation is Relation.REVISION:  # cue and specifics suffice: routing may file them apart
-                return relation, older
+            if relation is Relation.REVISION and not describes_event(older.content):
+                return relation, older  # cue and specifics suffice (routing may file them apart);
+                # an event that happened stays true when a later one follows: never superseded
             if relation is Relation.PARAPHRASE and older.metadata == meta and same_kind(older.memory_type, kind):
                 return relation, older
         return None

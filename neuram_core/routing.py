@@ -7,7 +7,7 @@ import re
 
 from neuram_core.engram import MemoryType
 
-__all__ = ["classify_memory_type"]
+__all__ = ["classify_memory_type", "describes_event"]
 
 _PROCEDURAL = re.compile(
     r"^\s*(?:to\s+\w+.*?:|how to\b|steps?\b|first\b.*\bthen\b|step \d)|"
@@ -32,6 +32,12 @@ _SEMANTIC = re.compile(
     r"capital of|defined as)\b",
     re.IGNORECASE,
 )
+
+
+def describes_event(content: str) -> bool:
+    """Whether the text tells of something that happened (a time cue or a past-tense event
+    verb): an event stays true when a later one follows, so it is never superseded."""
+    return _EPISODIC.search(content) is not None
 
 
 def classify_memory_type(content: str) -> MemoryType:
