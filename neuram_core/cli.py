@@ -157,10 +157,15 @@ def _must_exist(store: SQLiteStore) -> None:
 
 
 def _embedder(spec: str | None) -> Embedder | str | None:
-    if spec == "hashing":
+    """The embedder ``--embedder`` names: ``hashing`` or ``hashing-N`` (as an error names it),
+    a sentence-transformers model name or path; None, the default model."""
+    if spec is not None and (spec == "hashing" or spec.startswith("hashing-")):
         from neuram_core.embeddings import HashingEmbedder
 
-        return HashingEmbedder()
+        size = spec.partition("-")[2]
+        if size and not size.isdigit():
+            raise CliError(f"--embedder {spec}: hashing-N takes a dimension, e.g. hashing-384")
+        return HashingEmbedder(int(size)) if size else HashingEmbedder()
     from neuram_core.embeddings import resolve_model_path
 
     # A model on disk needs no hub: skip its network round trips, and keep stderr quiet.
@@ -552,13 +557,7 @@ async def cmd_reembed(args: argparse.Namespace) -> int:
 
 
 def _reembed_target(spec: str) -> Embedder | str | None:
-    """The embedder ``reembed --embedder`` names: an identity as an error message quotes it
-    ("hashing-384", a model name) or a model path."""
-    name, sep, size = spec.partition("-")
-    if name == "hashing" and sep and size.isdigit():
-        from neuram_core.embeddings import HashingEmbedder
-
-        return HashingEmbedder(int(size))
+    """The embedder ``reembed --embedder`` names, as the global ``--embedder`` reads it."""
     return _embedder(spec)
 
 
@@ -656,7 +655,13 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file (as --store sqlite:///FILE)")
     parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
     # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
-    parser.add_argument("--embedder", metavar="MODEL", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--embedder",
+        metavar="MODEL",
+        default=None,
+        help="the embedding model of a namespace made with another than the default "
+        "(a sentence-transformers name or path, or hashing-N, as a mismatch error names it)",
+    )
     bars = parser.add_mutually_exclusive_group()
     bars.add_argument(
         "--progress", dest="progress", action="store_true", default=None, help="always show progress bars"

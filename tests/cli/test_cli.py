@@ -1,7 +1,7 @@
 """The ``neuram`` command: every subcommand, the export/import round trip, bad input.
 
 Commands run in-process through ``main(argv)`` on a temp SQLite file with the hashing
-embedder (the hidden ``--embedder hashing``), so no model loads.
+embedder (``--embedder hashing``), so no model loads.
 """
 
 from __future__ import annotations
@@ -459,7 +459,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for command in ("stats", "list", "recall", "perceive", "sleep", "forget", "export", "import"):
         assert command in out
-    assert "--redis-url" in out and "--namespace" in out and "--embedder" not in out  # hidden
+    assert "--redis-url" in out and "--namespace" in out and "--embedder" in out and "hashing-N" in out
 
 
 def test_progress_bars_go_to_stderr(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -284,3 +284,16 @@ def test_an_export_says_its_embedder_and_an_import_keeps_or_refuses_it(
     assert run.code == 1 and "was embedded with hashing-384" in run.err and "nothing was imported" in run.err
     with open_on(other, HashingEmbedder(64)).sync as sync:
         assert len(sync.list()) == 1
+
+
+def test_the_embedder_a_mismatch_error_names_opens_the_namespace(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: the error said "open it with hashing-384", but --embedder was hidden
+    and took only "hashing"."""
+    wrong = run_cli(capsys, "--path", str(db), "--embedder", "hashing-64", "recall", "capital of France")
+    assert wrong.code == 1 and "hashing-384" in wrong.err and "Traceback" not in wrong.err
+    right = run_cli(capsys, "--path", str(db), "--embedder", "hashing-384", "recall", "capital of France")
+    assert right.code == 0 and "Paris is the capital of France" in right.out
+    bad = run_cli(capsys, "--path", str(db), "--embedder", "hashing-many", "recall", "capital of France")
+    assert bad.code == 1 and "hashing-N takes a dimension" in bad.err
