@@ -799,10 +799,8 @@ class Brain:
         found = [(a.engram, a.score) for a in activated]
         if not strengthen:
             return found
-        # A fact another has superseded comes back as history: asked about now, it is not
-        # strengthened (else spaced recalls would make the stale fact outlast its update).
-        window = since is not None or until is not None
-        strengthened = await self._potentiate([e for e, _ in found if window or e.superseded_by is None], now)
+        history = since is not None or until is not None  # a window asks for what was
+        strengthened = await self._potentiate(_strengthened_by_use([e for e, _ in found], history), now)
         return [(strengthened.get(e.engram_id, e), score) for e, score in found]
 
     @on_brain_loop
@@ -874,7 +872,7 @@ class Brain:
         if missing:
             raise UnknownEngramError(missing[0])
         found = [e for e in engrams if e is not None]
-        strengthened = await self._potentiate([e for e in found if e.superseded_by is None], self.clock.now())
+        strengthened = await self._potentiate(_strengthened_by_use(found, history=False), self.clock.now())
         return [strengthened.get(e.engram_id, e) for e in found]
 
     async def _potentiate(self, engrams: Iterable[Engram], now: float) -> dict[str, Engram]:
@@ -1171,6 +1169,13 @@ def _cheap_dimension(embedder: Embedder) -> int | None:
     if isinstance(embedder, BaseEmbedder):
         return embedder.known_dimension
     return embedder.dimension
+
+
+def _strengthened_by_use(engrams: Iterable[Engram], history: bool) -> builtins.list[Engram]:
+    """What a recall or rehearsal strengthens: a fact another has superseded comes back as
+    history, and only a recall that asks for history (a since/until window) strengthens it;
+    else spaced recalls would make the stale fact outlast its update."""
+    return [e for e in engrams if history or e.superseded_by is None]
 
 
 def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:

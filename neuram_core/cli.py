@@ -543,7 +543,7 @@ async def cmd_reembed(args: argparse.Namespace) -> int:
     from neuram_core.embeddings import embedder_identity, resolve_embedder
     from neuram_core.identity import reembed
 
-    embedder = resolve_embedder(_reembed_target(args.target))
+    embedder = resolve_embedder(_embedder(args.target))
 
     async def work(store: LongTermStore) -> int:
         done = await reembed(store, args.namespace, embedder, batch_size=args.batch, progress=_progress(args))
@@ -554,11 +554,6 @@ async def cmd_reembed(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_store(args, work)
-
-
-def _reembed_target(spec: str) -> Embedder | str | None:
-    """The embedder ``reembed --embedder`` names, as the global ``--embedder`` reads it."""
-    return _embedder(spec)
 
 
 def _check_not_a_folder(path: str) -> None:
