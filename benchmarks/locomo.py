@@ -1,6 +1,6 @@
 """Evidence recall on LoCoMo-format conversations (see shared/design/BENCHMARKS.md).
 
-    python -m benchmarks.locomo --data PATH --mode retrieval|timeline [--json OUT]
+    python -m benchmarks.locomo --data PATH --mode retrieval|timeline [--json OUT] [--ablate NAME ...]
 
 retrieval: every turn perceived as an engram ("Speaker: text" plus the photo caption),
            forgetting off (no gate, no sleep), every question recalled with top_k = 25.
@@ -10,6 +10,10 @@ timeline:  each conversation replayed with a manual clock at each session's own 
 
 Recall@k for a question = share of its evidence turns among the top k recalled engrams,
 averaged over questions; questions whose evidence matches no turn are skipped and counted.
+Columns conv1-5 and conv6-10 split the conversations in halves: every constant is chosen
+on the first half, the second is what it generalises to.
+
+--ablate switches one mechanism off (see ABLATIONS) to measure what it adds.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ from neuram_core.types import Embedder
 
 KS = (5, 10, 25)
 CATEGORIES = ("1", "2", "3", "4", "5")
+HALVES = ("conv1-5", "conv6-10")
+# What each --ablate NAME switches off: config changes.
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "lexical": {"lexical_weight": 0.0},
+    "spread": {"spreading_hops": 0},
+    "floor": {"recall_min_activation": 0.0},
+}
 TURN_GAP_SECONDS = 30.0
 _EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)
 _DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%I:%M%p on %d %B, %Y", "%d %B, %Y", "%Y-%m-%d")
@@ -61,10 +72,11 @@ class Scores:
     skipped: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
-    def add(self, category: str, evidence: set[str], ranked: Sequence[str]) -> None:
+    def add(self, category: str, evidence: set[str], ranked: Sequence[str], half: str = HALVES[0]) -> None:
         for k in KS:
             found = len(evidence & set(ranked[:k])) / len(evidence)
             self.hits[k][category].append(found)
+            self.hits[k][half].append(found)
 
     def table(self) -> dict[str, dict[str, float | None]]:
         out: dict[str, dict[str, float | None]] = {}
@@ -77,6 +89,8 @@ class Scores:
             row["1-4"] = _mean(main)
             for c in CATEGORIES:
                 row[c] = _mean(per[c])
+            for h in HALVES:
+                row[h] = _mean(per[h])
             out[str(k)] = row
         return out
 
@@ -158,12 +172,16 @@ def load(path: Path) -> list[Conversation]:
 
 
 async def run_conversation(
-    conv: Conversation, mode: str, embedder: Embedder, scores: Scores
+    conv: Conversation, mode: str, embedder: Embedder, scores: Scores, half: str = HALVES[0],
+    ablate: Sequence[str] = (),
 ) -> tuple[int, int, int, int]:
     """Replay one conversation; returns (evidence kept, evidence total, turns kept, turns)."""
     clock = ManualClock(0.0)
+    changes: dict[str, Any] = {} if mode == "timeline" else {"recall_retention_weight": 0.0}
     # Retrieval mode switches forgetting off: retention plays no part in the ranking.
-    config = NeuramConfig() if mode == "timeline" else NeuramConfig(recall_retention_weight=0.0)
+    for name in ablate:
+        changes.update(ABLATIONS[name])
+    config = NeuramConfig().replace(**changes)
     brain = await Brain.create(path=":memory:", embedder=embedder, clock=clock, config=config)
     try:
         previous = 0.0
@@ -190,25 +208,28 @@ async def run_conversation(
             results = await brain.recall(question, top_k=max(KS))
             scores.latencies_ms.append(1000 * (time.perf_counter() - started))
             ranked = [str(e.metadata.get("dia_id")) for e, _ in results]
-            scores.add(category, set(ev), ranked)
+            scores.add(category, set(ev), ranked, half)
         return (len(evidence & stored), len(evidence), len(set(all_turns) & stored), len(set(all_turns)))
     finally:
         await brain.close()
 
 
-async def run(path: Path, mode: str, embedder: Embedder) -> dict[str, Any]:
+async def run(path: Path, mode: str, embedder: Embedder, ablate: Sequence[str] = ()) -> dict[str, Any]:
     conversations = load(path)
     scores = Scores()
     kept = [0, 0, 0, 0]
-    for conv in conversations:
-        for i, value in enumerate(await run_conversation(conv, mode, embedder, scores)):
+    middle = (len(conversations) + 1) // 2
+    for index, conv in enumerate(conversations):
+        half = HALVES[0] if index < middle else HALVES[1]
+        for i, value in enumerate(await run_conversation(conv, mode, embedder, scores, half, ablate)):
             kept[i] += value
     return {
         "mode": mode,
+        "ablated": list(ablate),
         "recall": scores.table(),
         "evidence_retained": round(100.0 * kept[0] / kept[1], 1) if kept[1] else None,
         "store_kept": round(100.0 * kept[2] / kept[3], 1) if kept[3] else None,
-        "questions": sum(len(v) for v in scores.hits[KS[0]].values()),
+        "questions": sum(len(scores.hits[KS[0]][c]) for c in CATEGORIES),
         "skipped": scores.skipped,
         "unmatched_evidence_ids": sum(c.unmatched_evidence for c in conversations),
         "recall_p50_ms": round(statistics.median(scores.latencies_ms), 2) if scores.latencies_ms else None,
@@ -216,12 +237,13 @@ async def run(path: Path, mode: str, embedder: Embedder) -> dict[str, Any]:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    columns = ["all", "1-4", *CATEGORIES]
-    print(f"LoCoMo evidence recall, {result['mode']} mode ({result['questions']} questions, "
+    columns = ["all", "1-4", *CATEGORIES, *HALVES]
+    ablated = f", without {', '.join(result['ablated'])}" if result.get("ablated") else ""
+    print(f"LoCoMo evidence recall, {result['mode']} mode{ablated} ({result['questions']} questions, "
           f"{result['skipped']} skipped, {result['unmatched_evidence_ids']} evidence ids matched no turn)")
-    print(f"{'k':>4} " + " ".join(f"{c:>7}" for c in columns))
+    print(f"{'k':>4} " + " ".join(f"{c:>8}" for c in columns))
     for k, row in result["recall"].items():
-        cells = " ".join(f"{'-' if row[c] is None else row[c]:>7}" for c in columns)
+        cells = " ".join(f"{'-' if row[c] is None else row[c]:>8}" for c in columns)
         print(f"R@{k:<2} {cells}")
     if result["mode"] == "timeline":
         print(f"evidence retained {result['evidence_retained']} %   store kept {result['store_kept']} %")
@@ -233,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="a LoCoMo-format JSON file")
     parser.add_argument("--mode", choices=("retrieval", "timeline"), default="retrieval")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    parser.add_argument(
+        "--ablate", nargs="+", default=[], choices=sorted(ABLATIONS), metavar="NAME",
+        help=f"switch mechanisms off: {', '.join(sorted(ABLATIONS))}",
+    )
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.data.is_file():
@@ -240,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from neuram_core import HashingEmbedder, SentenceTransformerEmbedder
 
     embedder: Embedder = HashingEmbedder() if args.embedder == "hashing" else SentenceTransformerEmbedder()
-    result = asyncio.run(run(args.data, args.mode, embedder))
+    result = asyncio.run(run(args.data, args.mode, embedder, args.ablate))
     print_table(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

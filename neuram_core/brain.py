@@ -554,7 +554,7 @@ class Brain:
             for start in range(0, len(texts), _PERCEIVE_BATCH):
                 batch = texts[start : start + _PERCEIVE_BATCH]
                 # Embed what the Thalamus's text gate lets through, in one call (the costly part).
-                wanted = [i for i, text in enumerate(batch) if not gate or self.thalamus.gate(text) is None]
+                wanted = [i for i, text in enumerate(batch) if not gate or self._text_gate(text) is None]
                 embeddings: dict[int, Vector] = {}
                 if wanted:
                     vectors = await self._embed([batch[i] for i in wanted])
@@ -605,11 +605,11 @@ class Brain:
         when = now if stamp.at is None else stamp.at
         trace = self.sensory.register(content)
         if gate:
-            reason = self.thalamus.gate(content)
+            reason = self._text_gate(content)
             if reason is None and self.thalamus.focus is not None:
                 if embedding is None:
                     embedding = (await self._embed([content]))[0]
-                reason = self.thalamus.gate(content, embedding)
+                reason = "off_task" if self.thalamus.off_task(embedding) else None
             if reason is not None:
                 self.filtered_count += 1
                 return Engram(
@@ -667,6 +667,14 @@ class Brain:
             await self._supersede(related[1], engram, intake)
         self._encode_new(engram, when, intake)
         return engram
+
+    def _text_gate(self, content: str) -> str | None:
+        """Why the Thalamus drops ``content`` on its words alone (None: it passes); the
+        Amygdala overrides it for a life event told in a few words ("I'm pregnant!")."""
+        reason = self.thalamus.gate(content)
+        if reason is not None and self.amygdala.overrides_gate(content):
+            return None
+        return reason
 
     def _related(
         self, content: str, kind: MemoryType, embedding: Vector, meta: dict[str, Any], when: float, now: float
@@ -855,6 +863,7 @@ class Brain:
             now=now,
             where=None if not wanted else _metadata_matches(wanted),
             limit=None if everything else k,
+            min_activation=self.config.recall_min_activation or None,
         )
         return found, now
 

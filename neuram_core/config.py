@@ -58,10 +58,21 @@ class NeuramConfig:
     ltp_effort_steepness: float = 1.0
     # BasalGanglia: stability × e^(reward_gain × reward), reward in [-1, 1].
     reward_gain: float = 1.0
-    # Spreading activation: ×0.6 per hop, up to this many hops; weaker spread is ignored.
-    spreading_decay: float = 0.6
-    spreading_hops: int = 2
+    # Partial-cue completion: the cue's words (BM25 over content-word stems, k1 and b) add to
+    # the dense cosine, rescaled so their spread over the index is lexical_weight × the
+    # cosines' spread (per-query standardisation; see docs/recall.md).
+    lexical_weight: float = 0.7
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.3
+    # Spreading activation: a memory receives what a seed matched above the cue's mean
+    # cosine × edge weight × spreading_decay per hop, added to its own match; paths weaker
+    # than spreading_floor × the cosines' standard deviation are ignored.
+    spreading_decay: float = 0.7
+    spreading_hops: int = 1
     spreading_floor: float = 0.05
+    # Knowing when nothing fits: recall returns only what the cues lit up at least this
+    # much (cosine scale, lexical and spread included); 0 switches the floor off.
+    recall_min_activation: float = 0.0
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0
     temporal_links: int = 3
@@ -107,10 +118,11 @@ class NeuramConfig:
                 "superseded_rank_factor",
                 "interference_factor",
                 "paraphrase_min_cosine",
+                "bm25_b",
             }:
                 if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
-            elif f.name in {"reward_gain", "spreading_floor"} or f.name == "spreading_hops":
+            elif f.name in {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_activation"}:
                 if not math.isfinite(value) or value < 0:
                     raise ValueError(f"{f.name} must be finite and >= 0, got {value!r}")
             else:

@@ -23,6 +23,14 @@ _IMPORTANT = re.compile(
     r"allerg(?:y|ic)|password|always|never|prefer(?:s|red)?|favou?rite|birthday|anniversary)\b",
     re.IGNORECASE,
 )
+# Life events: news that matters however briefly it is told ("I'm pregnant!").
+_LIFE_EVENT = re.compile(
+    r"\b(?:pregnan(?:t|cy)|married|marry|wedding|engaged|divorced?|born|birth|died|passed away|"
+    r"funeral|graduated|graduation|promot(?:ed|ion)|fired|hired|laid off|retired|retirement|"
+    r"adopted|adoption|moved|diagnosed|accident|surgery|hospital|broke up|new job|quit|"
+    r"baby|pass(?:ed)? (?:the|my) \w+|got (?:a|my|the|into) \w+)\b",
+    re.IGNORECASE,
+)
 _SPECIFIC = re.compile(r"\b\d+\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
 
 
@@ -31,6 +39,10 @@ class Amygdala:
 
     def __init__(self, baseline: float = 0.4) -> None:
         self.baseline = baseline
+
+    def overrides_gate(self, content: str) -> bool:
+        """Whether ``content`` tells a life event: it passes the Thalamus however short."""
+        return _LIFE_EVENT.search(content) is not None
 
     def appraise(self, content: str) -> float:
         """Salience of ``content`` in [0.05, 0.95]; a caller's ``salience=`` overrides it."""

@@ -17,12 +17,13 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from neuram_core.activation import spread_activation, top_k_indices
+from neuram_core.activation import spread_support, top_k_indices
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
+from neuram_core.lexicon import Lexicon
 from neuram_core.types import Clock, Embedder
 
 __all__ = ["Activation", "Cue", "Hippocampus"]
@@ -41,12 +42,19 @@ class Cue(NamedTuple):
 
 
 class Activation(NamedTuple):
-    """How one engram answered a cue."""
+    """How one engram answered a cue: activation = similarity + lexical + spread, and
+    score = activation × (1 − w + w × retention) × (superseded_rank_factor if superseded)."""
 
     engram: Engram
-    similarity: float  # cosine between the cue and the engram (pattern completion)
-    activation: float  # after spreading: max(own similarity, best path from a seed)
-    score: float  # what recall ranks by: activation × (1 − w + w × retention)
+    similarity: float  # cosine between the cue and the engram (dense pattern completion)
+    activation: float  # what the cues and its associates gave it, before retention
+    score: float  # what recall ranks by
+    lexical: float = 0.0  # the cue's rare words it holds, on the dense cue's scale
+    spread: float = 0.0  # what its strongest associate passed on (temporal context)
+    spread_from: str | None = None  # the seed that spread started at
+    spread_via: str | None = None  # the neighbour it arrived from, over an edge of spread_weight
+    spread_weight: float = 0.0
+    relevance: float = 0.0  # activation in standard deviations above the cue's mean cosine
 
 
 class Hippocampus:
@@ -84,6 +92,7 @@ class Hippocampus:
         self._graph: dict[str, dict[str, float]] = {}
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
         self._by_content: dict[tuple[str, MemoryType], str] = {}
+        self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
         self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
 
     # -- embedding -------------------------------------------------------------------
@@ -123,6 +132,7 @@ class Hippocampus:
             self._grow(row + 1)
             self._ids.append(engram.engram_id)
             self._rows[engram.engram_id] = row
+            self._lexicon.add(engram.engram_id, engram.content, row)
         self._matrix[row] = vector
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
@@ -160,12 +170,14 @@ class Hippocampus:
         ids, row_of = self._ids, self._rows
         self._grow(len(ids) + len(engrams))
         rows = np.empty(len(engrams), dtype=np.intp)
+        lexicon_add = self._lexicon.add
         for j, engram in enumerate(engrams):
             row = row_of.get(engram.engram_id)
             if row is None:
                 row = len(ids)
                 ids.append(engram.engram_id)
                 row_of[engram.engram_id] = row
+                lexicon_add(engram.engram_id, engram.content, row)
             rows[j] = row
         self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
@@ -266,6 +278,7 @@ class Hippocampus:
             moved = self._ids[last]
             self._ids[row] = moved
             self._rows[moved] = row
+            self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
@@ -273,6 +286,7 @@ class Hippocampus:
         self._ids.pop()
         self.pending.pop(engram_id, None)
         gone = self._engrams[engram_id]
+        self._lexicon.remove(engram_id, gone.content)
         if self._by_content.get((gone.content, gone.memory_type)) == engram_id:
             del self._by_content[(gone.content, gone.memory_type)]
         for other in self._graph.pop(engram_id, {}):
@@ -288,6 +302,7 @@ class Hippocampus:
         for engram_id in list(self._ids):
             self.remove(engram_id)
         self._recent.clear()
+        self._lexicon.clear()
 
     # -- association -------------------------------------------------------------------
     def _link(self, a: str, b: str, weight: float) -> None:  # encode_many inlines this
@@ -402,39 +417,44 @@ class Hippocampus:
         now: float | None = None,
         where: Callable[[Engram], bool] | None = None,
         limit: int | None = None,
+        min_activation: float | None = None,
     ) -> list[Activation]:
         """Everything a cue lights up, best first, with how: its own cosine, its activation
         after spreading, its score. ``top_k`` sizes the seed set as recall does; ``limit``
-        cuts the list (None: every activated engram). Reads only: nothing is strengthened."""
+        cuts the list (None: every activated engram); ``min_activation`` drops what the cues
+        lit up less than that (recall may then return fewer than ``top_k``, or nothing).
+        Reads only: nothing is strengthened."""
         n = len(self._ids)
         if n == 0 or top_k <= 0:
             return []
         vector = query.vector if isinstance(query, Cue) else query
         if vector.shape[-1] != self._dimension:
             raise ValueError(f"cue has {vector.shape[-1]} dimensions, the index holds {self._dimension}")
-        scores = self._matrix[:n] @ vector
+        config = self.config
+        cosines = self._matrix[:n] @ vector
+        mean, std = float(cosines.mean()), float(cosines.std())
+        fused = self._add_lexical(cosines, query.text if isinstance(query, Cue) else None, n, std)
         allowed = self._allowed(n, memory_type, since, until, self.clock.now() if now is None else now)
         if where is not None:
             wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
             allowed = wanted if allowed is None else allowed & wanted
         if allowed is not None:
-            scores = np.where(allowed, scores, np.float32(-np.inf)).astype(np.float32, copy=False)
-        ids = self._ids
-        rows = top_k_indices(scores, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
-        seeds = {ids[r]: s for r, s in zip(rows.tolist(), scores[rows].tolist(), strict=True) if s > 0}
-        activation = spread_activation(
-            seeds,
+            fused = np.where(allowed, fused, np.float32(-np.inf)).astype(np.float32, copy=False)
+        ids, row_of = self._ids, self._rows
+        rows = top_k_indices(fused, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
+        seed_values = fused[rows].tolist()
+        seed_rows = {ids[r]: r for r, v in zip(rows.tolist(), seed_values, strict=True) if v > -np.inf}
+        # A seed passes on what it matched above the cue's typical cosine: an average memory
+        # lends its neighbours nothing.
+        support = spread_support(
+            {ids[r]: v - mean for r, v in zip(rows.tolist(), seed_values, strict=True) if v > mean},
             self._graph,
-            decay=self.config.spreading_decay,
-            hops=self.config.spreading_hops,
-            floor=self.config.spreading_floor,
+            decay=config.spreading_decay,
+            hops=config.spreading_hops,
+            floor=config.spreading_floor * max(std, 1e-6),
         )
-        if not activation:
-            return []
-        now = self.clock.now() if now is None else now
-        row_of = self._rows
-        # An edge may lead to an engram this index does not hold (e.g. a corrupt record): skipped.
-        candidates = [i for i in activation if i in row_of]
+        candidates = list(seed_rows)
+        candidates += [i for i in support if i not in seed_rows and i in row_of]  # a dangling edge is skipped
         if not candidates:
             return []
         cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
@@ -445,22 +465,57 @@ class Hippocampus:
                 cand_rows = cand_rows[keep]
                 if not candidates:
                     return []
+        now = self.clock.now() if now is None else now
         engrams = [self._engrams[i] for i in candidates]
-        own = scores[cand_rows].astype(np.float64)
-        spread = np.fromiter((activation[i] for i in candidates), dtype=np.float64, count=len(candidates))
+        own = cosines[cand_rows].astype(np.float64)
+        matched = fused[cand_rows].astype(np.float64)
+        lent = [support.get(i) for i in candidates]
+        spread = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
+        activated = matched + spread
+        relevance = (activated - mean) / std if std > 0 else np.zeros_like(activated)
         last = np.fromiter((e.last_accessed for e in engrams), dtype=np.float64, count=len(engrams))
         stability = np.fromiter((e.stability for e in engrams), dtype=np.float64, count=len(engrams))
-        activated = np.maximum(own, spread)
         # Every activated engram scored at once; equal, bit for bit, to
         # recall_score(activation, compute_retention(engram, now), w) per engram.
-        weight = self.config.recall_retention_weight
-        values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, weight)
+        values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, config.recall_retention_weight)
         if since is None and until is None:  # a question about now: updates outrank what they revised
             stale = np.fromiter((e.superseded_by is not None for e in engrams), dtype=bool, count=len(engrams))
-            values = superseded_penalty(values, stale, self.config.superseded_rank_factor)
-        ranked = zip((-values).tolist(), candidates, range(len(candidates)), strict=True)
-        best = heapq.nsmallest(len(candidates) if limit is None else limit, ranked)
-        return [Activation(engrams[j], float(own[j]), float(activated[j]), -negated) for negated, _, j in best]
+            values = superseded_penalty(values, stale, config.superseded_rank_factor)
+        order = [j for j in range(len(candidates)) if min_activation is None or activated[j] >= min_activation]
+        ranked = zip((-values[order]).tolist(), [candidates[j] for j in order], order, strict=True)
+        best = heapq.nsmallest(len(order) if limit is None else limit, ranked)
+        out = []
+        for negated, _, j in best:
+            lift = lent[j]
+            out.append(
+                Activation(
+                    engrams[j],
+                    float(own[j]),
+                    float(activated[j]),
+                    -negated,
+                    lexical=float(matched[j] - own[j]),
+                    spread=float(spread[j]),
+                    spread_from=None if lift is None else lift.source,
+                    spread_via=None if lift is None else lift.via,
+                    spread_weight=0.0 if lift is None else lift.weight,
+                    relevance=float(relevance[j]),
+                )
+            )
+        return out
+
+    def _add_lexical(self, cosines: Vector, text: str | None, n: int, std: float) -> Vector:
+        """The dense scores with the cue's words added where they match (BM25, rescaled so
+        its spread over the index is ``lexical_weight`` × the cosines' spread): one fused
+        score on the cosine's scale. Unchanged when the cue has no text or no indexed word."""
+        weight = self.config.lexical_weight
+        if not text or weight <= 0 or std <= 0:
+            return cosines
+        match = self._lexicon.match(text, n)
+        if match is None or match.std <= 0:
+            return cosines
+        fused = cosines.copy()
+        fused[match.rows] += (weight * std / match.std * match.values).astype(np.float32)
+        return fused
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None, now: float

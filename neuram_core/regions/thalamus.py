@@ -1,5 +1,10 @@
-"""Thalamus: the gate. Low-information input, phatic small talk and (given a focus)
-off-task input never reach working memory."""
+"""Thalamus: the gate. Low-information input, phatic small talk, reactions, questions
+back and (given a focus) off-task input never reach working memory.
+
+It reads a message sentence by sentence: a sentence that asks ("What did you do?") or
+only reacts ("That's so cool!") carries nothing to remember; a message passes when one
+of its statements still holds content words once reactions are taken out. The Amygdala
+may override a drop for a short life event ("I'm pregnant!"): see Brain.perceive."""
 
 from __future__ import annotations
 
@@ -23,6 +28,18 @@ _PHATIC = re.compile(
 )
 # "Ann: ...", "User: ..." — who speaks is not what is said.
 _SPEAKER = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
+# Words that only react to what someone else said: praise, sympathy, agreement.
+_REACTION = frozenset(
+    """
+    amazing awesome great cool wonderful nice fantastic incredible beautiful lovely glad
+    happy sounds sound thanks thank wow love loved totally agree true exactly definitely
+    absolutely super good hear heard proud inspiring interesting fun exciting excited hope
+    hopefully sure pretty cute congrats congratulations wish luck means lot appreciate
+    brilliant impressive stunning gorgeous sorry tough rough glad dude man omg amazing
+    keep thing things stuff kind way always totally much
+    """.split()  # noqa: SIM905
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class Thalamus:
@@ -38,17 +55,38 @@ class Thalamus:
         self.focus = None if embedding is None else np.asarray(embedding, dtype=np.float32)
 
     def gate(self, content: str, embedding: Vector | None = None) -> str | None:
-        """None if ``content`` passes; else ``"phatic"``, ``"low_information"`` or ``"off_task"``."""
+        """None if ``content`` passes; else why not: ``"phatic"``, ``"low_information"``,
+        ``"question"`` (it only asks), ``"reaction"`` (it only reacts) or ``"off_task"``."""
         said = _SPEAKER.sub("", content, count=1)
         if not words(said):
             return "low_information"
         remainder = _PHATIC.sub(" ", said)
         if len(content_words(remainder)) < self.min_content_words:
             return "phatic" if remainder != said else "low_information"
-        if (
-            self.focus is not None
-            and embedding is not None
-            and float(np.dot(embedding, self.focus)) < self.focus_threshold
-        ):
+        reason = self._statement_reason(remainder)
+        if reason is not None:
+            return reason
+        if embedding is not None and self.off_task(embedding):
             return "off_task"
         return None
+
+    def off_task(self, embedding: Vector) -> bool:
+        """Whether an input embedded as ``embedding`` lies far from the focus (if one is set)."""
+        return self.focus is not None and float(np.dot(embedding, self.focus)) < self.focus_threshold
+
+    def _statement_reason(self, said: str) -> str | None:
+        """None when a sentence of ``said`` states something; else whether it only asked
+        or only reacted."""
+        asked = False
+        for sentence in _SENTENCE_END.split(said):
+            if sentence.rstrip().endswith("?"):
+                asked = asked or len(content_words(sentence)) > 0
+                continue
+            if len(self.informative_words(sentence)) >= self.min_content_words:
+                return None
+        return "question" if asked else "reaction"
+
+    @staticmethod
+    def informative_words(text: str) -> list[str]:
+        """Content words of ``text`` that are not reactions to someone else's news."""
+        return [w for w in content_words(text) if w not in _REACTION]
