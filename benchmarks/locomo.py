@@ -38,11 +38,12 @@ from neuram_core.types import Embedder
 KS = (5, 10, 25)
 CATEGORIES = ("1", "2", "3", "4", "5")
 HALVES = ("conv1-5", "conv6-10")
+OVERRIDES: dict[str, Any] = {}  # --set NAME=VALUE: config constants under study
 # What each --ablate NAME switches off: config changes.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "lexical": {"lexical_weight": 0.0},
     "spread": {"spreading_hops": 0},
-    "floor": {"recall_min_activation": 0.0},
+    "reminding": {"reminding_count": 0},
 }
 TURN_GAP_SECONDS = 30.0
 _EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)
@@ -181,6 +182,7 @@ async def run_conversation(
     # Retrieval mode switches forgetting off: retention plays no part in the ranking.
     for name in ablate:
         changes.update(ABLATIONS[name])
+    changes.update(OVERRIDES)
     config = NeuramConfig().replace(**changes)
     brain = await Brain.create(path=":memory:", embedder=embedder, clock=clock, config=config)
     try:
@@ -214,12 +216,16 @@ async def run_conversation(
         await brain.close()
 
 
-async def run(path: Path, mode: str, embedder: Embedder, ablate: Sequence[str] = ()) -> dict[str, Any]:
+async def run(
+    path: Path, mode: str, embedder: Embedder, ablate: Sequence[str] = (), only: range | None = None
+) -> dict[str, Any]:
     conversations = load(path)
     scores = Scores()
     kept = [0, 0, 0, 0]
     middle = (len(conversations) + 1) // 2
     for index, conv in enumerate(conversations):
+        if only is not None and index + 1 not in only:
+            continue
         half = HALVES[0] if index < middle else HALVES[1]
         for i, value in enumerate(await run_conversation(conv, mode, embedder, scores, half, ablate)):
             kept[i] += value
@@ -250,6 +256,13 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"recall p50 {result['recall_p50_ms']} ms per question")
 
 
+def _span(text: str) -> range:
+    match = re.fullmatch(r"(\d+)-(\d+)", text.strip())
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < int(match.group(1)):
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST such as 1-5, got {text!r}")
+    return range(int(match.group(1)), int(match.group(2)) + 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.locomo", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="a LoCoMo-format JSON file")
@@ -259,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--ablate", nargs="+", default=[], choices=sorted(ABLATIONS), metavar="NAME",
         help=f"switch mechanisms off: {', '.join(sorted(ABLATIONS))}",
     )
+    parser.add_argument(
+        "--conversations", metavar="FIRST-LAST", type=_span,
+        help="replay only these conversations (1-based, e.g. 1-5: the half constants are chosen on)",
+    )
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="config constants to try")
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.data.is_file():
@@ -266,7 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from neuram_core import HashingEmbedder, SentenceTransformerEmbedder
 
     embedder: Embedder = HashingEmbedder() if args.embedder == "hashing" else SentenceTransformerEmbedder()
-    result = asyncio.run(run(args.data, args.mode, embedder, args.ablate))
+    for item in args.set:
+        name, _, value = item.partition("=")
+        OVERRIDES[name] = int(value) if value.isdigit() else float(value)
+    result = asyncio.run(run(args.data, args.mode, embedder, args.ablate, args.conversations))
     print_table(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

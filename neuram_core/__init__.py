@@ -25,6 +25,7 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, HashingEmbedder, SentenceTransformerEmbedder
 from neuram_core.engram import Engram, MemoryType
+from neuram_core.explain import Explanation
 from neuram_core.errors import (
     ChangeLogTrimmedError,
     EmbedderMismatchError,
@@ -55,6 +56,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Activation",
+    "Explanation",
     "Amygdala",
     "BasalGanglia",
     "BaseEmbedder",

@@ -35,6 +35,7 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
+from neuram_core.explain import Explanation
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
 from neuram_core.identity import check_on_open, claim_identity
 from neuram_core.portal import LoopThread
@@ -665,8 +666,28 @@ class Brain:
             engram = self.region_for(engram).consolidated(engram)
         if related is not None and related[0] is Relation.REVISION:
             await self._supersede(related[1], engram, intake)
+        for older in self._reminded_by(content, embedding, when, now):
+            intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
         return engram
+
+    def _reminded_by(self, content: str, embedding: Vector, when: float, now: float) -> builtins.list[str]:
+        """The older memories a new input brings to mind (reminding): those its words and
+        meaning cue far above the rest (relevance ≥ reminding_min_relevance standard
+        deviations), from before the current moment (the temporal window). Rehearsing them
+        is how what keeps coming up is kept, and what is never mentioned again fades."""
+        config = self.config
+        if config.reminding_count <= 0 or not len(self.hippocampus):
+            return []
+        found = self.hippocampus.activate(
+            Cue(content, embedding),
+            config.reminding_count,
+            until=when - config.temporal_window_seconds,
+            now=now,
+            limit=config.reminding_count,
+            spread=False,
+        )
+        return [a.engram.engram_id for a in found if a.relevance >= config.reminding_min_relevance]
 
     def _text_gate(self, content: str) -> str | None:
         """Why the Thalamus drops ``content`` on its words alone (None: it passes); the
@@ -761,6 +782,10 @@ class Brain:
                 raise
         if intake.links:
             await self._add_links(intake.links)
+        reminded = [i for i in intake.reminded if i not in intake.new and i in self.hippocampus]
+        if reminded:
+            found = [e for i in reminded if (e := self.hippocampus.get(i)) is not None]
+            await self._potentiate(_strengthened_by_use(found, history=False), max(intake.reminded.values()))
 
     async def _add_links(self, links: dict[str, dict[str, float]]) -> None:
         """Stored engrams learn their edges to new ones (a read-modify-write in the store,
@@ -827,6 +852,48 @@ class Brain:
         For recall debuggers, plots and servers; the arguments are recall's."""
         activated, _ = await self._activate(query, top_k, memory_type, since, until, metadata, everything=True)
         return activated
+
+    @on_brain_loop
+    async def explain(
+        self,
+        query: str,
+        top_k: int | None = None,
+        memory_type: MemoryType | str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> builtins.list[Explanation]:
+        """What :meth:`recall` of ``query`` would return, each with why: its dense
+        similarity, the lexical match of the query's words, the spread it received (from
+        which memory, over which edge), its retention; the parts multiply and add up to
+        its score (see :mod:`neuram_core.explain`). Only looks: nothing is strengthened
+        (:meth:`rehearse` what was used)."""
+        activated, now = await self._activate(query, top_k, memory_type, since, until, metadata, everything=False)
+        weight = self.config.recall_retention_weight
+        history = since is not None or until is not None
+        out = []
+        for a in activated:
+            kept = compute_retention(a.engram, now)
+            factor = 1.0 - weight + weight * kept
+            stale = self.config.superseded_rank_factor if a.engram.superseded_by and not history else 1.0
+            out.append(
+                Explanation(
+                    engram=a.engram,
+                    score=a.score,
+                    similarity=a.similarity,
+                    lexical=a.lexical,
+                    spread=a.spread,
+                    spread_from=a.spread_from,
+                    spread_via=a.spread_via,
+                    spread_weight=a.spread_weight,
+                    activation=a.activation,
+                    relevance=a.relevance,
+                    retention=kept,
+                    retention_factor=factor,
+                    superseded_factor=stale,
+                )
+            )
+        return out
 
     async def _activate(
         self,
@@ -1123,11 +1190,12 @@ class _Intake:
     """What one perceive (or one batch of perceive_many) indexed and must write through
     before it returns: the new engrams, and the edges that engrams already stored gained."""
 
-    __slots__ = ("links", "new")
+    __slots__ = ("links", "new", "reminded")
 
     def __init__(self) -> None:
         self.new: dict[str, None] = {}  # ids of the new engrams, in perception order
         self.links: dict[str, dict[str, float]] = {}  # stored engram -> new neighbour -> weight
+        self.reminded: dict[str, float] = {}  # stored engram -> when the reminder happened
 
 
 async def _nothing() -> None:

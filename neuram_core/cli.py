@@ -314,6 +314,8 @@ async def cmd_recall(args: argparse.Namespace) -> int:
     check_text(args.query, "the query")  # before the model loads
 
     async def work(brain: Any) -> int:
+        if args.explain:
+            return await _explain(brain, args)
         results = await brain.recall(args.query, top_k=args.top_k, memory_type=args.type)
         now = brain.clock.now()
         if args.json:
@@ -326,6 +328,30 @@ async def cmd_recall(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_brain(args, work)
+
+
+async def _explain(brain: Any, args: argparse.Namespace) -> int:
+    """recall --explain: what recall returns, each with the parts of its score; what is
+    shown is strengthened as a recall would."""
+    explained = await brain.explain(args.query, top_k=args.top_k, memory_type=args.type)
+    await brain.rehearse([x.engram.engram_id for x in explained])
+    now = brain.clock.now()
+    if args.json:
+        _print_json([{**_summary(x.engram, now), **x.as_dict()} for x in explained])
+        return 0
+    if not explained:
+        print("nothing recalled")
+    for x in explained:
+        engram = x.engram
+        print(f"{x.score:.3f}  {engram.memory_type.value:<10}  {engram.engram_id}  {_short(engram.content)}")
+        parts = f"dense {x.similarity:.3f} + words {x.lexical:.3f} + spread {x.spread:.3f}"
+        if x.spread_from is not None:
+            parts += f" (from {x.spread_from} via {x.spread_via}, edge {x.spread_weight:.2f})"
+        parts += f" = {x.activation:.3f}; × retention {x.retention:.2f} (factor {x.retention_factor:.3f})"
+        if x.superseded_factor != 1.0:
+            parts += f" × superseded {x.superseded_factor:.2f}"
+        print(f"       {parts}")
+    return 0
 
 
 async def cmd_perceive(args: argparse.Namespace) -> int:
@@ -682,6 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--top-k", "-k", type=_count, default=5, help="how many (default 5)")
     p.add_argument("--type", "-t", choices=types, help="only this memory type")
+    p.add_argument("--explain", action="store_true", help="show why each came back: the parts of its score")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("perceive", "take in a text and store it long-term at once")

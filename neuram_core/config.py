@@ -26,6 +26,11 @@ def _per_type(**values: float) -> Mapping[MemoryType, float]:
     return MappingProxyType({MemoryType(kind): value for kind, value in values.items()})
 
 
+_NON_NEGATIVE = frozenset(
+    {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_activation", "reminding_count"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class NeuramConfig:
     """The brain's constants. Pass ``NeuramConfig(...)`` or ``config.replace(...)`` to tune."""
@@ -73,6 +78,11 @@ class NeuramConfig:
     # Knowing when nothing fits: recall returns only what the cues lit up at least this
     # much (cosine scale, lexical and spread included); 0 switches the floor off.
     recall_min_activation: float = 0.0
+    # Reminding: a new input rehearses up to reminding_count older memories (from before the
+    # temporal window) that it cues at least reminding_min_relevance standard deviations
+    # above the cue's mean cosine; 0 switches reminding off.
+    reminding_count: int = 3
+    reminding_min_relevance: float = 4.0
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0
     temporal_links: int = 3
@@ -122,7 +132,7 @@ class NeuramConfig:
             }:
                 if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
-            elif f.name in {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_activation"}:
+            elif f.name in _NON_NEGATIVE:
                 if not math.isfinite(value) or value < 0:
                     raise ValueError(f"{f.name} must be finite and >= 0, got {value!r}")
             else:

@@ -22,7 +22,7 @@ import Stemmer
 
 from neuram_core.text import content_words
 
-__all__ = ["Lexicon", "LexicalMatch", "bm25_weights", "terms"]
+__all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
 
 _stem = Stemmer.Stemmer("english").stemWord
 _MAX_TF = 65535

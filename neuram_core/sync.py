@@ -42,6 +42,7 @@ class SyncBrain:
     perceive_many = _blocking(Brain.perceive_many)
     recall = _blocking(Brain.recall)
     activations = _blocking(Brain.activations)
+    explain = _blocking(Brain.explain)
     rehearse = _blocking(Brain.rehearse)
     get = _blocking(Brain.get)
     list = _blocking(Brain.list)

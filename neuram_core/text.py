@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "content_words", "words"]
+__all__ = ["REACTION_WORDS", "STOPWORDS", "content_words", "informative_words", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -32,3 +32,21 @@ def words(text: str) -> list[str]:
 def content_words(text: str) -> list[str]:
     """Words that carry information: not stopwords."""
     return [w for w in words(text) if w not in STOPWORDS]
+
+
+# Words that only react to what someone else said: praise, sympathy, agreement.
+REACTION_WORDS = frozenset(
+    """
+    amazing awesome great cool wonderful nice fantastic incredible beautiful lovely glad
+    happy sounds sound thanks thank wow love loved totally agree true exactly definitely
+    absolutely super good hear heard proud inspiring interesting fun exciting excited hope
+    hopefully sure pretty cute congrats congratulations wish luck means lot appreciate
+    brilliant impressive stunning gorgeous sorry tough rough glad dude man omg amazing
+    keep thing things stuff kind way always totally much
+    """.split()  # noqa: SIM905
+)
+
+
+def informative_words(text: str) -> list[str]:
+    """Content words of ``text`` that are not reactions to someone else's news."""
+    return [w for w in content_words(text) if w not in REACTION_WORDS]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from neuram_core.text import content_words
+from neuram_core.text import informative_words
 
 __all__ = ["Amygdala"]
 
@@ -54,6 +54,6 @@ class Amygdala:
         score += 0.05 * min(2, len(specifics))
         if "!" in content:
             score += 0.05
-        if len(content_words(content)) >= 8:
-            score += 0.05
+        # Information: each word of news beyond a short remark makes it more worth keeping.
+        score += 0.02 * min(10, max(0, len(informative_words(content)) - 4))
         return round(min(0.95, max(0.05, score)), 4)

@@ -418,10 +418,12 @@ class Hippocampus:
         where: Callable[[Engram], bool] | None = None,
         limit: int | None = None,
         min_activation: float | None = None,
+        spread: bool = True,
     ) -> list[Activation]:
         """Everything a cue lights up, best first, with how: its own cosine, its activation
         after spreading, its score. ``top_k`` sizes the seed set as recall does; ``limit``
-        cuts the list (None: every activated engram); ``min_activation`` drops what the cues
+        cuts the list (None: every activated engram); ``spread=False`` asks the cues alone
+        (no temporal context); ``min_activation`` drops what the cues
         lit up less than that (recall may then return fewer than ``top_k``, or nothing).
         Reads only: nothing is strengthened."""
         n = len(self._ids)
@@ -450,7 +452,7 @@ class Hippocampus:
             {ids[r]: v - mean for r, v in zip(rows.tolist(), seed_values, strict=True) if v > mean},
             self._graph,
             decay=config.spreading_decay,
-            hops=config.spreading_hops,
+            hops=config.spreading_hops if spread else 0,
             floor=config.spreading_floor * max(std, 1e-6),
         )
         candidates = list(seed_rows)

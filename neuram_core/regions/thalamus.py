@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from neuram_core.engram import Vector
-from neuram_core.text import content_words, words
+from neuram_core.text import content_words, informative_words, words
 
 __all__ = ["Thalamus"]
 
@@ -28,17 +28,6 @@ _PHATIC = re.compile(
 )
 # "Ann: ...", "User: ..." — who speaks is not what is said.
 _SPEAKER = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
-# Words that only react to what someone else said: praise, sympathy, agreement.
-_REACTION = frozenset(
-    """
-    amazing awesome great cool wonderful nice fantastic incredible beautiful lovely glad
-    happy sounds sound thanks thank wow love loved totally agree true exactly definitely
-    absolutely super good hear heard proud inspiring interesting fun exciting excited hope
-    hopefully sure pretty cute congrats congratulations wish luck means lot appreciate
-    brilliant impressive stunning gorgeous sorry tough rough glad dude man omg amazing
-    keep thing things stuff kind way always totally much
-    """.split()  # noqa: SIM905
-)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -82,11 +71,6 @@ class Thalamus:
             if sentence.rstrip().endswith("?"):
                 asked = asked or len(content_words(sentence)) > 0
                 continue
-            if len(self.informative_words(sentence)) >= self.min_content_words:
+            if len(informative_words(sentence)) >= self.min_content_words:
                 return None
         return "question" if asked else "reaction"
-
-    @staticmethod
-    def informative_words(text: str) -> list[str]:
-        """Content words of ``text`` that are not reactions to someone else's news."""
-        return [w for w in content_words(text) if w not in _REACTION]

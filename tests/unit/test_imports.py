@@ -37,6 +37,7 @@ EXPECTED = {
     "SentenceTransformerEmbedder",
     "SleepCycle",
     "StoreUnavailableError",
+    "Explanation",
     "SyncBrain",
     "SystemClock",
     "Thalamus",

@@ -162,7 +162,14 @@ def test_activate_explains_the_ranking_complete_returns() -> None:
     direct = by_id[seed.engram_id]
     assert direct.similarity == pytest.approx(float(np.dot(cue, seed.embedding)))
     assert direct.activation == pytest.approx(direct.similarity)
-    assert by_id[linked.engram_id].activation == pytest.approx(direct.similarity * 0.6)
+    # The neighbour adds what the seed matched above the cue's mean cosine × edge × decay.
+    own = float(np.dot(cue, linked.embedding))
+    mean = (direct.similarity + own) / 2
+    spread = by_id[linked.engram_id]
+    assert spread.similarity == pytest.approx(own)
+    assert spread.spread == pytest.approx(0.7 * 1.0 * (direct.similarity - mean))
+    assert spread.activation == pytest.approx(own + 0.7 * (direct.similarity - mean))
+    assert (spread.spread_from, spread.spread_via, spread.spread_weight) == (seed.engram_id, seed.engram_id, 1.0)
     assert [a.score for a in found] == sorted((a.score for a in found), reverse=True)
     assert hpc.complete(cue, 1) == [(found[0].engram, found[0].score)]
 

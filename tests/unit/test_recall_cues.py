@@ -1,0 +1,217 @@
+"""The recall-quality mechanisms on small hand-made examples, with exact numbers:
+partial-cue completion by words (BM25), temporal context, the gate, reminding, the
+relevance floor and explanations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
+from neuram_core.lexicon import Lexicon, bm25_weights, terms
+from neuram_core.regions import Cue, Hippocampus
+
+
+def unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float32)
+    return a / np.linalg.norm(a)
+
+
+def memory(text: str, vector: np.ndarray, engram_id: str) -> Engram:
+    return Engram(text, MemoryType.EPISODIC, 0.5, embedding=vector, engram_id=engram_id, stability=100.0)
+
+
+def test_terms_are_stemmed_content_words() -> None:
+    assert terms("She adopted two dogs; the adoption was in May 2023") == [
+        "adopt", "two", "dog", "adopt", "may", "2023"
+    ]
+
+
+def test_bm25_weights_follow_the_formula() -> None:
+    idf = math.log(1 + (10 - 2 + 0.5) / (2 + 0.5))
+    got = bm25_weights(np.array([2.0]), np.array([4.0]), 5.0, idf, 1.2, 0.3)
+    assert got[0] == pytest.approx(idf * 2 * 2.2 / (2 + 1.2 * (0.7 + 0.3 * 4 / 5)), rel=1e-12)
+
+
+def test_lexicon_scores_updates_on_remove_and_move_and_compacts() -> None:
+    lex = Lexicon(k1=1.2, b=0.3)
+    lex.add("a", "Zanzibar trip in June", 0)
+    lex.add("b", "a trip to the shops", 1)
+    lex.add("c", "cooking pasta tonight", 2)
+    assert lex.idf("zanzibar") == pytest.approx(math.log(1 + (3 - 1 + 0.5) / 1.5))
+    match = lex.match("the Zanzibar trip", 3)
+    assert match is not None
+    scores = dict(zip(match.rows.tolist(), match.values.tolist(), strict=True))
+    average = (3 + 2 + 3) / 3
+    trip_idf = math.log(1 + (3 - 2 + 0.5) / 2.5)
+    assert scores[0] == pytest.approx(
+        bm25_weights(np.array([1.0]), np.array([3.0]), average, lex.idf("zanzibar"), 1.2, 0.3)[0]
+        + bm25_weights(np.array([1.0]), np.array([3.0]), average, trip_idf, 1.2, 0.3)[0]
+    )
+    assert set(scores) == {0, 1}
+    assert match.mean == pytest.approx(sum(scores.values()) / 3)
+    assert match.std == pytest.approx(float(np.std([scores[0], scores[1], 0.0])))
+    lex.remove("a", "Zanzibar trip in June")
+    lex.move("c", 0)  # the index swap-deleted row 0
+    assert lex.match("zanzibar", 2) is None
+    assert lex.match("pasta", 2).rows.tolist() == [0]  # type: ignore[union-attr]
+    for i in range(3000):  # many removals: the postings are rewritten, the answers stay
+        lex.add(f"x{i}", f"filler word{i} pasta", 2 + i)
+    for i in range(2500):
+        lex.remove(f"x{i}", f"filler word{i} pasta")
+    match = lex.match("pasta", 503)
+    assert match is not None and sorted(match.rows.tolist()) == [0, *range(2502, 3002)]
+    assert len(lex) == 502
+
+
+def test_the_cues_words_complete_a_memory_the_dense_cue_misses() -> None:
+    """Dense similarity points at the wrong memory; the cue's rare name finds the right one,
+    and the fused score is cosine + lexical_weight × std(cosines) × bm25 / std(bm25)."""
+    rng = np.random.default_rng(3)
+    vectors = [unit(rng.normal(size=16).tolist()) for _ in range(12)]
+    texts = [f"note about topic {i}" for i in range(12)]
+    texts[7] = "my sister Ingrid moved to Zanzibar"
+    other = rng.normal(size=16)
+    vectors[7] = unit((other - float(other @ vectors[2]) * vectors[2]).tolist())  # orthogonal to the dense cue
+    config = NeuramConfig(recall_retention_weight=0.0, spreading_hops=0)
+    hpc = Hippocampus(embeds=False, config=config, clock=ManualClock())
+    for i in range(12):
+        hpc.encode(memory(texts[i], vectors[i], f"m{i}"))
+    query = Cue("where does Ingrid live", vectors[2])
+    dense_only = Hippocampus(embeds=False, config=config.replace(lexical_weight=0.0), clock=ManualClock())
+    for i in range(12):
+        dense_only.encode(memory(texts[i], vectors[i], f"m{i}"))
+    assert "m7" not in [a.engram.engram_id for a in dense_only.activate(query, 3, limit=3)]
+    found = hpc.activate(query, 3, limit=3)
+    assert [a.engram.engram_id for a in found][:2] == ["m2", "m7"]  # the exact dense match, then the name
+    cosines = np.array([float(v @ vectors[2]) for v in vectors])
+    bm25 = hpc_lexicon_match(texts, "where does Ingrid live")
+    expected = cosines[7] + 0.7 * cosines.std() * bm25[7] / bm25.std()
+    top = found[1]
+    assert top.similarity == pytest.approx(cosines[7], abs=1e-6)
+    assert top.activation == pytest.approx(expected, abs=1e-6)
+    assert top.lexical == pytest.approx(expected - cosines[7], abs=1e-6)
+
+
+def hpc_lexicon_match(texts: list[str], query: str) -> np.ndarray:
+    lex = Lexicon(1.2, 0.3)
+    for i, text in enumerate(texts):
+        lex.add(str(i), text, i)
+    match = lex.match(query, len(texts))
+    out = np.zeros(len(texts))
+    assert match is not None
+    out[match.rows] = match.values
+    return out
+
+
+def test_temporal_context_lifts_the_answer_after_a_matching_question() -> None:
+    """The reply shares nothing with the cue; its link to the question it answers adds
+    decay × edge × (the question's match − the mean cosine) to its own cosine."""
+    rng = np.random.default_rng(5)
+    vectors = [unit(rng.normal(size=16).tolist()) for _ in range(10)]
+    hpc = Hippocampus(embeds=False, config=NeuramConfig(recall_retention_weight=0.0), clock=ManualClock())
+    for i, v in enumerate(vectors):
+        hpc.encode(memory(f"turn {i}", v, f"t{i}"))
+    hpc.associate("t3", "t4", math.exp(-30 / 300))
+    found = {a.engram.engram_id: a for a in hpc.activate(vectors[3], 5)}
+    cosines = np.array([float(v @ vectors[3]) for v in vectors])
+    reply = found["t4"]
+    assert reply.spread == pytest.approx(0.7 * math.exp(-0.1) * (cosines[3] - cosines.mean()), abs=1e-6)
+    assert reply.activation == pytest.approx(cosines[4] + reply.spread, abs=1e-6)
+    assert (reply.spread_from, reply.spread_via) == ("t3", "t3")
+    assert list(found)[:2] == ["t3", "t4"]
+
+
+@pytest.mark.parametrize("text", ["I'm pregnant!", "We got married.", "Got engaged!"])
+async def test_a_short_life_event_passes_the_gate(text: str) -> None:
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
+    try:
+        assert brain.thalamus.gate(text) is not None  # the Thalamus alone would drop it
+        assert not (await brain.perceive(text)).filtered  # the Amygdala overrides
+    finally:
+        await brain.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("That's so cool! What did you do?", "phatic"),
+        ("Wow, that sounds amazing, I love it!", "reaction"),
+        ("Ben: Have you been to the Louvre in Paris?", "question"),
+    ],
+)
+async def test_reactions_and_questions_back_are_dropped(text: str, reason: str) -> None:
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
+    try:
+        assert (await brain.perceive(text)).filtered_reason == reason
+        assert not (await brain.perceive("Ben: We went to the Louvre in Paris last spring.")).filtered
+    finally:
+        await brain.close()
+
+
+async def test_something_mentioned_again_later_is_rehearsed() -> None:
+    clock = ManualClock(1_000_000.0)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
+    try:
+        sister = await brain.perceive("My sister Ingrid lives in Zanzibar with her two cats")
+        for i in range(12):
+            clock.advance(600)
+            await brain.perceive(f"The quarterly report number {i} needs tables and charts")
+        clock.advance(2 * 86400)
+        unrelated = await brain.perceive("The plumber fixes the kitchen sink on Tuesday morning")
+        assert unrelated is not None
+        assert (await brain.get(sister.engram_id)).access_count == 0  # type: ignore[union-attr]
+        await brain.perceive("Ingrid sent a postcard from Zanzibar yesterday")
+        reminded = await brain.get(sister.engram_id)
+        assert reminded is not None and reminded.access_count == 1
+        assert reminded.last_accessed == clock.now()
+        assert reminded.stability > sister.stability
+    finally:
+        await brain.close()
+
+
+async def test_the_relevance_floor_returns_fewer_than_k_or_nothing() -> None:
+    config = NeuramConfig(recall_min_activation=0.3)
+    clock = ManualClock()
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
+    try:
+        for text in ("the team meeting moved to Thursday afternoon", "buy oat milk and coffee beans", "Paris is in France"):
+            await brain.perceive(text, gate=False)
+            clock.advance(3600)  # hours apart: no temporal link lends them activation
+        assert await brain.recall("what is my kid called", top_k=3) == []
+        found = await brain.recall("coffee beans and oat milk", top_k=3)
+        assert [e.content for e, _ in found] == ["buy oat milk and coffee beans"]
+        unfloored = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
+        await unfloored.perceive_many(["a", "b c d"], gate=False)
+        assert len(await unfloored.recall("zzz", top_k=2)) == 2  # 0 switches the floor off
+        await unfloored.close()
+    finally:
+        await brain.close()
+
+
+async def test_an_explanation_sums_to_the_score() -> None:
+    clock = ManualClock(1_000_000.0)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
+    try:
+        for text in (
+            "Ann: what did you do at the weekend",
+            "Ben: I went climbing in the Dolomites with Carla",
+            "Ann: the garden needs water",
+            "Ben: Carla booked a hut near Cortina",
+        ):
+            await brain.perceive(text, gate=False)
+            clock.advance(30)
+        clock.advance(86400)
+        explained = await brain.explain("climbing Dolomites weekend", top_k=4)
+        recalled = await brain.recall("climbing Dolomites weekend", top_k=4, strengthen=False)
+        assert [(x.engram.engram_id, x.score) for x in explained] == [(e.engram_id, s) for e, s in recalled]
+        assert any(x.lexical > 0 for x in explained) and any(x.spread > 0 for x in explained)
+        for x in explained:
+            assert x.similarity + x.lexical + x.spread == pytest.approx(x.activation, abs=1e-9)
+            assert x.activation * x.retention_factor * x.superseded_factor == pytest.approx(x.score, rel=1e-9)
+            assert x.retention == pytest.approx(math.exp(-(clock.now() - x.engram.last_accessed) / 3600 / x.engram.stability))
+        assert all(e.access_count == 0 for e, _ in recalled)  # explain only looks
+    finally:
+        await brain.close()
