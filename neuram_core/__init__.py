@@ -25,7 +25,6 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, HashingEmbedder, SentenceTransformerEmbedder
 from neuram_core.engram import Engram, MemoryType
-from neuram_core.explain import Explanation
 from neuram_core.errors import (
     ChangeLogTrimmedError,
     EmbedderMismatchError,
@@ -33,6 +32,7 @@ from neuram_core.errors import (
     StoreUnavailableError,
     UnknownEngramError,
 )
+from neuram_core.explain import Explanation
 from neuram_core.regions import (
     Activation,
     Amygdala,
@@ -56,7 +56,6 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Activation",
-    "Explanation",
     "Amygdala",
     "BasalGanglia",
     "BaseEmbedder",
@@ -69,6 +68,7 @@ __all__ = [
     "Embedder",
     "EmbedderMismatchError",
     "Engram",
+    "Explanation",
     "HashingEmbedder",
     "Hippocampus",
     "LongTermStore",

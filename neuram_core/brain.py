@@ -35,8 +35,8 @@ from neuram_core.dynamics import (
 )
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.explain import Explanation
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
+from neuram_core.explain import Explanation
 from neuram_core.identity import check_on_open, claim_identity
 from neuram_core.portal import LoopThread
 from neuram_core.regions import (

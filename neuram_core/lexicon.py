@@ -193,8 +193,8 @@ class Lexicon:
             live = rows >= 0
             if not live.all():
                 slots, rows = slots[live], rows[live]
-            tf = np.frombuffer(entry[1], dtype=np.uint16)
-            tf = (tf[live] if not live.all() else tf).astype(np.float64)
+            counts = np.frombuffer(entry[1], dtype=np.uint16)
+            tf = (counts[live] if not live.all() else counts).astype(np.float64)
             parts_rows.append(rows)
             parts_values.append(bm25_weights(tf, self._slot_len[slots], average, self.idf(term), self.k1, self.b))
         if not parts_rows:
@@ -204,5 +204,5 @@ class Lexicon:
         rows_all = np.concatenate(parts_rows)
         values_all = np.concatenate(parts_values)
         unique, inverse = np.unique(rows_all, return_inverse=True)
-        summed = np.bincount(inverse, weights=values_all, minlength=unique.shape[0])
+        summed = np.bincount(inverse, weights=values_all, minlength=unique.shape[0]).astype(np.float64)
         return LexicalMatch(unique.astype(np.intp), summed, n)

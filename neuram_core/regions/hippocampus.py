@@ -472,8 +472,8 @@ class Hippocampus:
         own = cosines[cand_rows].astype(np.float64)
         matched = fused[cand_rows].astype(np.float64)
         lent = [support.get(i) for i in candidates]
-        spread = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
-        activated = matched + spread
+        lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
+        activated = matched + lifted
         relevance = (activated - mean) / std if std > 0 else np.zeros_like(activated)
         last = np.fromiter((e.last_accessed for e in engrams), dtype=np.float64, count=len(engrams))
         stability = np.fromiter((e.stability for e in engrams), dtype=np.float64, count=len(engrams))
@@ -496,7 +496,7 @@ class Hippocampus:
                     float(activated[j]),
                     -negated,
                     lexical=float(matched[j] - own[j]),
-                    spread=float(spread[j]),
+                    spread=float(lifted[j]),
                     spread_from=None if lift is None else lift.source,
                     spread_via=None if lift is None else lift.via,
                     spread_weight=0.0 if lift is None else lift.weight,

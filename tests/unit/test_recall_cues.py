@@ -177,7 +177,8 @@ async def test_the_relevance_floor_returns_fewer_than_k_or_nothing() -> None:
     clock = ManualClock()
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
-        for text in ("the team meeting moved to Thursday afternoon", "buy oat milk and coffee beans", "Paris is in France"):
+        notes = ("the team meeting moved to Thursday afternoon", "buy oat milk and coffee beans", "Paris is in France")
+        for text in notes:
             await brain.perceive(text, gate=False)
             clock.advance(3600)  # hours apart: no temporal link lends them activation
         assert await brain.recall("what is my kid called", top_k=3) == []
@@ -211,7 +212,8 @@ async def test_an_explanation_sums_to_the_score() -> None:
         for x in explained:
             assert x.similarity + x.lexical + x.spread == pytest.approx(x.activation, abs=1e-9)
             assert x.activation * x.retention_factor * x.superseded_factor == pytest.approx(x.score, rel=1e-9)
-            assert x.retention == pytest.approx(math.exp(-(clock.now() - x.engram.last_accessed) / 3600 / x.engram.stability))
+            hours = (clock.now() - x.engram.last_accessed) / 3600
+            assert x.retention == pytest.approx(math.exp(-hours / x.engram.stability))
         assert all(e.access_count == 0 for e, _ in recalled)  # explain only looks
     finally:
         await brain.close()
