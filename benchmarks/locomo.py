@@ -44,6 +44,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "lexical": {"lexical_weight": 0.0},
     "spread": {"spreading_hops": 0},
     "reminding": {"reminding_count": 0},
+    "floor": {"recall_min_relevance": 0.0},
 }
 TURN_GAP_SECONDS = 30.0
 _EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)

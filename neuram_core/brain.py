@@ -54,6 +54,7 @@ from neuram_core.revision import Relation, relate, same_kind
 from neuram_core.routing import classify_memory_type, describes_event
 from neuram_core.sleep import SleepCycle
 from neuram_core.stores.registry import open_store
+from neuram_core.text import speaker
 from neuram_core.types import Clock, Embedder, LongTermStore
 from neuram_core.validation import (
     check_engram_id,
@@ -61,6 +62,7 @@ from neuram_core.validation import (
     check_expiry,
     check_metadata,
     check_namespace,
+    check_non_negative,
     check_text,
     check_time,
     check_top_k,
@@ -704,9 +706,12 @@ class Brain:
         over the nearest live neighbours, the closest that relates wins. A merge loses data,
         so a paraphrase must also share the kind and the metadata (as exact recognition)."""
         config = self.config
+        said_by = speaker(content)
         for older, cosine in self.hippocampus.nearest(embedding, config.revision_neighbours):
             if older.superseded_by is not None or older.encoded_at > when or _expired(older, now):
                 continue  # revise the latest version, never a later one or a hidden one
+            if said_by is not None and speaker(older.content) not in (None, said_by):
+                continue  # what one speaker says neither revises nor repeats another's fact
             relation = relate(
                 content,
                 older.content,
@@ -818,6 +823,7 @@ class Brain:
         metadata: dict[str, Any] | None = None,
         *,
         strengthen: bool = True,
+        min_relevance: float | None = None,
     ) -> list[tuple[Engram, float]]:
         """What ``query`` brings back, best first: pattern completion, spreading activation,
         then LTP on every engram returned (stability grows, its curve restarts), but for a
@@ -825,10 +831,16 @@ class Brain:
 
         ``strengthen=False`` looks without leaving a trace (no LTP, nothing written): for a
         caller that shows only some of what it recalls, or asks the same cue again within
-        one turn, and then calls :meth:`rehearse` on what was really used."""
+        one turn, and then calls :meth:`rehearse` on what was really used.
+
+        ``min_relevance`` (default ``config.recall_min_relevance``; 0: off) returns only
+        what stands out from chance, so recall may return fewer than ``top_k``, or nothing:
+        see docs/recall.md."""
         if not isinstance(strengthen, bool):
             raise TypeError(f"strengthen must be a bool, not {type(strengthen).__name__}")
-        activated, now = await self._activate(query, top_k, memory_type, since, until, metadata, everything=False)
+        activated, now = await self._activate(
+            query, top_k, memory_type, since, until, metadata, everything=False, min_relevance=min_relevance
+        )
         found = [(a.engram, a.score) for a in activated]
         if not strengthen:
             return found
@@ -845,12 +857,16 @@ class Brain:
         since: float | None = None,
         until: float | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        min_relevance: float | None = None,
     ) -> builtins.list[Activation]:
         """Everything a :meth:`recall` of ``query`` would light up, best first, each with how
         it was reached (its own cosine, its activation after spreading, its score); the
         first ``top_k`` are what recall returns. Only looks: nothing is strengthened.
         For recall debuggers, plots and servers; the arguments are recall's."""
-        activated, _ = await self._activate(query, top_k, memory_type, since, until, metadata, everything=True)
+        activated, _ = await self._activate(
+            query, top_k, memory_type, since, until, metadata, everything=True, min_relevance=min_relevance
+        )
         return activated
 
     @on_brain_loop
@@ -862,13 +878,17 @@ class Brain:
         since: float | None = None,
         until: float | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        min_relevance: float | None = None,
     ) -> builtins.list[Explanation]:
         """What :meth:`recall` of ``query`` would return, each with why: its dense
         similarity, the lexical match of the query's words, the spread it received (from
         which memory, over which edge), its retention; the parts multiply and add up to
         its score (see :mod:`neuram_core.explain`). Only looks: nothing is strengthened
         (:meth:`rehearse` what was used)."""
-        activated, now = await self._activate(query, top_k, memory_type, since, until, metadata, everything=False)
+        activated, now = await self._activate(
+            query, top_k, memory_type, since, until, metadata, everything=False, min_relevance=min_relevance
+        )
         weight = self.config.recall_retention_weight
         history = since is not None or until is not None
         out = []
@@ -905,6 +925,7 @@ class Brain:
         metadata: dict[str, Any] | None,
         *,
         everything: bool,
+        min_relevance: float | None = None,
     ) -> tuple[builtins.list[Activation], float]:
         """recall's look: validate, follow other processes' writes, embed the cue (its text
         travels with it) and light up the index now; the top_k, or ``everything``. Returns
@@ -914,6 +935,8 @@ class Brain:
         kind = None if memory_type is None else MemoryType.parse(memory_type)
         start, end = check_time(since, "since"), check_time(until, "until")
         wanted = check_metadata(metadata) if metadata is not None else None
+        if min_relevance is not None:
+            min_relevance = check_non_negative(min_relevance, "min_relevance")
         if k == 0:
             return [], self.clock.now()
         await self._follow_changes()
@@ -930,7 +953,7 @@ class Brain:
             now=now,
             where=None if not wanted else _metadata_matches(wanted),
             limit=None if everything else k,
-            min_activation=self.config.recall_min_activation or None,
+            min_relevance=self.config.recall_min_relevance if min_relevance is None else min_relevance,
         )
         return found, now
 

@@ -27,7 +27,7 @@ def _per_type(**values: float) -> Mapping[MemoryType, float]:
 
 
 _NON_NEGATIVE = frozenset(
-    {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_activation", "reminding_count"}
+    {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_relevance", "reminding_count"}
 )
 
 
@@ -75,9 +75,12 @@ class NeuramConfig:
     spreading_decay: float = 0.7
     spreading_hops: int = 1
     spreading_floor: float = 0.05
-    # Knowing when nothing fits: recall returns only what the cues lit up at least this
-    # much (cosine scale, lexical and spread included); 0 switches the floor off.
-    recall_min_activation: float = 0.0
+    # Knowing when nothing fits: recall keeps only what stands out from the index at least
+    # this many times the best an unrelated memory would reach by chance — relevance (in
+    # standard deviations above the cue's mean cosine) ≥ recall_min_relevance × √(2 ln n),
+    # the expected maximum of n normal draws. 0 switches the floor off; below 8 memories
+    # there is no sample to calibrate on and recall returns its top k.
+    recall_min_relevance: float = 0.0
     # Reminding: a new input rehearses up to reminding_count older memories (from before the
     # temporal window) that it cues at least reminding_min_relevance standard deviations
     # above the cue's mean cosine; 0 switches reminding off.

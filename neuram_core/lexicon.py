@@ -103,10 +103,7 @@ class Lexicon:
             counts[term] = counts.get(term, 0) + 1
         slot = self._slots
         self._slots += 1
-        if slot >= self._slot_row.shape[0]:
-            size = max(64, 2 * self._slot_row.shape[0])
-            self._slot_row = np.resize(self._slot_row, size)
-            self._slot_len = np.resize(self._slot_len, size)
+        self._reserve(slot + 1)
         self._slot_of[key] = slot
         self._slot_row[slot] = row
         length = float(sum(counts.values()))
@@ -123,9 +120,58 @@ class Lexicon:
             df[term] = df.get(term, 0) + 1
 
     def add_many(self, items: Iterable[tuple[str, str, int]]) -> None:
-        """:meth:`add` for many (key, text, row): loading an index."""
+        """:meth:`add` for many (key, text, row): loading an index. The postings are built
+        with numpy, term by term, instead of one append per word."""
+        fresh: list[tuple[str, str, int]] = []
         for key, text, row in items:
-            self.add(key, text, row)
+            if key in self._slot_of:
+                self.move(key, row)
+            else:
+                fresh.append((key, text, row))
+        if len(fresh) < 64:
+            for key, text, row in fresh:
+                self.add(key, text, row)
+            return
+        term_lists = [terms(text) for _, text, _ in fresh]
+        lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
+        flat = [t for ts in term_lists for t in ts]
+        first = self._slots
+        count = len(fresh)
+        self._reserve(first + count)
+        for offset, (key, _, _row) in enumerate(fresh):
+            self._slot_of[key] = first + offset
+        self._slot_row[first : first + count] = [row for _, _, row in fresh]
+        self._slot_len[first : first + count] = lengths
+        self._slots += count
+        self._live += count
+        self._total_len += float(lengths.sum())
+        if not flat:
+            return
+        vocabulary = list(dict.fromkeys(flat))
+        term_id = {term: i for i, term in enumerate(vocabulary)}
+        ids = np.fromiter(map(term_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+        slots = np.repeat(np.arange(first, first + count, dtype=np.int64), lengths)
+        pairs, tf = np.unique(ids * (first + count) + slots, return_counts=True)  # sorted by term, then slot
+        pair_terms, pair_slots = np.divmod(pairs, first + count)
+        bounds = np.flatnonzero(np.diff(pair_terms)) + 1
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [len(pairs)]))
+        tf16 = np.minimum(tf, _MAX_TF).astype(np.uint16)
+        postings, df = self._postings, self._df
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            term = vocabulary[int(pair_terms[start])]
+            entry = postings.get(term)
+            if entry is None:
+                entry = postings[term] = (array("q"), array("H"))
+            entry[0].frombytes(pair_slots[start:end].tobytes())
+            entry[1].frombytes(tf16[start:end].tobytes())
+            df[term] = df.get(term, 0) + (end - start)
+
+    def _reserve(self, slots: int) -> None:
+        if slots > self._slot_row.shape[0]:
+            size = max(64, slots, 2 * self._slot_row.shape[0])
+            self._slot_row = np.resize(self._slot_row, size)
+            self._slot_len = np.resize(self._slot_len, size)
 
     def move(self, key: str, row: int) -> None:
         """``key`` now lives at ``row`` of the Hippocampus (its swap-delete moved it)."""

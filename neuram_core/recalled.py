@@ -23,7 +23,16 @@ from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_core.plan import BrainLike, Plan, call
 
-__all__ = ["RECALL_KEYS", "Recalled", "RecallingBrain", "look", "recall", "recalled_metadata", "rehearse_shown"]
+__all__ = [
+    "PROMPT_MIN_RELEVANCE",
+    "RECALL_KEYS",
+    "Recalled",
+    "RecallingBrain",
+    "look",
+    "recall",
+    "recalled_metadata",
+    "rehearse_shown",
+]
 
 RECALL_KEYS = (
     "engram_id",
@@ -35,6 +44,10 @@ RECALL_KEYS = (
     "encoded_at",
 )
 """The keys neuram adds to a recalled memory's metadata, in every adapter."""
+
+PROMPT_MIN_RELEVANCE = 0.8
+"""The relevance floor of the adapters that fill a prompt (chat memories, middleware): a
+memory that does not stand out from chance is noise in a prompt. See docs/recall.md."""
 
 
 def recalled_metadata(

@@ -26,6 +26,7 @@ from neuram_core.text import STOPWORDS, words
 __all__ = [
     "Relation",
     "has_revising_cue",
+    "is_fact",
     "is_negated",
     "relate",
     "same_kind",
@@ -184,6 +185,26 @@ def differs(new: str, old: str) -> bool:
     return bool(_missing(specifics(new), old) or _missing(specifics(old), new))
 
 
+# A fact is told in a sentence or two; a longer text tells a story, which a later story
+# does not replace (in conversation, long turns share topics and "new"/"now" all the time).
+FACT_MAX_WORDS = 30
+FACT_MAX_SENTENCES = 2
+_SENTENCE_BREAK = re.compile(r"[.!?]+(?:\s+|$)")
+
+
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
+def is_fact(text: str) -> bool:
+    """Whether ``text`` is short enough to state one fact that a later one may revise."""
+    if len(words(text)) > FACT_MAX_WORDS:
+        return False
+    breaks = 0
+    for match in _SENTENCE_BREAK.finditer(text.strip()):
+        before = text[: match.start()].split()
+        if match.end() < len(text.strip()) and before and before[-1].lower() not in _ABBREVIATIONS:
+            breaks += 1  # "Dr. Osei" is not a sentence's end
+    return breaks + 1 <= FACT_MAX_SENTENCES
+
+
 def relate(
     new: str,
     old: str,
@@ -201,7 +222,7 @@ def relate(
         return Relation.UNRELATED
     different = differs(new, old)
     cue = has_revising_cue(new) and not has_revising_cue(old)
-    if different and cue and cosine >= revision_min_cosine:
+    if different and cue and cosine >= revision_min_cosine and is_fact(new) and is_fact(old):
         return Relation.REVISION
     if not different and not cue and cosine >= paraphrase_min_cosine:
         return Relation.PARAPHRASE

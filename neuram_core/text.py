@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REACTION_WORDS", "STOPWORDS", "content_words", "informative_words", "words"]
+__all__ = ["REACTION_WORDS", "STOPWORDS", "content_words", "informative_words", "speaker", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -50,3 +50,34 @@ REACTION_WORDS = frozenset(
 def informative_words(text: str) -> list[str]:
     """Content words of ``text`` that are not reactions to someone else's news."""
     return [w for w in content_words(text) if w not in REACTION_WORDS]
+
+
+# "Ann: ...", "Dr Lee: ..." — a transcript's speaker label: one to three capitalised words.
+_SPEAKER_LABEL = re.compile(r"^\s*([A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,2}):\s")
+# Labels that head a note rather than name who speaks.
+_NOTE_LABELS = frozenset(
+    [
+        "note",
+        "notes",
+        "update",
+        "correction",
+        "remember",
+        "reminder",
+        "fyi",
+        "todo",
+        "important",
+        "ps",
+        "re",
+        "summary",
+        "tip",
+        "warning",
+    ]
+)
+
+
+def speaker(text: str) -> str | None:
+    """Who says ``text``, when it starts with a speaker label ("Ann: I moved"); else None."""
+    match = _SPEAKER_LABEL.match(text)
+    if match is None or match.group(1).lower() in _NOTE_LABELS:
+        return None
+    return match.group(1)

@@ -14,6 +14,7 @@ __all__ = [
     "check_expiry",
     "check_metadata",
     "check_namespace",
+    "check_non_negative",
     "check_text",
     "check_time",
     "check_top_k",
@@ -60,6 +61,14 @@ def check_unit_interval(value: object, name: str, low: float = 0.0, high: float 
     number = _number(value, name)
     if not low <= number <= high:
         raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {value!r}")
+    return number
+
+
+def check_non_negative(value: object, name: str) -> float:
+    """A finite number ≥ 0 (a bool is not a number here)."""
+    number = _number(value, name)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return number
 
 

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from neuram_core import Brain, Engram
 from neuram_core.plan import Plan, run_async, run_sync
-from neuram_core.recalled import look, rehearse_shown
+from neuram_core.recalled import PROMPT_MIN_RELEVANCE, look, rehearse_shown
 from neuram_langchain.chat_history import NeuramChatMessageHistory
 from neuram_langchain.messages import (
     ROLE,
@@ -50,6 +50,8 @@ class NeuramChatMemory(BaseChatMemory):
     human_prefix: str = "Human"
     ai_prefix: str = "AI"
     k: int = Field(default=4, ge=0)
+    # Only memories that stand out from chance reach the prompt (0: the k best, always).
+    min_relevance: float = Field(default=PROMPT_MIN_RELEVANCE, ge=0, allow_inf_nan=False)
     memory_header: str = "Relevant memories:"
 
     @model_validator(mode="before")
@@ -89,7 +91,9 @@ class NeuramChatMemory(BaseChatMemory):
         recalled: list[Engram] = []
         if isinstance(query, str) and query.strip() and self.k > 0:
             # Over-fetch without a trace, then strengthen only what reaches the prompt.
-            found = yield from look(self.brain, query, top_k=self.k + len(held))
+            found = yield from look(
+                self.brain, query, top_k=self.k + len(held), min_relevance=self.min_relevance
+            )
             held_ids = {e.engram_id for e in held}
             recalled = [r.engram for r in found if r.engram.engram_id not in held_ids][: self.k]
             yield from rehearse_shown(self.brain, recalled)

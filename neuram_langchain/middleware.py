@@ -25,7 +25,8 @@ from langgraph.runtime import Runtime
 
 from neuram_core import Brain, MemoryType
 from neuram_core.plan import Plan, call, run_async, run_sync
-from neuram_core.recalled import rehearse_shown
+from neuram_core.recalled import PROMPT_MIN_RELEVANCE, rehearse_shown
+from neuram_core.validation import check_non_negative
 from neuram_langchain.messages import ROLE, memory_block
 
 __all__ = ["NeuramMiddleware", "NeuramState"]
@@ -59,6 +60,7 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         header: str = DEFAULT_HEADER,
         perceive: bool = True,
         metadata: dict[str, Any] | None = None,
+        min_relevance: float = PROMPT_MIN_RELEVANCE,
     ) -> None:
         super().__init__()
         if not isinstance(brain, Brain):
@@ -71,6 +73,7 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         self.header = header
         self.perceive = perceive
         self.metadata = dict(metadata or {})
+        self.min_relevance = check_non_negative(min_relevance, "min_relevance")
         self.tools = []
 
     # -- the logic, once ----------------------------------------------------------------------
@@ -82,7 +85,13 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         # with a checkpointer) would only repeat them: skip those, keep k others.
         in_request = {m.id for m in request.messages if m.id is not None}
         hits = yield call(
-            self.brain, "recall", query, top_k=2 * self.k, memory_type=self.memory_type, strengthen=False
+            self.brain,
+            "recall",
+            query,
+            top_k=2 * self.k,
+            memory_type=self.memory_type,
+            strengthen=False,
+            min_relevance=self.min_relevance,
         )
         shown = [e for e, _ in hits if e.metadata.get("message_id") not in in_request][: self.k]
         block = memory_block(self.header, shown, "User", "Assistant")

@@ -40,6 +40,8 @@ class NeuramRetriever(BaseRetriever):
     memory_type: MemoryType | None = None
     metadata_filter: dict[str, Any] | None = None
     strengthen: bool = Field(default=True, strict=True)
+    # A relevance floor (see docs/recall.md): fewer than k, or nothing, when nothing fits.
+    min_relevance: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @field_validator("memory_type", mode="before")
     @classmethod
@@ -60,6 +62,7 @@ class NeuramRetriever(BaseRetriever):
             top_k=self.k if k is None else k,
             memory_type=self.memory_type if memory_type is None else memory_type,
             metadata=self.metadata_filter if metadata_filter is None else metadata_filter,
+            min_relevance=self.min_relevance,
         )
         return [_document(memory) for memory in found]
 

@@ -17,6 +17,7 @@ from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
 
 from neuram_core import Brain
 from neuram_core.plan import Plan, call, run_async, run_sync
+from neuram_core.recalled import PROMPT_MIN_RELEVANCE
 from neuram_llamaindex.messages import (
     DEFAULT_MEMORY_PROMPT,
     DEFAULT_TOP_K,
@@ -49,6 +50,12 @@ class NeuramMemory(BaseChatStoreMemory):
     )
     similarity_top_k: int = Field(
         default=DEFAULT_TOP_K, ge=0, description="How many long-term memories to recall."
+    )
+    min_relevance: float = Field(
+        default=PROMPT_MIN_RELEVANCE,
+        ge=0,
+        allow_inf_nan=False,
+        description="Relevance floor: recall only what stands out from chance (0: the top k always).",
     )
     history_limit: int | None = Field(
         default=40, ge=1, description="How many recent messages get() returns (None: all)."
@@ -152,7 +159,9 @@ class NeuramMemory(BaseChatStoreMemory):
         query = query_from(window, input) if self.similarity_top_k > 0 else ""
         if not query:
             return window
-        lines = yield from recall_lines(self._session_brain, query, in_view(window), self.similarity_top_k)
+        lines = yield from recall_lines(
+            self._session_brain, query, in_view(window), self.similarity_top_k, self.min_relevance
+        )
         return self._compose(window, lines)
 
     def _compose(self, window: list[ChatMessage], lines: list[str]) -> list[ChatMessage]:

@@ -15,6 +15,7 @@ from llama_index.core.memory.memory import BaseMemoryBlock
 
 from neuram_core import Brain
 from neuram_core.plan import Plan, call, run_async
+from neuram_core.recalled import PROMPT_MIN_RELEVANCE
 from neuram_llamaindex.messages import (
     DEFAULT_TOP_K,
     in_view,
@@ -39,6 +40,12 @@ class NeuramMemoryBlock(BaseMemoryBlock[str]):
     brain: Brain = Field(exclude=True, description="The brain that perceives and recalls.")
     similarity_top_k: int = Field(
         default=DEFAULT_TOP_K, ge=0, description="How many long-term memories to recall."
+    )
+    min_relevance: float = Field(
+        default=PROMPT_MIN_RELEVANCE,
+        ge=0,
+        allow_inf_nan=False,
+        description="Relevance floor: recall only what stands out from chance (0: the top k always).",
     )
     session_scoped: bool = Field(
         default=True, description="Use the Memory's session_id as the neuram namespace."
@@ -72,7 +79,7 @@ class NeuramMemoryBlock(BaseMemoryBlock[str]):
         if not query or self.similarity_top_k == 0:
             return ""
         brain = self.brain_for(session_id)
-        lines = yield from recall_lines(brain, query, in_view(messages), self.similarity_top_k)
+        lines = yield from recall_lines(brain, query, in_view(messages), self.similarity_top_k, self.min_relevance)
         return "\n".join(lines)
 
     def _perceive(self, messages: list[ChatMessage]) -> Plan[None]:

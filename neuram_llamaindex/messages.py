@@ -125,10 +125,13 @@ def memory_lines(engrams: Sequence[Engram]) -> list[str]:
     return lines
 
 
-def recall_lines(brain: RecallingBrain, query: str, visible: Sequence[str], top_k: int) -> Plan[list[str]]:
+def recall_lines(
+    brain: RecallingBrain, query: str, visible: Sequence[str], top_k: int, min_relevance: float
+) -> Plan[list[str]]:
     """The lines of the ``top_k`` memories ``query`` brings back that the chat does not
-    already show; only those are strengthened (LTP), not the rest looked at."""
-    found = yield from look(brain, query, top_k=recall_size(top_k, visible))
+    already show and that stand out from chance (``min_relevance``); only those are
+    strengthened (LTP), not the rest looked at."""
+    found = yield from look(brain, query, top_k=recall_size(top_k, visible), min_relevance=min_relevance)
     shown = shown_memories([memory.engram for memory in found], visible, top_k)
     yield from rehearse_shown(brain, shown)
     return memory_lines(shown)

@@ -16,6 +16,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from neuram_core import Brain, Engram, MemoryType
 from neuram_core.plan import Plan, run_async, run_sync
 from neuram_core.recalled import RECALL_KEYS, Recalled, recall, recalled_metadata
+from neuram_core.validation import check_non_negative
 from neuram_llamaindex.messages import DEFAULT_TOP_K
 
 __all__ = ["NeuramRetriever", "engram_to_node"]
@@ -62,6 +63,7 @@ class NeuramRetriever(BaseRetriever):
         memory_type: MemoryType | str | None = None,
         metadata_filter: dict[str, Any] | None = None,
         strengthen: bool = True,
+        min_relevance: float | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -77,6 +79,7 @@ class NeuramRetriever(BaseRetriever):
         self.memory_type = None if memory_type is None else MemoryType.parse(memory_type)
         self.metadata_filter = dict(metadata_filter) if metadata_filter else None
         self.strengthen = strengthen
+        self.min_relevance = None if min_relevance is None else check_non_negative(min_relevance, "min_relevance")
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return run_sync(self._recall(query_bundle.query_str))
@@ -92,5 +95,6 @@ class NeuramRetriever(BaseRetriever):
             top_k=self.similarity_top_k,
             memory_type=self.memory_type,
             metadata=self.metadata_filter,
+            min_relevance=self.min_relevance,
         )
         return [_node(memory) for memory in found]

@@ -4,6 +4,7 @@ boost is ``dynamics.salience_boost``, applied at encoding and at every LTP."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from neuram_core.text import informative_words
@@ -31,13 +32,16 @@ _LIFE_EVENT = re.compile(
     r"baby|pass(?:ed)? (?:the|my) \w+|got (?:a|my|the|into) \w+)\b",
     re.IGNORECASE,
 )
+# Information's share of salience, reached at this many words of news.
+INFORMATION_WEIGHT = 0.4
+INFORMATION_SATURATION = 20
 _SPECIFIC = re.compile(r"\b\d+\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
 
 
 class Amygdala:
     """Local heuristics: emotion, stated importance and specifics raise salience."""
 
-    def __init__(self, baseline: float = 0.4) -> None:
+    def __init__(self, baseline: float = 0.25) -> None:
         self.baseline = baseline
 
     def overrides_gate(self, content: str) -> bool:
@@ -45,15 +49,18 @@ class Amygdala:
         return _LIFE_EVENT.search(content) is not None
 
     def appraise(self, content: str) -> float:
-        """Salience of ``content`` in [0.05, 0.95]; a caller's ``salience=`` overrides it."""
+        """Salience of ``content`` in [0.05, 0.95]; a caller's ``salience=`` overrides it.
+
+        Information weighs most (the words of news it carries, with diminishing returns:
+        a reaction holds none, a told event many), then a life event, stated importance,
+        emotion and specifics (names, numbers)."""
         score = self.baseline
-        score += 0.1 * min(3, len(_EMOTION.findall(content)))
+        news = len(informative_words(content))
+        score += INFORMATION_WEIGHT * min(1.0, math.log1p(news) / math.log1p(INFORMATION_SATURATION))
+        if _LIFE_EVENT.search(content):
+            score += 0.15
         score += 0.15 * min(2, len(_IMPORTANT.findall(content)))
+        score += 0.05 * min(2, len(_EMOTION.findall(content)))
         # Names, numbers and dates make a memory specific, and specific memories matter more.
-        specifics = [m for m in _SPECIFIC.findall(content[1:])]
-        score += 0.05 * min(2, len(specifics))
-        if "!" in content:
-            score += 0.05
-        # Information: each word of news beyond a short remark makes it more worth keeping.
-        score += 0.02 * min(10, max(0, len(informative_words(content)) - 4))
+        score += 0.05 * min(2, len(_SPECIFIC.findall(content[1:])))
         return round(min(0.95, max(0.05, score)), 4)

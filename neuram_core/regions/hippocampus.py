@@ -31,6 +31,7 @@ __all__ = ["Activation", "Cue", "Hippocampus"]
 _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
 _MIN_SEEDS = 32
+_FLOOR_MIN_MEMORIES = 8
 
 
 class Cue(NamedTuple):
@@ -170,15 +171,16 @@ class Hippocampus:
         ids, row_of = self._ids, self._rows
         self._grow(len(ids) + len(engrams))
         rows = np.empty(len(engrams), dtype=np.intp)
-        lexicon_add = self._lexicon.add
+        added: list[tuple[str, str, int]] = []
         for j, engram in enumerate(engrams):
             row = row_of.get(engram.engram_id)
             if row is None:
                 row = len(ids)
                 ids.append(engram.engram_id)
                 row_of[engram.engram_id] = row
-                lexicon_add(engram.engram_id, engram.content, row)
+                added.append((engram.engram_id, engram.content, row))
             rows[j] = row
+        self._lexicon.add_many(added)
         self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
@@ -417,14 +419,14 @@ class Hippocampus:
         now: float | None = None,
         where: Callable[[Engram], bool] | None = None,
         limit: int | None = None,
-        min_activation: float | None = None,
+        min_relevance: float | None = None,
         spread: bool = True,
     ) -> list[Activation]:
         """Everything a cue lights up, best first, with how: its own cosine, its activation
         after spreading, its score. ``top_k`` sizes the seed set as recall does; ``limit``
         cuts the list (None: every activated engram); ``spread=False`` asks the cues alone
-        (no temporal context); ``min_activation`` drops what the cues
-        lit up less than that (recall may then return fewer than ``top_k``, or nothing).
+        (no temporal context); ``min_relevance`` (× √(2 ln n)) drops what does
+        not stand out from chance (recall may then return fewer than ``top_k``, or nothing).
         Reads only: nothing is strengthened."""
         n = len(self._ids)
         if n == 0 or top_k <= 0:
@@ -445,11 +447,12 @@ class Hippocampus:
         ids, row_of = self._ids, self._rows
         rows = top_k_indices(fused, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
         seed_values = fused[rows].tolist()
-        seed_rows = {ids[r]: r for r, v in zip(rows.tolist(), seed_values, strict=True) if v > -np.inf}
+        # A seed must match the cue at all (a cue that matches nothing recalls nothing).
+        seed_rows = {ids[r]: r for r, v in zip(rows.tolist(), seed_values, strict=True) if v > 0}
         # A seed passes on what it matched above the cue's typical cosine: an average memory
         # lends its neighbours nothing.
         support = spread_support(
-            {ids[r]: v - mean for r, v in zip(rows.tolist(), seed_values, strict=True) if v > mean},
+            {ids[r]: v - mean for r, v in zip(rows.tolist(), seed_values, strict=True) if v > max(mean, 0.0)},
             self._graph,
             decay=config.spreading_decay,
             hops=config.spreading_hops if spread else 0,
@@ -483,7 +486,8 @@ class Hippocampus:
         if since is None and until is None:  # a question about now: updates outrank what they revised
             stale = np.fromiter((e.superseded_by is not None for e in engrams), dtype=bool, count=len(engrams))
             values = superseded_penalty(values, stale, config.superseded_rank_factor)
-        order = [j for j in range(len(candidates)) if min_activation is None or activated[j] >= min_activation]
+        bar = _relevance_bar(min_relevance, n)
+        order = [j for j in range(len(candidates)) if bar is None or relevance[j] >= bar]
         ranked = zip((-values[order]).tolist(), [candidates[j] for j in order], order, strict=True)
         best = heapq.nsmallest(len(order) if limit is None else limit, ranked)
         out = []
@@ -551,6 +555,15 @@ class Hippocampus:
     @property
     def dimension(self) -> int | None:
         return self._dimension
+
+
+def _relevance_bar(factor: float | None, n: int) -> float | None:
+    """The relevance a result needs: ``factor`` × √(2 ln n), about the largest of n
+    standard normal draws (what the best unrelated memory reaches by chance); None when
+    there is no floor or too few memories to calibrate one on."""
+    if not factor or n < _FLOOR_MIN_MEMORIES:
+        return None
+    return factor * math.sqrt(2.0 * math.log(n))
 
 
 def _expiry(engram: Engram) -> float:

@@ -28,6 +28,9 @@ _PHATIC = re.compile(
 )
 # "Ann: ...", "User: ..." — who speaks is not what is said.
 _SPEAKER = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
+# A question back ("What did you paint?") holds nothing to remember; one that names two
+# things ("Where do I park my Volvo?") tells what matters to the asker.
+QUESTION_MIN_WORDS = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -69,7 +72,10 @@ class Thalamus:
         asked = False
         for sentence in _SENTENCE_END.split(said):
             if sentence.rstrip().endswith("?"):
-                asked = asked or len(content_words(sentence)) > 0
+                named = len(informative_words(sentence))
+                if named >= QUESTION_MIN_WORDS:
+                    return None  # a question that names things tells what matters to the asker
+                asked = asked or named > 0
                 continue
             if len(informative_words(sentence)) >= self.min_content_words:
                 return None

@@ -85,7 +85,9 @@ def test_both_modes_run_and_write_json(tmp_path: Path, mode: str, capsys: pytest
     assert set(result) >= {"mode", "recall", "evidence_retained", "store_kept", "questions", "skipped"}
     assert result["questions"] == 3 and result["skipped"] == 1
     assert set(result["recall"]) == {"5", "10", "25"}
-    assert set(result["recall"]["5"]) == {"all", "1-4", "1", "2", "3", "4", "5"}
+    assert set(result["recall"]["5"]) == {"all", "1-4", "1", "2", "3", "4", "5", "conv1-5", "conv6-10"}
+    assert result["recall"]["5"]["conv1-5"] == result["recall"]["5"]["all"]  # one conversation: the first half
+    assert result["recall"]["5"]["conv6-10"] is None
     assert result["recall"]["25"]["all"] == 100.0  # five turns: everything stored is in the top 25
     if mode == "timeline":
         assert result["evidence_retained"] == 100.0
@@ -97,3 +99,27 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--data", str(tmp_path / "absent.json")])
     assert exc.value.code == 2
+
+
+def test_halves_ablations_and_a_span_of_conversations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two conversations: the first is half one, the second half two; --conversations 2-2
+    replays only the second; --ablate names what it switched off."""
+    path, out = tmp_path / "two.json", tmp_path / "out.json"
+    first = sample()[0]
+    second = json.loads(json.dumps(first).replace("Pixel", "Comet"))
+    second["sample_id"] = "toy2"
+    path.write_text(json.dumps([first, second]))
+    argv = ["--data", str(path), "--json", str(out), "--embedder", "hashing"]
+    assert main(argv) == 0
+    both = json.loads(out.read_text())
+    assert both["questions"] == 6
+    assert both["recall"]["5"]["conv1-5"] is not None and both["recall"]["5"]["conv6-10"] is not None
+    assert main([*argv, "--conversations", "2-2", "--ablate", "lexical", "spread"]) == 0
+    only = json.loads(out.read_text())
+    assert only["questions"] == 3 and only["ablated"] == ["lexical", "spread"]
+    assert only["recall"]["5"]["conv1-5"] is None
+    assert "without lexical, spread" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*argv, "--conversations", "3-1"])
+    with pytest.raises(SystemExit):
+        main([*argv, "--ablate", "everything"])

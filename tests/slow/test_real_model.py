@@ -61,7 +61,7 @@ def test_wheel_builds_and_installs_without_extras(tmp_path: Path) -> None:
     python = env_dir / "bin" / "python"
     # Only what neuram_core needs at import time; no extras, no torch.
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
-    subprocess.run([python, "-m", "pip", "install", "-q", "numpy", "orjson", "tqdm"], check=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "numpy", "orjson", "tqdm", "PyStemmer"], check=True)
     names = set(zipfile.ZipFile(wheel).namelist())
     for package in ("neuram", "neuram_core", "neuram_langchain", "neuram_llamaindex"):
         assert f"{package}/__init__.py" in names and f"{package}/py.typed" in names

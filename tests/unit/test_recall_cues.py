@@ -139,7 +139,7 @@ async def test_a_short_life_event_passes_the_gate(text: str) -> None:
     [
         ("That's so cool! What did you do?", "phatic"),
         ("Wow, that sounds amazing, I love it!", "reaction"),
-        ("Ben: Have you been to the Louvre in Paris?", "question"),
+        ("Ben: Great pic! What did you paint?", "question"),
     ],
 )
 async def test_reactions_and_questions_back_are_dropped(text: str, reason: str) -> None:
@@ -173,21 +173,36 @@ async def test_something_mentioned_again_later_is_rehearsed() -> None:
 
 
 async def test_the_relevance_floor_returns_fewer_than_k_or_nothing() -> None:
-    config = NeuramConfig(recall_min_activation=0.3)
+    """A result must stand out from chance: relevance ≥ factor × √(2 ln n)."""
     clock = ManualClock()
-    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
+    notes = [
+        "the team meeting moved to Thursday afternoon",
+        "buy oat milk and coffee beans",
+        "Paris is in France",
+        "renew the car insurance in March",
+        "the dentist is on Elm Street",
+        "water the tomatoes every evening",
+        "the wifi password is on the fridge",
+        "return the library books on Monday",
+    ]
     try:
-        notes = ("the team meeting moved to Thursday afternoon", "buy oat milk and coffee beans", "Paris is in France")
         for text in notes:
             await brain.perceive(text, gate=False)
             clock.advance(3600)  # hours apart: no temporal link lends them activation
-        assert await brain.recall("what is my kid called", top_k=3) == []
-        found = await brain.recall("coffee beans and oat milk", top_k=3)
-        assert [e.content for e, _ in found] == ["buy oat milk and coffee beans"]
-        unfloored = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
-        await unfloored.perceive_many(["a", "b c d"], gate=False)
-        assert len(await unfloored.recall("zzz", top_k=2)) == 2  # 0 switches the floor off
-        await unfloored.close()
+        assert len(await brain.recall("what is my kid called", top_k=3)) == 3  # no floor by default
+        assert await brain.recall("what is my kid called", top_k=3, min_relevance=1.0) == []
+        found = await brain.activations("coffee beans and oat milk", top_k=8)
+        bar = 1.0 * math.sqrt(2 * math.log(8))
+        kept = await brain.recall("coffee beans and oat milk", top_k=8, min_relevance=1.0, strengthen=False)
+        assert [e.engram_id for e, _ in kept] == [a.engram.engram_id for a in found if a.relevance >= bar]
+        assert [e.content for e, _ in kept] == ["buy oat milk and coffee beans"]
+        with pytest.raises(ValueError, match="min_relevance"):
+            await brain.recall("milk", min_relevance=-1)
+        small = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
+        await small.perceive_many(["a b", "c d e"], gate=False)
+        assert len(await small.recall("a c", top_k=2, min_relevance=1.0)) == 2  # too few to calibrate on
+        await small.close()
     finally:
         await brain.close()
 
@@ -217,3 +232,23 @@ async def test_an_explanation_sums_to_the_score() -> None:
         assert all(e.access_count == 0 for e, _ in recalled)  # explain only looks
     finally:
         await brain.close()
+
+
+def test_a_bulk_load_builds_the_postings_one_add_at_a_time_would() -> None:
+    rng = np.random.default_rng(11)
+    words_ = [f"w{i}" for i in range(300)] + ["meeting", "meetings", "Paris", "2023"]
+    texts = [" ".join(rng.choice(words_, size=int(rng.integers(0, 12))).tolist()) for _ in range(500)]
+    one = Lexicon()
+    for i, text in enumerate(texts):
+        one.add(f"k{i}", text, i)
+    bulk = Lexicon()
+    bulk.add_many([(f"k{i}", text, i) for i, text in enumerate(texts)])
+    assert len(bulk) == len(one) == 500
+    for cue in ("meeting w3 w17", "paris 2023", "w5 w5 w250", "absent"):
+        a, b = one.match(cue, 500), bulk.match(cue, 500)
+        if a is None or b is None:
+            assert a is None and b is None
+            continue
+        order_a, order_b = np.argsort(a.rows), np.argsort(b.rows)
+        assert a.rows[order_a].tolist() == b.rows[order_b].tolist()
+        assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12)
