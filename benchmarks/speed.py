@@ -9,8 +9,9 @@ docs/speed.md and ../shared/design/BENCHMARKS.md): these machines are shared, so
 the medians and the ratios of one run, not absolute times across runs.
 
 Rows:
-- recall, top-10, 384-dim random unit vectors: ``Hippocampus.complete`` (pattern
-  completion + spreading activation + retention scoring; the query embedding excluded),
+- recall, top-10, 384-dim random unit vectors and 12 Zipf-drawn words per engram, 4 per
+  query: ``Hippocampus.complete`` (dense and word cues fused, temporal spread, retention
+  scoring; the query embedding excluded),
   the full ``brain.recall`` with a look-up embedder (so embedding costs ~nothing; LTP, the
   change-log poll and the loop hop included), the numpy floor (``matrix @ q`` +
   ``argpartition``), LangChain ``InMemoryVectorStore.similarity_search_by_vector`` and
@@ -18,7 +19,8 @@ Rows:
   second, and at most ``--peer-max-size``: they hold vectors as Python float lists);
 - bulk ingest: ``perceive_many`` against the embedder's own ``embed`` on the same texts;
 - with Redis (``--redis-url`` or ``REDIS_URL``): sleep with 1,000 due engrams as the store
-  grows, bytes per engram (``MEMORY USAGE``), start-up time to load 100k engrams;
+  grows, bytes per engram (``MEMORY USAGE``), start-up time to load 100k engrams, and the
+  first recall with words after it (which builds the word index);
 - ``import neuram`` time in a fresh interpreter (and whether torch got loaded).
 """
 
@@ -87,8 +89,23 @@ def floor_search(matrix: np.ndarray, query: np.ndarray, k: int = TOP_K) -> np.nd
     return part[np.argsort(-scores[part])]
 
 
+def zipf_texts(seed: int, n: int, words: int) -> list[str]:
+    """``n`` texts of ``words`` made-up content words each, drawn Zipf-like (s = 1.1) from a
+    50,000-word vocabulary without its 100 commonest (those are the stopwords a real text
+    loses): what the word cue indexes and looks up, at a realistic spread of frequencies."""
+    rng = np.random.default_rng(seed)
+    needed = n * words
+    ranks = np.empty(0, dtype=np.int64)
+    while ranks.shape[0] < needed:
+        draw = rng.zipf(1.1, size=2 * (needed - ranks.shape[0]) + 64)
+        ranks = np.concatenate((ranks, draw[(draw > 100) & (draw <= 50_100)]))
+    vocabulary = {r: f"w{r:x}z" for r in np.unique(ranks[:needed]).tolist()}
+    flat = [vocabulary[r] for r in ranks[:needed].tolist()]
+    return [" ".join(flat[i * words : (i + 1) * words]) for i in range(n)]
+
+
 class LookupEmbedder:
-    """Returns precomputed query vectors for texts "q<index>": embedding costs ~nothing."""
+    """Returns precomputed query vectors for texts "q<index> ...": embedding costs ~nothing."""
 
     def __init__(self, vectors: np.ndarray) -> None:
         self.vectors = vectors
@@ -98,7 +115,7 @@ class LookupEmbedder:
         return int(self.vectors.shape[1])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.vectors[[int(t[1:]) for t in texts]]
+        return self.vectors[[int(t.split(maxsplit=1)[0][1:]) for t in texts]]
 
 
 # -- recall ----------------------------------------------------------------------------------
@@ -122,11 +139,12 @@ def build_brain(vectors: np.ndarray, queries: np.ndarray) -> Any:
     }
     weights = [math.exp(-SECONDS_APART * j / config.temporal_window_seconds) for j in range(1, 4)]
     stored: list[tuple[Any, float]] = []
+    contents = zipf_texts(n, n, 12)
     for i in range(n):
         kind, s = kinds[i % 4], 3 + (i * 7919) % 5
         at = T0 + SECONDS_APART * i
         engram = Engram(
-            content=f"engram {i}",
+            content=contents[i],
             memory_type=kind,
             salience=s / 10,
             embedding=vectors[i],
@@ -192,33 +210,43 @@ def time_calls(call: Callable[[int], Any], count: int, budget: float) -> list[fl
 
 
 def bench_recall(n: int, n_queries: int, peers: dict[str, bool], say: Callable[[str], None]) -> dict[str, Any]:
+    from neuram_core import Cue
+
     vectors = unit_vectors(n, n)
     queries = unit_vectors(10_000_000 + n, n_queries)
+    # Each query has words too (4 drawn as the contents' are): the word cue and the fusion
+    # are part of every timed recall, in the neuram columns.
+    texts = [f"q{i} {words}" for i, words in enumerate(zipf_texts(20_000_000 + n, n_queries, 4))]
     t = time.perf_counter()
     brain = build_brain(vectors, queries)
     say(f"  n={n:,}: neuram index built in {time.perf_counter() - t:.1f} s")
     hippocampus = brain.hippocampus
     now = brain.clock.now()
-    for q in queries[:5]:  # warm-up
+    t = time.perf_counter()
+    hippocampus.lexicon()  # the word index, built at the first cue with words after a load
+    say(f"  n={n:,}: word index built in {time.perf_counter() - t:.1f} s")
+    for i, q in enumerate(queries[:5]):  # warm-up
         floor_search(vectors, q)
-        hippocampus.complete(q, TOP_K, now=now)
-    brain.sync.recall("q0", TOP_K)
+        hippocampus.complete(Cue(texts[i], q), TOP_K, now=now)
+    brain.sync.recall(texts[0], TOP_K)
     floor_t: list[float] = []
     complete_t: list[float] = []
     recall_t: list[float] = []
-    agree = 0
+    agree = lexical_hits = 0
     # Interleaved query by query, so each method sees the same machine load.
     for i, q in enumerate(queries):
         t = time.perf_counter()
         exact = floor_search(vectors, q)
         floor_t.append(time.perf_counter() - t)
         t = time.perf_counter()
-        found = hippocampus.complete(q, TOP_K, now=now)
+        found = hippocampus.complete(Cue(texts[i], q), TOP_K, now=now)
         complete_t.append(time.perf_counter() - t)
         t = time.perf_counter()
-        brain.sync.recall(f"q{i}", TOP_K)
+        brain.sync.recall(texts[i], TOP_K)
         recall_t.append(time.perf_counter() - t)
-        agree += int(found[0][0].engram_id == f"e{exact[0]:07d}")
+        dense = hippocampus.complete(q, TOP_K, now=now)  # untimed: the dense cue alone, for the check
+        agree += int(dense[0][0].engram_id == f"e{exact[0]:07d}")
+        lexical_hits += int(any(a.engram_id != d.engram_id for (a, _), (d, _) in zip(found, dense, strict=False)))
     brain.sync.close()
     del brain, hippocampus
     gc.collect()
@@ -234,6 +262,7 @@ def bench_recall(n: int, n_queries: int, peers: dict[str, bool], say: Callable[[
         "llamaindex_p50_ms": None,
         "queries": len(queries),
         "top1_is_exact_top1": agree / len(queries),
+        "words_changed_the_top10": lexical_hits / len(queries),
     }
     say(
         f"  n={n:,}: floor {row['floor_p50_ms']:.2f} ms, neuram complete {row['neuram_p50_ms']:.2f} ms, "
@@ -585,7 +614,11 @@ def bench_redis(url: str, sizes: Sequence[int], say: Callable[[str], None]) -> d
             startup = statistics.median(opens)
             each = ", ".join(f"{x:.2f}" for x in opens)
             say(f"  start-up, loading {n + due:,} engrams: {startup:.2f} s (median of {each})")
-            out.setdefault("startup", []).append({"n": n, "seconds": startup, "opens": opens})
+            t = time.perf_counter()
+            brain.sync.recall("coffee orchard in winter", TOP_K)
+            first = time.perf_counter() - t
+            say(f"  the first recall with words after it (builds the word index): {first:.2f} s")
+            out.setdefault("startup", []).append({"n": n, "seconds": startup, "opens": opens, "first_recall_s": first})
             if n == 100_000:
                 out["startup_100k_s"] = startup
             try:

@@ -249,6 +249,10 @@ class Lexicon:
             return LexicalMatch(parts_rows[0].astype(np.intp), parts_values[0], n)
         rows_all = np.concatenate(parts_rows)
         values_all = np.concatenate(parts_values)
+        if rows_all.shape[0] * 8 > n:  # common words: summing into all n rows beats sorting
+            dense = np.bincount(rows_all, weights=values_all, minlength=n)
+            hit = np.flatnonzero(dense)
+            return LexicalMatch(hit.astype(np.intp), dense[hit].astype(np.float64), n)
         unique, inverse = np.unique(rows_all, return_inverse=True)
         summed = np.bincount(inverse, weights=values_all, minlength=unique.shape[0]).astype(np.float64)
         return LexicalMatch(unique.astype(np.intp), summed, n)

@@ -32,6 +32,7 @@ _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
 _MIN_SEEDS = 32
 _FLOOR_MIN_MEMORIES = 8
+_LAZY_LEXICON = 10_000  # a bulk encode this large defers the word index to its first use
 
 
 class Cue(NamedTuple):
@@ -94,6 +95,7 @@ class Hippocampus:
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
         self._by_content: dict[tuple[str, MemoryType], str] = {}
         self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
+        self._lexicon_stale = False  # after a bulk load: rebuilt from content on first use
         self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
 
     # -- embedding -------------------------------------------------------------------
@@ -133,7 +135,8 @@ class Hippocampus:
             self._grow(row + 1)
             self._ids.append(engram.engram_id)
             self._rows[engram.engram_id] = row
-            self._lexicon.add(engram.engram_id, engram.content, row)
+            if not self._lexicon_stale:
+                self._lexicon.add(engram.engram_id, engram.content, row)
         self._matrix[row] = vector
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
@@ -180,7 +183,10 @@ class Hippocampus:
                 row_of[engram.engram_id] = row
                 added.append((engram.engram_id, engram.content, row))
             rows[j] = row
-        self._lexicon.add_many(added)
+        if self._lexicon_stale or len(added) >= _LAZY_LEXICON:
+            self._lexicon_stale = True  # a load: the word index waits for the first cue with words
+        else:
+            self._lexicon.add_many(added)
         self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
@@ -280,7 +286,8 @@ class Hippocampus:
             moved = self._ids[last]
             self._ids[row] = moved
             self._rows[moved] = row
-            self._lexicon.move(moved, row)
+            if not self._lexicon_stale:
+                self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
@@ -288,7 +295,8 @@ class Hippocampus:
         self._ids.pop()
         self.pending.pop(engram_id, None)
         gone = self._engrams[engram_id]
-        self._lexicon.remove(engram_id, gone.content)
+        if not self._lexicon_stale:
+            self._lexicon.remove(engram_id, gone.content)
         if self._by_content.get((gone.content, gone.memory_type)) == engram_id:
             del self._by_content[(gone.content, gone.memory_type)]
         for other in self._graph.pop(engram_id, {}):
@@ -305,6 +313,7 @@ class Hippocampus:
             self.remove(engram_id)
         self._recent.clear()
         self._lexicon.clear()
+        self._lexicon_stale = False
 
     # -- association -------------------------------------------------------------------
     def _link(self, a: str, b: str, weight: float) -> None:  # encode_many inlines this
@@ -509,6 +518,20 @@ class Hippocampus:
             )
         return out
 
+    @property
+    def lexicon_deferred(self) -> bool:
+        """Whether a bulk load left the word index to be built at its first use."""
+        return self._lexicon_stale
+
+    def lexicon(self) -> Lexicon:
+        """The word index, built from the indexed contents first if a bulk load left it
+        for later (tokenising a million texts would double a store's start-up)."""
+        if self._lexicon_stale:
+            self._lexicon.clear()
+            self._lexicon.add_many((i, self._engrams[i].content, row) for row, i in enumerate(self._ids))
+            self._lexicon_stale = False
+        return self._lexicon
+
     def _add_lexical(self, cosines: Vector, text: str | None, n: int, std: float) -> Vector:
         """The dense scores with the cue's words added where they match (BM25, rescaled so
         its spread over the index is ``lexical_weight`` × the cosines' spread): one fused
@@ -516,7 +539,7 @@ class Hippocampus:
         weight = self.config.lexical_weight
         if not text or weight <= 0 or std <= 0:
             return cosines
-        match = self._lexicon.match(text, n)
+        match = self.lexicon().match(text, n)
         if match is None or match.std <= 0:
             return cosines
         fused = cosines.copy()

@@ -123,3 +123,20 @@ def test_halves_ablations_and_a_span_of_conversations(tmp_path: Path, capsys: py
         main([*argv, "--conversations", "3-1"])
     with pytest.raises(SystemExit):
         main([*argv, "--ablate", "everything"])
+
+
+def test_the_ablation_figure_is_drawn_from_the_runs(tmp_path: Path) -> None:
+    from benchmarks.plots import recall_ablation
+
+    path = tmp_path / "toy.json"
+    path.write_text(json.dumps(sample()))
+    results = tmp_path / "runs"
+    results.mkdir()
+    common = ["--data", str(path), "--embedder", "hashing", "--mode", "retrieval"]
+    assert main([*common, "--json", str(results / "retrieval.json")]) == 0
+    assert main([*common, "--ablate", "lexical", "--json", str(results / "retrieval-no-lexical.json")]) == 0
+    assert list(recall_ablation.runs(results, "retrieval")) == ["every mechanism", "without lexical"]
+    figure = recall_ablation.main([str(results), "--out", str(tmp_path / "img")])
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(SystemExit):
+        recall_ablation.main([str(tmp_path / "img"), "--out", str(tmp_path)])

@@ -198,6 +198,24 @@ def test_recall_prints_and_strengthens(neuram: Any, db: Path) -> None:
     assert neuram("recall", "capital", namespace="nobody").out.strip() == "nothing recalled"
 
 
+def test_recall_explain_shows_the_parts_of_each_score(neuram: Any, db: Path) -> None:
+    fill(db)
+    before = {e.content: e.access_count for e in stored(db).values()}
+    run = neuram("recall", "capital of France", "-k", "2", "--explain")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert len(lines) == 4 and "Paris is the capital of France" in lines[0]
+    assert lines[1].strip().startswith("dense ") and "+ words " in lines[1] and "× retention" in lines[1]
+    [first, *_] = json.loads(neuram("recall", "capital of France", "--explain", "--json", "-k", "1").out)
+    assert first["content"] == "Paris is the capital of France"
+    assert first["similarity"] + first["lexical"] + first["spread"] == pytest.approx(first["activation"])
+    assert first["activation"] * first["retention_factor"] * first["superseded_factor"] == pytest.approx(
+        first["score"]
+    )
+    after = {e.content: e.access_count for e in stored(db).values()}
+    assert after["Paris is the capital of France"] == before["Paris is the capital of France"] + 2  # shown: used
+
+
 def test_list(neuram: Any, db: Path) -> None:
     engrams = fill(db)
     run = neuram("list")

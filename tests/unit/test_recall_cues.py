@@ -252,3 +252,22 @@ def test_a_bulk_load_builds_the_postings_one_add_at_a_time_would() -> None:
         order_a, order_b = np.argsort(a.rows), np.argsort(b.rows)
         assert a.rows[order_a].tolist() == b.rows[order_b].tolist()
         assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12)
+
+
+def test_a_bulk_load_defers_the_word_index_and_builds_it_right() -> None:
+    """A load of 10,000+ engrams leaves the lexicon for the first cue with words; removals
+    and encodes before that are reflected when it is built."""
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(10_150, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    engrams = [memory(f"plain note {i}", vectors[i], f"n{i}") for i in range(10_100)]
+    engrams[5] = memory("the Zanzibar ferry leaves at noon", vectors[5], "n5")
+    engrams[9] = memory("Zanzibar spices market", vectors[9], "n9")
+    hpc = Hippocampus(embeds=False, config=NeuramConfig(spreading_hops=0), clock=ManualClock())
+    hpc.encode_many(engrams)
+    assert hpc.lexicon_deferred
+    hpc.remove("n9")
+    hpc.encode(memory("a Zanzibar postcard", vectors[10_101], "late"))
+    found = [a.engram.engram_id for a in hpc.activate(Cue("Zanzibar", vectors[10_102]), 2, limit=2)]
+    assert found[:2] == ["n5", "late"] or found[:2] == ["late", "n5"]
+    assert not hpc.lexicon_deferred and len(hpc.lexicon()) == 10_100  # 10,100 loaded - 1 removed + 1 new
