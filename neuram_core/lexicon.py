@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from neuram_core.text import content_words
+from neuram_core.text import STOPWORDS, content_words, words
 
-__all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
+__all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms", "terms_many"]
 
-_stem = Stemmer.Stemmer("english").stemWord
+_stemmer = Stemmer.Stemmer("english")
+_stem = _stemmer.stemWord
 _MAX_TF = 65535
 
 
@@ -36,6 +37,15 @@ def _stem_cached(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The index terms of ``text``: its content words (no stopwords), stemmed, in order."""
     return [_stem_cached(w) for w in content_words(text)]
+
+
+def terms_many(texts: Sequence[str]) -> list[list[str]]:
+    """:func:`terms` of many texts at once (a load): each distinct word is stemmed once."""
+    stop = STOPWORDS
+    lists = [[w for w in words(text) if w not in stop] for text in texts]
+    distinct = list({w for ws in lists for w in ws})
+    stems = dict(zip(distinct, _stemmer.stemWords(distinct), strict=True))
+    return [[stems[w] for w in ws] for ws in lists]
 
 
 def bm25_weights(
@@ -69,7 +79,10 @@ class LexicalMatch:
 
 
 class Lexicon:
-    """Inverted index of stems: term → (slots, term frequencies)."""
+    """Inverted index of stems: term → (slots, term frequencies).
+
+    A load builds the postings of every term at once into one sorted block (CSR: a term's
+    postings are a slice); later adds go to small per-term tails. A lookup reads both."""
 
     def __init__(self, k1: float = 1.2, b: float = 0.3) -> None:
         self.k1 = k1
@@ -77,8 +90,12 @@ class Lexicon:
         self.clear()
 
     def clear(self) -> None:
-        self._postings: dict[str, tuple[array[int], array[int]]] = {}
-        self._df: dict[str, int] = {}
+        self._term_id: dict[str, int] = {}
+        self._df = np.zeros(0, dtype=np.int64)  # by term id; 0: no live document has it
+        self._block_slots = np.zeros(0, dtype=np.int64)  # the loaded postings, by term id
+        self._block_tf = np.zeros(0, dtype=np.uint16)
+        self._block_offsets = np.zeros(1, dtype=np.int64)  # term id t: [offsets[t], offsets[t+1])
+        self._tails: dict[int, tuple[array[int], array[int]]] = {}  # postings added since
         self._slot_of: dict[str, int] = {}
         self._slot_row = np.zeros(0, dtype=np.int64)  # -1: removed
         self._slot_len = np.zeros(0, dtype=np.float64)
@@ -92,80 +109,88 @@ class Lexicon:
     def __contains__(self, key: object) -> bool:
         return key in self._slot_of
 
+    def _ids_of(self, words_: Iterable[str]) -> list[int]:
+        """Term ids, new terms numbered as they come."""
+        term_id = self._term_id
+        ids = []
+        for term in words_:
+            tid = term_id.get(term)
+            if tid is None:
+                tid = term_id[term] = len(term_id)
+            ids.append(tid)
+        if len(term_id) > self._df.shape[0]:
+            self._df = np.concatenate((self._df, np.zeros(max(64, len(term_id)) , dtype=np.int64)))
+        return ids
+
     def add(self, key: str, text: str, row: int) -> None:
         """Index ``text`` as ``key``, which the Hippocampus holds at ``row`` (a key already
         indexed is left as it is: an engram's content never changes)."""
         if key in self._slot_of:
             self.move(key, row)
             return
-        counts: dict[str, int] = {}
-        for term in terms(text):
-            counts[term] = counts.get(term, 0) + 1
-        slot = self._slots
-        self._slots += 1
-        self._reserve(slot + 1)
-        self._slot_of[key] = slot
-        self._slot_row[slot] = row
-        length = float(sum(counts.values()))
-        self._slot_len[slot] = length
-        self._total_len += length
-        self._live += 1
-        postings, df = self._postings, self._df
-        for term, count in counts.items():
-            entry = postings.get(term)
+        counts: dict[int, int] = {}
+        for tid in self._ids_of(terms(text)):
+            counts[tid] = counts.get(tid, 0) + 1
+        slot = self._new_slots([(key, row)], [float(sum(counts.values()))])
+        tails = self._tails
+        for tid, count in counts.items():
+            entry = tails.get(tid)
             if entry is None:
-                entry = postings[term] = (array("q"), array("H"))
+                entry = tails[tid] = (array("q"), array("H"))
             entry[0].append(slot)
             entry[1].append(min(count, _MAX_TF))
-            df[term] = df.get(term, 0) + 1
+            self._df[tid] += 1
+
+    def _new_slots(self, keyed: Sequence[tuple[str, int]], lengths: Sequence[float] | npt.NDArray[np.int64]) -> int:
+        """Slots for (key, row) pairs with their lengths; the first slot."""
+        first, count = self._slots, len(keyed)
+        self._reserve(first + count)
+        for offset, (key, _) in enumerate(keyed):
+            self._slot_of[key] = first + offset
+        self._slot_row[first : first + count] = [row for _, row in keyed]
+        self._slot_len[first : first + count] = lengths
+        self._slots += count
+        self._live += count
+        self._total_len += float(np.sum(lengths))
+        return first
 
     def add_many(self, items: Iterable[tuple[str, str, int]]) -> None:
-        """:meth:`add` for many (key, text, row): loading an index. The postings are built
-        with numpy, term by term, instead of one append per word."""
+        """:meth:`add` for many (key, text, row). Into an empty lexicon (a load), the
+        postings of every term are built at once with numpy, not one append per word."""
         fresh: list[tuple[str, str, int]] = []
         for key, text, row in items:
             if key in self._slot_of:
                 self.move(key, row)
             else:
                 fresh.append((key, text, row))
-        if len(fresh) < 64:
+        if self._slots or len(fresh) < 64:
             for key, text, row in fresh:
                 self.add(key, text, row)
             return
-        term_lists = [terms(text) for _, text, _ in fresh]
+        term_lists = terms_many([text for _, text, _ in fresh])
         lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
-        flat = [t for ts in term_lists for t in ts]
-        first = self._slots
-        count = len(fresh)
-        self._reserve(first + count)
-        for offset, (key, _, _row) in enumerate(fresh):
-            self._slot_of[key] = first + offset
-        self._slot_row[first : first + count] = [row for _, _, row in fresh]
-        self._slot_len[first : first + count] = lengths
-        self._slots += count
-        self._live += count
-        self._total_len += float(lengths.sum())
-        if not flat:
-            return
-        vocabulary = list(dict.fromkeys(flat))
-        term_id = {term: i for i, term in enumerate(vocabulary)}
-        ids = np.fromiter(map(term_id.__getitem__, flat), dtype=np.int64, count=len(flat))
-        slots = np.repeat(np.arange(first, first + count, dtype=np.int64), lengths)
-        pairs, tf = np.unique(ids * (first + count) + slots, return_counts=True)  # sorted by term, then slot
-        pair_terms, pair_slots = np.divmod(pairs, first + count)
-        bounds = np.flatnonzero(np.diff(pair_terms)) + 1
-        starts = np.concatenate(([0], bounds))
-        ends = np.concatenate((bounds, [len(pairs)]))
-        tf16 = np.minimum(tf, _MAX_TF).astype(np.uint16)
-        postings, df = self._postings, self._df
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            term = vocabulary[int(pair_terms[start])]
-            entry = postings.get(term)
-            if entry is None:
-                entry = postings[term] = (array("q"), array("H"))
-            entry[0].frombytes(pair_slots[start:end].tobytes())
-            entry[1].frombytes(tf16[start:end].tobytes())
-            df[term] = df.get(term, 0) + (end - start)
+        self._new_slots([(key, row) for key, _, row in fresh], lengths)
+        ids = np.asarray(self._ids_of(t for ts in term_lists for t in ts), dtype=np.int64)
+        self._build_block(ids, np.repeat(np.arange(len(fresh), dtype=np.int64), lengths), None)
+
+    def _build_block(
+        self, ids: npt.NDArray[np.int64], slots: npt.NDArray[np.int64], tf: npt.NDArray[np.int64] | None
+    ) -> None:
+        """The block from (term id, slot) occurrences (``tf`` None) or counted pairs."""
+        span = max(self._slots, 1)
+        if tf is None:
+            pairs, counts = np.unique(ids * span + slots, return_counts=True)  # by term, then slot
+            ids, slots = np.divmod(pairs, span)
+            tf = counts
+        else:
+            order = np.lexsort((slots, ids))
+            ids, slots, tf = ids[order], slots[order], tf[order]
+        n_terms = len(self._term_id)
+        self._block_slots = slots.astype(np.int64)
+        self._block_tf = np.minimum(tf, _MAX_TF).astype(np.uint16)
+        self._block_offsets = np.searchsorted(ids, np.arange(n_terms + 1, dtype=np.int64)).astype(np.int64)
+        self._df = np.bincount(ids, minlength=max(n_terms, self._df.shape[0])).astype(np.int64)
+        self._tails = {}
 
     def _reserve(self, slots: int) -> None:
         if slots > self._slot_row.shape[0]:
@@ -187,36 +212,54 @@ class Lexicon:
         self._slot_row[slot] = -1
         self._total_len -= float(self._slot_len[slot])
         self._live -= 1
-        df = self._df
+        term_id = self._term_id
         for term in set(terms(text)):
-            left = df.get(term, 0) - 1
-            if left > 0:
-                df[term] = left
-            else:
-                df.pop(term, None)
-                self._postings.pop(term, None)
+            tid = term_id.get(term)
+            if tid is not None and self._df[tid] > 0:
+                self._df[tid] -= 1
         if self._slots > 1024 and self._live < self._slots // 2:
             self._compact()
 
+    def _postings(self, tid: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint16]]:
+        """A term's postings, the loaded block's and the tail's, dead slots included."""
+        slots: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        tf: npt.NDArray[np.uint16] = np.zeros(0, dtype=np.uint16)
+        if tid + 1 < self._block_offsets.shape[0]:
+            lo, hi = int(self._block_offsets[tid]), int(self._block_offsets[tid + 1])
+            slots, tf = self._block_slots[lo:hi], self._block_tf[lo:hi]
+        tail = self._tails.get(tid)
+        if tail is not None:
+            slots = np.concatenate((slots, np.frombuffer(tail[0], dtype=np.int64)))
+            tf = np.concatenate((tf, np.frombuffer(tail[1], dtype=np.uint16)))
+        return slots, tf
+
     def _compact(self) -> None:
-        """Rewrite the postings without dead slots (after many removals)."""
+        """Rewrite the postings without dead slots (after many removals), as one block."""
         alive = self._slot_row[: self._slots] >= 0
         new_slot = np.cumsum(alive) - 1
-        for term, (slots, tfs) in list(self._postings.items()):
-            old = np.frombuffer(slots, dtype=np.int64)
-            keep = alive[old]
-            self._postings[term] = (
-                array("q", new_slot[old[keep]].tobytes()),
-                array("H", np.frombuffer(tfs, dtype=np.uint16)[keep].tobytes()),
-            )
+        ids_parts, slot_parts, tf_parts = [], [], []
+        for tid in range(len(self._term_id)):
+            slots, tf = self._postings(tid)
+            keep = alive[slots]
+            if keep.any():
+                ids_parts.append(np.full(int(keep.sum()), tid, dtype=np.int64))
+                slot_parts.append(new_slot[slots[keep]])
+                tf_parts.append(tf[keep].astype(np.int64))
         self._slot_of = {k: int(new_slot[s]) for k, s in self._slot_of.items()}
         self._slot_row = self._slot_row[: self._slots][alive].copy()
         self._slot_len = self._slot_len[: self._slots][alive].copy()
         self._slots = int(alive.sum())
+        empty = np.zeros(0, dtype=np.int64)
+        self._build_block(
+            np.concatenate(ids_parts) if ids_parts else empty,
+            np.concatenate(slot_parts) if slot_parts else empty,
+            np.concatenate(tf_parts) if tf_parts else empty,
+        )
 
     def idf(self, term: str) -> float:
         """BM25's idf of a stem: ln(1 + (N − df + ½)/(df + ½)); 0 for an unknown one."""
-        df = self._df.get(term, 0)
+        tid = self._term_id.get(term)
+        df = 0 if tid is None else int(self._df[tid])
         if not df:
             return 0.0
         return math.log(1.0 + (self._live - df + 0.5) / (df + 0.5))
@@ -226,23 +269,22 @@ class Lexicon:
         None when no word of the cue is indexed."""
         if not self._live:
             return None
-        cue = dict.fromkeys(terms(text))
         average = self._total_len / self._live or 1.0
         parts_rows: list[npt.NDArray[np.int64]] = []
         parts_values: list[npt.NDArray[np.float64]] = []
-        for term in cue:
-            entry = self._postings.get(term)
-            if entry is None:
+        for term in dict.fromkeys(terms(text)):
+            tid = self._term_id.get(term)
+            if tid is None or self._df[tid] == 0:
                 continue
-            slots = np.frombuffer(entry[0], dtype=np.int64)
+            slots, counts = self._postings(tid)
             rows = self._slot_row[slots]
             live = rows >= 0
             if not live.all():
-                slots, rows = slots[live], rows[live]
-            counts = np.frombuffer(entry[1], dtype=np.uint16)
-            tf = (counts[live] if not live.all() else counts).astype(np.float64)
+                slots, rows, counts = slots[live], rows[live], counts[live]
             parts_rows.append(rows)
-            parts_values.append(bm25_weights(tf, self._slot_len[slots], average, self.idf(term), self.k1, self.b))
+            parts_values.append(
+                bm25_weights(counts.astype(np.float64), self._slot_len[slots], average, self.idf(term), self.k1, self.b)
+            )
         if not parts_rows:
             return None
         if len(parts_rows) == 1:

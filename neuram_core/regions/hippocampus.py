@@ -247,10 +247,13 @@ class Hippocampus:
 
     def reserve(self, capacity: int) -> None:
         """Room for ``capacity`` rows in one allocation, now or when the first engram sets
-        the dimension: a load that knows its size then never copies the matrix to grow it."""
+        the dimension: a load that knows its size then never copies the matrix to grow it.
+        A load of many also defers the word index to its first use."""
         self._reserved = max(self._reserved, capacity)
         if self._dimension is not None:
             self._grow(capacity)
+        if capacity - len(self._ids) >= _LAZY_LEXICON:
+            self._lexicon_stale = True  # a load: the word index waits for the first cue with words
 
     def _grow(self, needed: int) -> None:
         if needed <= self._matrix.shape[0]:

@@ -271,3 +271,32 @@ def test_a_bulk_load_defers_the_word_index_and_builds_it_right() -> None:
     found = [a.engram.engram_id for a in hpc.activate(Cue("Zanzibar", vectors[10_102]), 2, limit=2)]
     assert found[:2] == ["n5", "late"] or found[:2] == ["late", "n5"]
     assert not hpc.lexicon_deferred and len(hpc.lexicon()) == 10_100  # 10,100 loaded - 1 removed + 1 new
+
+
+def test_a_loaded_lexicon_with_later_adds_removals_and_compaction_answers_as_a_fresh_one() -> None:
+    rng = np.random.default_rng(4)
+    vocabulary = [f"v{i}" for i in range(400)] + ["Zanzibar", "ferries", "ferry", "2024"]
+    texts = {f"k{i}": " ".join(rng.choice(vocabulary, size=int(rng.integers(1, 10))).tolist()) for i in range(1300)}
+    lex = Lexicon()
+    keys = list(texts)
+    lex.add_many([(k, texts[k], i) for i, k in enumerate(keys[:1100])])  # a load: one block
+    for i, k in enumerate(keys[1100:], start=1100):
+        lex.add(k, texts[k], i)  # later perceptions: the tails
+    gone = set(rng.choice(keys, size=700, replace=False).tolist())
+    for k in gone:
+        lex.remove(k, texts[k])  # more than half: a compaction
+    survivors = [k for k in keys if k not in gone]
+    fresh = Lexicon()
+    for i, k in enumerate(keys):
+        if k not in gone:
+            fresh.add(k, texts[k], i)
+    assert len(lex) == len(fresh) == len(survivors)
+    for cue in ("zanzibar ferry", "v3 v17 v250", "2024", "v399 nothing"):
+        a, b = lex.match(cue, 1300), fresh.match(cue, 1300)
+        assert (a is None) == (b is None)
+        if a is None or b is None:
+            continue
+        order_a, order_b = np.argsort(a.rows), np.argsort(b.rows)
+        assert a.rows[order_a].tolist() == b.rows[order_b].tolist()
+        assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12)
+        assert lex.idf(terms(cue)[0]) == pytest.approx(fresh.idf(terms(cue)[0]))
