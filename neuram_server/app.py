@@ -63,7 +63,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownEngramError)
     async def unknown(request: Request, exc: UnknownEngramError) -> JSONResponse:
-        return _problem(request, "engram_not_found", str(exc))
+        return _problem(request, "engram_not_found", str(exc), engram_id=exc.engram_id)
 
     @app.exception_handler(EmbedderMismatchError)
     async def mismatch(request: Request, exc: EmbedderMismatchError) -> JSONResponse:

@@ -320,6 +320,17 @@ async def forget(
     return Response(status_code=204)
 
 
+@router.delete("/namespaces/{namespace}/memories", tags=["memories"])
+async def clear(
+    request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None
+) -> dict[str, int]:
+    """Forget everything in the namespace; how many memories went."""
+    state = _state(request)
+    ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=True)
+    async with state.brain(ns) as brain:
+        return {"forgotten": await brain.clear()}
+
+
 @router.post("/namespaces/{namespace}/memories/{engram_id}/reinforce", tags=["memories"])
 async def reinforce(
     request: Request,
@@ -382,6 +393,18 @@ async def sleep(
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=True)
     async with state.brain(ns) as brain:
         return await brain.sleep()
+
+
+@router.get("/namespaces/{namespace}/working-memory", tags=["namespaces"])
+async def working_memory(
+    request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None
+) -> list[Memory]:
+    """What the namespace's working memory holds now (at most 7), least recently used first."""
+    state = _state(request)
+    ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
+    async with state.brain(ns) as brain:
+        await brain.stats()  # follows other processes' writes first
+        return [Memory.model_validate(_wire(state, e)) for e in brain.working_memory]
 
 
 @router.get("/namespaces/{namespace}/stats", tags=["namespaces"])

@@ -59,9 +59,8 @@ async def test_loaded_namespaces_sleep_in_the_background(tmp_path: Path) -> None
         await http.post("/v1/namespaces/ada/memories", json={"content": "Ada keeps bees", "gate": False})
         async with state.registry.use("ada") as brain:
             assert brain.sleep_cycle.running
-    async with in_process(tmp_path, sleep_interval_seconds=0) as (http, state):
-        async with state.registry.use("ada") as brain:
-            assert not brain.sleep_cycle.running
+    async with in_process(tmp_path, sleep_interval_seconds=0) as (http, state), state.registry.use("ada") as brain:
+        assert not brain.sleep_cycle.running
 
 
 async def test_unload_keeps_the_store_and_reopens(tmp_path: Path) -> None:
