@@ -17,7 +17,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 
-from neuram_core.errors import NeuramError
+from neuram_core.errors import NeuramError, UnknownEngramError
 from neuram_server.keys import Grant
 from neuram_server.paging import page_of
 from neuram_server.problems import Problem
@@ -93,6 +93,8 @@ def build_mcp(
                 return await work(state, grant, ns, brain)
         except Problem as exc:
             raise ToolError(f"{exc.code}: {exc.detail}") from None
+        except UnknownEngramError as exc:
+            raise ToolError(f"engram_not_found: {exc}") from None
         except (NeuramError, ValueError, TypeError) as exc:
             raise ToolError(f"invalid_value: {exc}") from None
 

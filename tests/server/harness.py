@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -47,16 +48,23 @@ class ServerProcess:
         self.args = [*args, "serve", "--port", str(self.port), *extra]
         self.env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
         self.process: subprocess.Popen[str] | None = None
-        self.stderr = ""
+        # Output goes to a file: a pipe nobody reads would fill and block the server.
+        self.log = tempfile.NamedTemporaryFile(prefix="neuram-serve-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log.close()
+
+    @property
+    def stderr(self) -> str:
+        """What the server printed so far (stdout and stderr)."""
+        return Path(self.log.name).read_text(errors="replace")
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        self.process = subprocess.Popen(
-            self.args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+        with open(self.log.name, "w") as out:
+            self.process = subprocess.Popen(
+                self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self.stderr = self.process.communicate()[1]
                 raise RuntimeError(f"neuram serve exited {self.process.returncode}: {self.stderr}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
@@ -69,13 +77,12 @@ class ServerProcess:
         """SIGTERM, and wait: the exit status."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        _, self.stderr = self.process.communicate(timeout=timeout)
-        return self.process.returncode
+        return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
 
     def client(self, key: str | None = None, **options: Any) -> httpx.Client:
         headers = {} if key is None else {"Authorization": f"Bearer {key}"}
