@@ -186,6 +186,12 @@ async def _with_store(args: argparse.Namespace, work: Callable[[LongTermStore], 
 
 
 async def _with_brain(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    if args.url is not None:  # a server's brain (RemoteBrain): the server embeds, no model loads here
+        brain_there = _remote_cli().remote_brain(args)
+        try:
+            return await work(brain_there)
+        finally:
+            await brain_there.close()
     from neuram_core.brain import Brain
 
     brain = await Brain.create(store=_store_of(args), namespace=args.namespace, embedder=_embedder(args.embedder))
@@ -650,6 +656,29 @@ def _server_options(p: argparse.ArgumentParser) -> None:
                    help="background sleep of every loaded namespace (default 30; 0: none)")
 
 
+def _remote_cli() -> Any:
+    """neuram_server.remote_cli, for ``--url``; a clear error without the server extra."""
+    try:
+        from neuram_server import remote_cli
+    except ImportError as exc:
+        raise CliError(f"--url needs the server extra ({exc.name} is missing): pip install 'neuram[server]'") from None
+    return remote_cli
+
+
+def _run_remote(args: argparse.Namespace) -> int:
+    """A command through a server (``--url``): recall, perceive and sleep run their own code
+    on a RemoteBrain; the commands that handle the store directly run remote_cli's."""
+    if args.command in _SERVER_COMMANDS:
+        raise CliError(f"{args.command} starts a server; it does not take --url")
+    remote = _remote_cli()
+    try:
+        if args.command in remote.COMMANDS:
+            return int(asyncio.run(remote.COMMANDS[args.command](args)))
+        return asyncio.run(COMMANDS[args.command](args))
+    except remote.RemoteCliError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _run_server(args: argparse.Namespace) -> int:
     """`serve`, `mcp` and `hash-key`: neuram_server, imported only now (the CLI stays fast)."""
     try:
@@ -714,6 +743,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument("--redis-url", metavar="URL", help="the same as --store for a Redis URL (also unix://)")
     where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file (as --store sqlite:///FILE)")
+    where.add_argument(
+        "--url",
+        metavar="URL",
+        help="a running neuram server (http://host:8765): every command goes through it (neuram[server])",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", help="the server's API key for --url (default: $NEURAM_API_KEY)"
+    )
     parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
     # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
     parser.add_argument(
@@ -817,7 +854,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neuram`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.api_key is not None and args.url is None:
+        parser.error("--api-key goes with --url (a server's key)")
     try:
+        if args.url is not None:
+            return _run_remote(args)
         if args.command in _SERVER_COMMANDS:
             return _run_server(args)
         return asyncio.run(COMMANDS[args.command](args))

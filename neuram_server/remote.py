@@ -61,13 +61,17 @@ class _Connection:
         self.client: httpx.AsyncClient | None = None
         self.closed = False
 
-    async def send(self, method: str, path: str, **options: Any) -> Any:
+    async def ready(self) -> httpx.AsyncClient:
         if self.client is None:  # made on the private loop, where it is always used
             self.client = httpx.AsyncClient(
                 base_url=self.url, headers=self.headers, timeout=self.timeout, transport=self.transport
             )
+        return self.client
+
+    async def send(self, method: str, path: str, **options: Any) -> Any:
+        client = await self.ready()
         try:
-            response = await self.client.request(method, path, **options)
+            response = await client.request(method, path, **options)
         except httpx.TimeoutException as exc:
             raise StoreUnavailableError(f"the neuram server at {self.url} did not answer in time: {exc}") from None
         except httpx.TransportError as exc:
@@ -315,6 +319,25 @@ class RemoteBrain:
         """The namespaces this key may read."""
         answer = await self.connection.send("GET", "/v1/namespaces")
         return [str(n) for n in answer["namespaces"]]
+
+    @_remote
+    async def export_lines(self) -> builtins.list[str]:
+        """The namespace's export (JSON Lines, ``neuram export``'s format), line by line."""
+        client = await self.connection.ready()
+        lines: builtins.list[str] = []
+        async with client.stream("GET", f"{self._path}/export") as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _error(response)
+            async for line in response.aiter_lines():
+                lines.append(line + "\n")
+        return lines
+
+    @_remote
+    async def import_lines(self, data: bytes) -> int:
+        """Import an export's bytes into this namespace (all or nothing); how many engrams."""
+        answer = await self._send("POST", "/import", content=data, headers={"content-type": "application/x-ndjson"})
+        return int(answer["imported"])
 
     async def close(self) -> None:
         """Close the connection (every namespace of it) and its loop thread."""

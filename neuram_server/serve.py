@@ -32,9 +32,27 @@ def check(settings: ServerSettings) -> None:
         )
 
 
+class _ClientClosed(logging.Filter):
+    """Drop the MCP SDK's error report for a client that closed its event stream (every
+    session's normal end): it is not a fault, and a traceback per session buries real ones."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "ClosedResourceError"
+
+
+def _logging() -> None:
+    """Plain log lines on stderr, warnings and up (set before the MCP SDK would set its own)."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("mcp.server.streamable_http").addFilter(_ClientClosed())
+
+
 def serve(settings: ServerSettings) -> int:
     import uvicorn
 
+    _logging()
     from neuram_server.app import create_app
     from neuram_server.keys import KeysFileError
 
@@ -74,7 +92,7 @@ def _host(host: str) -> str:
 def run_mcp_stdio(settings: ServerSettings, namespace: str) -> int:
     """MCP over stdin/stdout for a desktop client that starts a command: the tools on one
     in-process Brain (the store is this user's; no keys)."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _logging()
     asyncio.run(_stdio(settings, namespace))
     return 0
 
