@@ -175,6 +175,17 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with contextlib.ExitStack() as stack:
+            if settings.one_blas_thread:
+                from threadpoolctl import ThreadpoolController
+
+                limits = ThreadpoolController().limit(limits=1, user_api="blas")
+                stack.callback(limits.restore_original_limits)
+            async with serving() as running:
+                yield running
+
+    @contextlib.asynccontextmanager
+    async def serving() -> AsyncIterator[None]:
         chosen = embedder if embedder is not None else embedder_of(settings.embedder)
         root = await Brain.create(
             url=settings.store,

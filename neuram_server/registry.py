@@ -37,7 +37,8 @@ class NamespaceRegistry:
         self.budget = budget
         self.sleep_interval = sleep_interval  # None or 0: no background sleep
         self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
-        self._lock = asyncio.Lock()
+        self._loading: dict[str, asyncio.Future[_Loaded]] = {}  # one load per namespace at a time
+        self._unloading: dict[str, asyncio.Future[None]] = {}
         self.unloads = 0
 
     @asynccontextmanager
@@ -45,11 +46,14 @@ class NamespaceRegistry:
         """The namespace's Brain, loaded, and kept loaded until the block ends."""
         entry = self._loaded.get(namespace)
         if entry is None:
-            async with self._lock:  # one load per namespace, however many ask at once
-                entry = self._loaded.get(namespace)
-                if entry is None:
-                    entry = await self._load(namespace)
-        self._loaded.move_to_end(namespace)
+            loading = self._loading.get(namespace)
+            if loading is None:  # the first asker loads it; the others await the same load
+                loading = asyncio.ensure_future(self._load(namespace))
+                self._loading[namespace] = loading
+                loading.add_done_callback(lambda _: self._loading.pop(namespace, None))
+            entry = await asyncio.shield(loading)
+        if namespace in self._loaded:
+            self._loaded.move_to_end(namespace)
         entry.users += 1
         try:
             yield entry.brain
@@ -58,6 +62,9 @@ class NamespaceRegistry:
         await self._trim()
 
     async def _load(self, namespace: str) -> _Loaded:
+        unloading = self._unloading.get(namespace)
+        if unloading is not None:  # its last Brain is still leaving: open a fresh one after
+            await asyncio.shield(unloading)
         brain = self.root.for_namespace(namespace)
         await brain.stats()  # loads the index (and follows the store)
         if self.sleep_interval:
@@ -85,11 +92,20 @@ class NamespaceRegistry:
             del self._loaded[namespace]
             total -= len(entry.brain.hippocampus)
             self.unloads += 1
-            await entry.brain.unload()
+            await self._unload(namespace, entry)
+
+    async def _unload(self, namespace: str, entry: _Loaded) -> None:
+        leaving = asyncio.ensure_future(entry.brain.unload())
+        self._unloading[namespace] = leaving
+        try:
+            await asyncio.shield(leaving)
+        finally:
+            if self._unloading.get(namespace) is leaving:
+                del self._unloading[namespace]
 
     async def forget_loaded(self, namespace: str) -> None:
         """Unload one namespace now (after a bulk import wrote to its store directly), so
         the next request reads it afresh."""
         entry = self._loaded.pop(namespace, None)
         if entry is not None:
-            await entry.brain.unload()
+            await self._unload(namespace, entry)

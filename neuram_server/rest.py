@@ -7,6 +7,7 @@ name says; the request and response models are the OpenAPI description.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -232,7 +233,7 @@ async def recall(
     top_k = state.top_k(body.top_k)
     strengthen = body.strengthen and state.may_write(grant, ns)
     options: dict[str, Any] = {
-        "top_k": top_k if top_k is not None else None,
+        "top_k": top_k,
         "memory_type": body.memory_type,
         "since": _seconds(body.since),
         "until": _seconds(body.until),
@@ -433,26 +434,41 @@ async def export(
     state = _state(request)
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
     async with state.brain(ns) as brain:
-        header, lines = await on_brain_loop(_export_lines)(brain)
+        header = await on_brain_loop(_export_header)(brain)
+        scan = brain.store.scan(brain.namespace)  # an async generator of the Brain's loop, advanced there
+        first = await on_brain_loop(_export_page)(brain, scan)
 
-    async def body() -> Any:
+    async def body() -> AsyncIterator[str]:
         yield json.dumps(header, ensure_ascii=False) + "\n"
-        for line in lines:
-            yield line + "\n"
+        page = first
+        while page:
+            yield "".join(page)
+            page = await on_brain_loop(_export_page)(brain, scan)
 
     return StreamingResponse(body(), media_type="application/x-ndjson")
 
 
-async def _export_lines(brain: Brain) -> tuple[dict[str, Any], list[str]]:
-    """On the Brain's loop (the store's): the header and every engram's line."""
+async def _export_header(brain: Brain) -> dict[str, Any]:
     info = await brain.store.get_info(brain.namespace)
-    header = {EXPORT_HEADER: 1, "namespace": brain.namespace, "embedder": info.get(EMBEDDER)}
-    header["dimension"] = info.get(DIMENSION)
-    lines = [
-        json.dumps(engram_to_export(e), ensure_ascii=False, allow_nan=False)
-        async for e in brain.store.scan(brain.namespace)
-    ]
-    return header, lines
+    return {
+        EXPORT_HEADER: 1,
+        "namespace": brain.namespace,
+        "embedder": info.get(EMBEDDER),
+        "dimension": info.get(DIMENSION),
+    }
+
+
+async def _export_page(brain: Brain, scan: AsyncIterator[Engram]) -> list[str]:
+    """The next lines of the export (up to 500), read on the Brain's loop; [] at the end."""
+    lines: list[str] = []
+    async for engram in scan:
+        lines.append(json.dumps(engram_to_export(engram), ensure_ascii=False, allow_nan=False) + "\n")
+        if len(lines) >= _EXPORT_PAGE:
+            break
+    return lines
+
+
+_EXPORT_PAGE = 500
 
 
 @router.post(

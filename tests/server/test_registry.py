@@ -4,6 +4,7 @@ from the store on demand; the background sleep runs for every loaded namespace."
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -124,3 +125,24 @@ def test_batching_embedder_shares_calls(threads: int) -> None:
     for i in range(threads):  # each caller gets its own row, the same as embedding alone
         assert np.allclose(results[i], HashingEmbedder().embed([f"query number {i}"]))
     assert len(inner.batches) < threads and sum(inner.batches) == threads
+
+
+async def test_a_large_export_streams_in_pages_and_imports_whole(tmp_path: Path) -> None:
+    async with in_process(tmp_path) as (http, _):
+        texts = [f"fact {i} about the archive shelf {i}" for i in range(1203)]
+        await http.post("/v1/namespaces/big/memories/batch", json={"contents": texts, "gate": False})
+        lines = (await http.get("/v1/namespaces/big/export")).text.splitlines()
+        assert len(lines) == 1204 and len({json.loads(line).get("engram_id") for line in lines[1:]}) == 1203
+        done = await http.post("/v1/namespaces/big-copy/import", content="\n".join(lines).encode())
+        assert done.json() == {"imported": 1203}
+        assert (await http.get("/v1/namespaces/big-copy/stats")).json()["indexed"] == 1203
+
+
+async def test_a_namespace_asked_for_while_it_unloads_comes_back_whole(tmp_path: Path) -> None:
+    async with in_process(tmp_path, max_loaded_engrams=10) as (http, state):
+        for n in range(3):
+            await http.post(f"/v1/namespaces/n{n}/memories/batch",
+                            json={"contents": [f"n{n} fact {i} on topic{i}" for i in range(8)], "gate": False})
+        answers = await asyncio.gather(*(http.get(f"/v1/namespaces/n{i % 3}/stats") for i in range(24)))
+        assert {a.json()["indexed"] for a in answers} == {8}
+        assert state.registry.loaded_engrams() <= 10 + 8
