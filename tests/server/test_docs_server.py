@@ -77,13 +77,15 @@ async def test_the_mcp_client_configuration(tmp_path: Path) -> None:
         command=NEURAM, args=entry["args"],
         env={**os.environ, "NEURAM_PATH": str(tmp_path / "memory.db"), "HF_HUB_OFFLINE": "1"},
     )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        added = await session.call_tool("add_memory", {"content": "The team's stand-up is at 9:30 every weekday"})
-        assert not added.isError and added.structuredContent["stored"] is True
-        found = await session.call_tool("search_memory", {"query": "When is the stand-up meeting?"})
-        results = found.structuredContent["results"]
-        assert results[0]["content"] == "The team's stand-up is at 9:30 every weekday"
+    # The server's stderr to a file: pytest's captured stderr has no file descriptor to hand on.
+    with (tmp_path / "mcp-stderr.log").open("w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            added = await session.call_tool("add_memory", {"content": "The team's stand-up is at 9:30 every weekday"})
+            assert not added.isError and added.structuredContent["stored"] is True
+            found = await session.call_tool("search_memory", {"query": "When is the stand-up meeting?"})
+            results = found.structuredContent["results"]
+            assert results[0]["content"] == "The team's stand-up is at 9:30 every weekday"
 
 
 def test_the_image_and_compose_run_the_tested_command_lines(tmp_path: Path) -> None:

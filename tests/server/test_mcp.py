@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -41,9 +42,11 @@ async def stdio_session(store: str, *extra: str) -> AsyncIterator[Any]:
         command=NEURAM, args=["--store", store, "--embedder", "hashing", *extra, "mcp"],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
+    # The server's stderr to a file: pytest's captured stderr has no file descriptor to hand on.
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
 
 
 def payload(result: Any) -> Any:
