@@ -146,3 +146,22 @@ async def test_a_namespace_asked_for_while_it_unloads_comes_back_whole(tmp_path:
         answers = await asyncio.gather(*(http.get(f"/v1/namespaces/n{i % 3}/stats") for i in range(24)))
         assert {a.json()["indexed"] for a in answers} == {8}
         assert state.registry.loaded_engrams() <= 10 + 8
+
+
+async def test_a_read_only_server_runs_no_background_sleep(tmp_path: Path) -> None:
+    async with in_process(tmp_path, sleep_interval_seconds=0.05, read_only=True) as (http, state):
+        assert (await http.get("/v1/namespaces/ada/stats")).status_code == 200
+        async with state.registry.use("ada") as brain:
+            assert not brain.sleep_cycle.running  # a sleep writes; this server may not
+
+
+async def test_the_server_runs_blas_on_one_thread_and_gives_it_back(tmp_path: Path) -> None:
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = blas_threads()
+    async with in_process(tmp_path):
+        assert blas_threads() <= {1}
+    assert blas_threads() == before
