@@ -93,7 +93,7 @@ def test_the_image_and_compose_run_the_tested_command_lines(tmp_path: Path) -> N
     (Docker is not available to the tests): the server on Redis started with the compose
     file's flags, behind a keys file, then SIGTERM."""
     require_server_extra()
-    import yaml
+    yaml = pytest.importorskip("yaml")  # PyYAML, which langchain-core brings
 
     from neuram_server.keys import hash_key
     from tests.servers import RedisServer
