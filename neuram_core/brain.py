@@ -284,6 +284,17 @@ class Brain:
             config=self.config,
         )
 
+    async def unload(self) -> None:
+        """Drop this namespace's index from memory, keeping the store, the loop and the
+        other namespaces: its background sleep stops, and ``for_namespace`` opens it afresh
+        from the store next time. For a server holding many tenants within a budget."""
+        await self._portal.run(self._unload())
+
+    async def _unload(self) -> None:
+        await self.sleep_cycle.stop()
+        if self in self._shared.brains:
+            self._shared.brains.remove(self)
+
     @property
     def sync(self) -> SyncBrain:
         """The same API as blocking calls, for code that cannot await."""

@@ -56,6 +56,8 @@ _BAR_WIDTH = 40
 # The commands that add memories, so make a store that does not exist yet; every other
 # command only finds one.
 _CREATES = frozenset({"perceive", "import"})
+# Commands of the server extra (neuram_server), imported lazily.
+_SERVER_COMMANDS = frozenset({"serve", "mcp", "hash-key"})
 
 
 class CliError(Exception):
@@ -184,6 +186,12 @@ async def _with_store(args: argparse.Namespace, work: Callable[[LongTermStore], 
 
 
 async def _with_brain(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    if args.url is not None:  # a server's brain (RemoteBrain): the server embeds, no model loads here
+        brain_there = _remote_cli().remote_brain(args)
+        try:
+            return await work(brain_there)
+        finally:
+            await brain_there.close()
     from neuram_core.brain import Brain
 
     brain = await Brain.create(store=_store_of(args), namespace=args.namespace, embedder=_embedder(args.embedder))
@@ -655,6 +663,93 @@ def _count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _count(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must lie in 1..65535, got {text}")
+    return value
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    """The options `serve` and `mcp` share (neuram_server.settings.ServerSettings)."""
+    p.add_argument("--read-only", action="store_true", help="refuse every write; recall does not strengthen")
+    p.add_argument("--max-loaded-engrams", type=_positive, default=1_000_000,
+                   help="engrams kept loaded over all namespaces; idle namespaces beyond it are unloaded")
+    p.add_argument("--max-text-bytes", type=_positive, default=64 * 1024, help="largest text (default 64 KB)")
+    p.add_argument("--max-top-k", type=_positive, default=100, help="largest top_k (default 100)")
+    p.add_argument("--max-body-bytes", type=_positive, default=8 * 1024 * 1024, help="largest body (default 8 MB)")
+    p.add_argument("--sleep-interval", type=_unit(0, 1e9), metavar="SECONDS",
+                   help="background sleep of every loaded namespace (default 30; 0: none)")
+
+
+def _remote_cli() -> Any:
+    """neuram_server.remote_cli, for ``--url``; a clear error without the server extra."""
+    try:
+        from neuram_server import remote_cli
+    except ImportError as exc:
+        raise CliError(f"--url needs the server extra ({exc.name} is missing): pip install 'neuram[server]'") from None
+    return remote_cli
+
+
+def _run_remote(args: argparse.Namespace) -> int:
+    """A command through a server (``--url``): recall, perceive and sleep run their own code
+    on a RemoteBrain; the commands that handle the store directly run remote_cli's."""
+    if args.command in _SERVER_COMMANDS:
+        raise CliError(f"{args.command} starts a server; it does not take --url")
+    remote = _remote_cli()
+    try:
+        if args.command in remote.COMMANDS:
+            return int(asyncio.run(remote.COMMANDS[args.command](args)))
+        return asyncio.run(COMMANDS[args.command](args))
+    except remote.RemoteCliError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    """`serve`, `mcp` and `hash-key`: neuram_server, imported only now (the CLI stays fast)."""
+    try:
+        from neuram_server import serve as server
+        from neuram_server.settings import ServerSettings
+    except ImportError as exc:
+        raise CliError(f"{args.command} needs the server extra ({exc.name} is missing): "
+                       'pip install "neuram[server]"') from None
+    if args.command == "hash-key":
+        from neuram_server.keys import hash_key, new_key
+
+        key = new_key()
+        print(f"key: {key}")
+        entry = {"name": args.name, "sha256": hash_key(key), "read": args.read, "write": args.write}
+        print(json.dumps(entry))
+        return 0
+    if args.store is not None:
+        store = args.store
+    elif args.redis_url is not None:
+        store = args.redis_url
+    elif args.path is not None:
+        store = "sqlite:///" + os.path.abspath(os.path.expanduser(args.path))
+    else:
+        store = None
+    settings = ServerSettings(
+        store=store,
+        embedder=args.embedder,
+        host=getattr(args, "host", "127.0.0.1"),
+        port=getattr(args, "port", 8765),
+        keys_file=getattr(args, "keys", None),
+        read_only=args.read_only,
+        max_loaded_engrams=args.max_loaded_engrams,
+        max_text_bytes=args.max_text_bytes,
+        max_top_k=args.max_top_k,
+        max_body_bytes=args.max_body_bytes,
+        sleep_interval_seconds=args.sleep_interval,
+    )
+    try:
+        if args.command == "mcp":
+            return server.run_mcp_stdio(settings, args.namespace)
+        return server.serve(settings)
+    except server.ServeError as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     types = [t.value for t in MemoryType]
     parser = argparse.ArgumentParser(
@@ -674,6 +769,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument("--redis-url", metavar="URL", help="the same as --store for a Redis URL (also unix://)")
     where.add_argument("--path", metavar="FILE", help="the embedded store's SQLite file (as --store sqlite:///FILE)")
+    where.add_argument(
+        "--url",
+        metavar="URL",
+        help="a running neuram server (http://host:8765): every command goes through it (neuram[server])",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", help="the server's API key for --url (default: $NEURAM_API_KEY)"
+    )
     parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
     # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
     parser.add_argument(
@@ -748,6 +851,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="input file ('-' for stdin); a file with no engrams imports nothing, says so, and exits 0",
     )
 
+    p = command("serve", "serve the store over HTTP: a REST API under /v1 and MCP at /mcp (neuram[server])")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others need --keys)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
+    p.add_argument("--keys", metavar="FILE", help="API keys file (hashed keys -> namespaces); see docs/server.md")
+    _server_options(p)
+
+    p = command("mcp", "serve the MCP tools over stdio, for a desktop client that starts a command (neuram[server])")
+    _server_options(p)
+
+    p = command("hash-key", "print a new API key and the line for its keys file (neuram[server])")
+    p.add_argument("--name", default="key", help="the key's name in the keys file")
+    p.add_argument("--read", nargs="*", default=[], metavar="NS", help="namespaces it may read ('*' for all)")
+    p.add_argument("--write", nargs="*", default=[], metavar="NS", help="namespaces it may write ('*' for all)")
+
     p = command("reembed", "move the namespace to another embedding model, re-embedding every engram")
     p.add_argument(
         "--embedder",
@@ -764,7 +881,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neuram`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.api_key is not None and args.url is None:
+        parser.error("--api-key goes with --url (a server's key)")
     try:
+        if args.url is not None:
+            return _run_remote(args)
+        if args.command in _SERVER_COMMANDS:
+            return _run_server(args)
         return asyncio.run(COMMANDS[args.command](args))
     except CliError as exc:
         _fail(str(exc))

@@ -14,7 +14,8 @@ from typing import Any
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage
 
-from neuram_core import Brain, MemoryType
+from neuram_core import MemoryType
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, call, run_async, run_sync
 from neuram_langchain.messages import (
     SESSION,
@@ -39,7 +40,7 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
 
     def __init__(
         self,
-        brain: Brain,
+        brain: BrainAPI,
         session_id: str = "default",
         *,
         gate: bool = False,
@@ -48,8 +49,8 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(brain, Brain):
-            raise TypeError(f"brain must be a neuram Brain, not {type(brain).__name__}")
+        if not isinstance(brain, BrainAPI):
+            raise TypeError(f"brain must be a neuram Brain or RemoteBrain, not {type(brain).__name__}")
         if not isinstance(session_id, str) or not session_id:
             raise ValueError("session_id must be a non-empty str")
         self.brain = brain

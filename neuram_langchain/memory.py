@@ -15,7 +15,8 @@ from langchain_classic.memory.utils import get_prompt_input_key
 from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import ConfigDict, Field, model_validator
 
-from neuram_core import Brain, Engram
+from neuram_core import Engram
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, run_async, run_sync
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE, look, rehearse_shown
 from neuram_langchain.chat_history import NeuramChatMessageHistory
@@ -43,7 +44,7 @@ class NeuramChatMemory(BaseChatMemory):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    brain: Brain
+    brain: BrainAPI
     chat_memory: NeuramChatMessageHistory
     session_id: str = "default"
     memory_key: str = "history"
@@ -62,7 +63,7 @@ class NeuramChatMemory(BaseChatMemory):
         if not isinstance(data, dict):
             return data
         history = data.get("chat_memory")
-        if history is None and isinstance(data.get("brain"), Brain):
+        if history is None and isinstance(data.get("brain"), BrainAPI):
             history = NeuramChatMessageHistory(
                 data["brain"], data.get("session_id", "default"), gate=True, consolidate=False
             )

@@ -23,7 +23,8 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
-from neuram_core import Brain, MemoryType
+from neuram_core import MemoryType
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, call, run_async, run_sync
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE, rehearse_shown
 from neuram_core.validation import check_non_negative
@@ -53,7 +54,7 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
 
     def __init__(
         self,
-        brain: Brain,
+        brain: BrainAPI,
         *,
         k: int = 4,
         memory_type: MemoryType | str | None = None,
@@ -63,8 +64,8 @@ class NeuramMiddleware(AgentMiddleware[NeuramState, Any]):
         min_relevance: float = PROMPT_MIN_RELEVANCE,
     ) -> None:
         super().__init__()
-        if not isinstance(brain, Brain):
-            raise TypeError(f"brain must be a neuram Brain, not {type(brain).__name__}")
+        if not isinstance(brain, BrainAPI):
+            raise TypeError(f"brain must be a neuram Brain or RemoteBrain, not {type(brain).__name__}")
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
             raise ValueError(f"k must be an int >= 0, got {k!r}")
         self.brain = brain

@@ -12,7 +12,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, field_validator
 
-from neuram_core import Brain, MemoryType
+from neuram_core import MemoryType
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, run_async, run_sync
 from neuram_core.recalled import Recalled, recall
 from neuram_langchain.messages import MESSAGE, SEQ
@@ -35,7 +36,7 @@ class NeuramRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    brain: Brain
+    brain: BrainAPI
     k: int = Field(default=4, ge=0)
     memory_type: MemoryType | None = None
     metadata_filter: dict[str, Any] | None = None

@@ -1,4 +1,4 @@
-"""NeuramStore: a Brain as LangGraph's long-term ``BaseStore`` (``create_agent(store=...)``).
+"""NeuramStore: a Brain (or RemoteBrain) as LangGraph's long-term ``BaseStore`` (``create_agent(store=...)``).
 
 A LangGraph namespace tuple is a neuram namespace: ``("users", "u1")`` is
 ``"<root>.users.u1"``, where ``root`` defaults to the brain's own namespace (LangGraph
@@ -37,7 +37,8 @@ from langgraph.store.base import (
 )
 from langgraph.store.base.embed import get_text_at_path
 
-from neuram_core import Brain, Engram, MemoryType
+from neuram_core import Engram, MemoryType
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, call, run_async, run_sync
 from neuram_langchain.messages import next_seq
 
@@ -59,14 +60,14 @@ class NeuramStore(BaseStore):
 
     def __init__(
         self,
-        brain: Brain,
+        brain: BrainAPI,
         *,
         root: str | None = None,
         index_fields: Sequence[str] | None = None,
         memory_type: MemoryType | str | None = None,
     ) -> None:
-        if not isinstance(brain, Brain):
-            raise TypeError(f"brain must be a neuram Brain, not {type(brain).__name__}")
+        if not isinstance(brain, BrainAPI):
+            raise TypeError(f"brain must be a neuram Brain or RemoteBrain, not {type(brain).__name__}")
         self.brain = brain
         self.root = brain.namespace if root is None else root
         if not isinstance(self.root, str) or not self.root:
@@ -86,7 +87,7 @@ class NeuramStore(BaseStore):
         labels = tuple(neuram_namespace[len(prefix) :].split("."))
         return None if "" in labels else labels
 
-    def _brain(self, namespace: tuple[str, ...]) -> Brain:
+    def _brain(self, namespace: tuple[str, ...]) -> BrainAPI:
         return self.brain.for_namespace(self.neuram_namespace(namespace))
 
     @staticmethod
@@ -146,7 +147,7 @@ class NeuramStore(BaseStore):
             yield from self._put(op)
         return results
 
-    def _locate(self, brain: Brain, key: str) -> Plan[tuple[str, Engram | None]]:
+    def _locate(self, brain: BrainAPI, key: str) -> Plan[tuple[str, Engram | None]]:
         """The engram id an item's key lives at, and the engram if there is one. A put
         writes at a deterministic id; a memory no put wrote is addressed by its own id."""
         engram_id = self._engram_id(brain.namespace, key)

@@ -15,7 +15,7 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, fie
 from llama_index.core.memory.types import BaseChatStoreMemory
 from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
 
-from neuram_core import Brain
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, call, run_async, run_sync
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE
 from neuram_llamaindex.messages import (
@@ -44,7 +44,7 @@ class NeuramMemory(BaseChatStoreMemory):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    brain: Brain = Field(exclude=True, description="The brain that perceives and recalls.")
+    brain: BrainAPI = Field(exclude=True, description="The brain that perceives and recalls.")
     session_id: str | None = Field(
         default=None, description="Conversation id; the neuram namespace of its memories."
     )
@@ -72,7 +72,7 @@ class NeuramMemory(BaseChatStoreMemory):
         ),
     )
 
-    _session_brain: Brain = PrivateAttr()
+    _session_brain: BrainAPI = PrivateAttr()
 
     @field_validator("memory_prompt")
     @classmethod
@@ -97,7 +97,7 @@ class NeuramMemory(BaseChatStoreMemory):
     def from_defaults(  # type: ignore[override]
         cls,
         *,
-        brain: Brain,
+        brain: BrainAPI,
         session_id: str | None = None,
         chat_history: list[ChatMessage] | None = None,
         chat_store: BaseChatStore | None = None,
@@ -112,7 +112,7 @@ class NeuramMemory(BaseChatStoreMemory):
         return memory
 
     @property
-    def session_brain(self) -> Brain:
+    def session_brain(self) -> BrainAPI:
         """The brain on this session's namespace."""
         return self._session_brain
 

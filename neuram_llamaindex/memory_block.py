@@ -13,7 +13,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
 
-from neuram_core import Brain
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, call, run_async
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE
 from neuram_llamaindex.messages import (
@@ -37,7 +37,7 @@ class NeuramMemoryBlock(BaseMemoryBlock[str]):
     """
 
     name: str = Field(default="long_term_memory", description="The block's name and tag.")
-    brain: Brain = Field(exclude=True, description="The brain that perceives and recalls.")
+    brain: BrainAPI = Field(exclude=True, description="The brain that perceives and recalls.")
     similarity_top_k: int = Field(
         default=DEFAULT_TOP_K, ge=0, description="How many long-term memories to recall."
     )
@@ -51,9 +51,9 @@ class NeuramMemoryBlock(BaseMemoryBlock[str]):
         default=True, description="Use the Memory's session_id as the neuram namespace."
     )
 
-    _brains: dict[str, Brain] = PrivateAttr(default_factory=dict)
+    _brains: dict[str, BrainAPI] = PrivateAttr(default_factory=dict)
 
-    def brain_for(self, session_id: str | None) -> Brain:
+    def brain_for(self, session_id: str | None) -> BrainAPI:
         """The brain whose namespace holds this session's memories."""
         if not self.session_scoped or session_id is None:
             return self.brain

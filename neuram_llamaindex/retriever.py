@@ -13,7 +13,8 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks.base import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from neuram_core import Brain, Engram, MemoryType
+from neuram_core import Engram, MemoryType
+from neuram_core.api import BrainAPI
 from neuram_core.plan import Plan, run_async, run_sync
 from neuram_core.recalled import RECALL_KEYS, Recalled, recall, recalled_metadata
 from neuram_core.validation import check_non_negative
@@ -56,7 +57,7 @@ class NeuramRetriever(BaseRetriever):
 
     def __init__(
         self,
-        brain: Brain,
+        brain: BrainAPI,
         *,
         similarity_top_k: int = DEFAULT_TOP_K,
         session_id: str | None = None,

@@ -174,6 +174,9 @@ class Hippocampus:
         ids, row_of = self._ids, self._rows
         self._grow(len(ids) + len(engrams))
         rows = np.empty(len(engrams), dtype=np.intp)
+        if len(engrams) >= _LAZY_LEXICON:
+            self._lexicon_stale = True  # a load: the word index waits for the first cue with words
+        defer = self._lexicon_stale
         added: list[tuple[str, str, int]] = []
         for j, engram in enumerate(engrams):
             row = row_of.get(engram.engram_id)
@@ -181,11 +184,10 @@ class Hippocampus:
                 row = len(ids)
                 ids.append(engram.engram_id)
                 row_of[engram.engram_id] = row
-                added.append((engram.engram_id, engram.content, row))
+                if not defer:
+                    added.append((engram.engram_id, engram.content, row))
             rows[j] = row
-        if self._lexicon_stale or len(added) >= _LAZY_LEXICON:
-            self._lexicon_stale = True  # a load: the word index waits for the first cue with words
-        else:
+        if added:
             self._lexicon.add_many(added)
         self._matrix[rows] = block
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]

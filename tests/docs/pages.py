@@ -5,6 +5,7 @@ A page marks a block that needs something this machine provides only in a test w
 comment on the line just before the fence:
 
     <!-- docs-test: redis -->    the test starts a redis-server and sets $REDIS_URL to it
+    <!-- docs-test: server -->    the test starts `neuram serve` and sets $NEURAM_URL to it
     <!-- docs-test: skip REASON -->    compiled (so it stays valid Python), not run
 
 A block that cannot run at all (a shell command, a config file) is not a ```python block.
@@ -25,7 +26,7 @@ PAGES = sorted(DOCS.glob("*.md"))
 # A fence may be indented (a block inside a list item): its lines lose that indent.
 _FENCE = re.compile(r"^( *)```python\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 _MARK = re.compile(r"<!--\s*docs-test:\s*(\w+)\s*(.*?)\s*-->\s*\n\Z")
-MARKS = {"redis", "skip"}
+MARKS = {"redis", "server", "skip"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Block:
     page: Path
     line: int  # the first line of code, 1-based, in the page
     source: str
-    mark: str | None = None  # "redis" | "skip" | None
+    mark: str | None = None  # "redis" | "server" | "skip" | None
     reason: str = ""
 
     def compile(self) -> object:

@@ -11,6 +11,7 @@ from tests.docs import pages
 
 # What a page needs beyond the core (its extra): the page is skipped without it.
 REQUIRES = {
+    "server.md": ("fastapi", "uvicorn", "httpx", "mcp"),
     "langchain.md": ("langchain", "langgraph", "langchain_classic"),
     "llamaindex.md": ("llama_index.core",),
 }
@@ -23,6 +24,7 @@ PRINTS = {
     "llamaindex.md": ["- user: I keep bees and my favourite colour is teal.", "<long_term_memory>"],
     "metadata.md": ["Maria teaches violin in Lisbon 1", "The violin lessons are on Tuesdays 0"],
     "redis.md": ["Alice prefers the window seat"],
+    "server.md": ["Ada's daughter Maya plays the violin"],
 }
 # Upstream noise, not ours: LlamaIndex workflows inspect the (pydantic) agents' attributes.
 IGNORE = {"llamaindex.md": ["ignore::DeprecationWarning:inspect"]}
@@ -35,6 +37,8 @@ def _param(page: Path) -> object:
     marks = [pytest.mark.filterwarnings(f) for f in IGNORE.get(page.name, [])]
     if any(b.mark == "redis" for b in pages.blocks(page)):
         marks.append(pytest.mark.redis)
+    if any(b.mark == "server" for b in pages.blocks(page)):
+        marks += [pytest.mark.server, pytest.mark.slow]  # the real server, with the real model
     return pytest.param(page, id=page.name, marks=marks)
 
 
@@ -54,6 +58,13 @@ def test_the_page_runs(
     monkeypatch.chdir(tmp_path)  # the files a page writes land here
     if any(b.mark == "redis" for b in pages.blocks(page)):
         monkeypatch.setenv("REDIS_URL", request.getfixturevalue("redis_url"))  # a real server
+    if any(b.mark == "server" for b in pages.blocks(page)):
+        from tests.server.harness import ServerProcess
+
+        # `neuram serve` on the embedded store with the real model, as the page starts it
+        served = ServerProcess(None, embedder=None, env={"NEURAM_PATH": str(tmp_path / "memory.db")}).start()
+        request.addfinalizer(served.terminate)
+        monkeypatch.setenv("NEURAM_URL", served.url)
     if page.name in DEPRECATED:
         from langchain_core._api.deprecation import LangChainDeprecationWarning
 

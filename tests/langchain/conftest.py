@@ -22,8 +22,17 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture
-def brain(clock: ManualClock) -> Iterator[Brain]:
+@pytest.fixture(params=["local", pytest.param("remote", marks=pytest.mark.server)])
+def brain(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Brain]:
+    """A Brain in this process, or (``remote``) a RemoteBrain on a real server sharing the
+    clock: every adapter test runs against both, through the one protocol (BrainAPI)."""
+    if request.param == "remote":
+        from tests.server.remote_brains import remote_brain, skip_if_local_only
+
+        skip_if_local_only(request)
+        with remote_brain(clock, "lc") as remote:
+            yield remote  # type: ignore[misc]
+        return
     brain = Brain.open(path=":memory:", embedder=HashingEmbedder(), namespace="lc", clock=clock)
     yield brain
     brain.sync.close()
@@ -36,7 +45,7 @@ def async_only(brain: Brain, monkeypatch: pytest.MonkeyPatch) -> Brain:
     def refuse(self: Brain) -> Any:
         raise AssertionError("an async adapter method went through brain.sync")
 
-    monkeypatch.setattr(Brain, "sync", property(refuse))
+    monkeypatch.setattr(type(brain), "sync", property(refuse))
     return brain
 
 

@@ -125,6 +125,7 @@ def test_small_talk_and_tool_traffic_are_not_perceived(brain: Brain) -> None:
     }
 
 
+@pytest.mark.local_only("spies on SyncBrain, the local brain's sync facade")
 def test_each_turn_is_perceived_once_per_thread(
     brain: Brain, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pytest
 from langchain_core.documents import Document
 
-from neuram_core import Brain, Engram, ManualClock, salience_boost
+from neuram_core import Brain, Engram, ManualClock, NeuramConfig, salience_boost
 from neuram_core.plan import Plan, call, run_async, run_sync
 from neuram_core.recalled import RECALL_KEYS
 from neuram_langchain import NeuramChatMemory, NeuramRetriever
@@ -23,7 +23,7 @@ VIOLIN = [f"Maria taught violin in {town} last year" for town in ("Lisbon", "Por
 def after_one_recall(brain: Brain, before: Engram, hours: float) -> float:
     """The seed's LTP by hand: the stability ``before`` gains at its first recall after
     ``hours`` untouched (the same operations in the same order as the core, bit for bit)."""
-    config = brain.config
+    config = NeuramConfig()  # every brain of these tests runs the defaults (a server does too)
     retention = math.exp(-hours / before.stability)
     effort = config.ltp_effort_scale * math.expm1(config.ltp_effort_steepness * (1.0 - retention))
     boost = salience_boost(before.salience, config.salience_boost_base) * effort

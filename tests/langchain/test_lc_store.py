@@ -95,6 +95,7 @@ def test_search_without_query_matches_in_memory_store(
     stores: tuple[BaseStore, BaseStore], search: dict[str, Any]
 ) -> None:
     reference, ours = stores
+    search = dict(search)  # the parameter is shared by the local and the remote run
     prefix = search.pop("namespace_prefix")
     assert rows(ours.search(prefix, **search)) == rows(reference.search(prefix, **search))
 

@@ -18,8 +18,17 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture
-def brain(clock: ManualClock) -> Iterator[Brain]:
+@pytest.fixture(params=["local", pytest.param("remote", marks=pytest.mark.server)])
+def brain(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Brain]:
+    """A Brain in this process, or (``remote``) a RemoteBrain on a real server sharing the
+    clock: every adapter test runs against both, through the one protocol (BrainAPI)."""
+    if request.param == "remote":
+        from tests.server.remote_brains import remote_brain, skip_if_local_only
+
+        skip_if_local_only(request)
+        with remote_brain(clock, "test") as remote:
+            yield remote  # type: ignore[misc]
+        return
     brain = Brain.open(path=":memory:", embedder=HashingEmbedder(), namespace="test", clock=clock)
     yield brain
     brain.sync.close()

