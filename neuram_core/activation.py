@@ -36,16 +36,7 @@ def spread_activation(
     neighbour of a seed at 1.0 over an edge of weight 1 gets 0.6, its neighbour 0.36. Seeds
     keep their own activation if no path beats it. Paths weaker than ``floor`` are dropped.
     """
-    edges: Callable[[str], Iterable[tuple[str, float]]]
-    if callable(neighbours):
-        edges = neighbours
-    else:
-        graph_get = neighbours.get
-        no_edges: Mapping[str, float] = {}
-
-        def edges(node: str) -> Iterable[tuple[str, float]]:
-            return graph_get(node, no_edges).items()
-
+    edges = _edges_of(neighbours)
     best: dict[str, float] = {node: float(a) for node, a in seeds.items() if a > 0}
     frontier = dict(best)
     best_get = best.get
