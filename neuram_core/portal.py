@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 __all__ = ["LoopThread"]
 
 T = TypeVar("T")
+_WORKERS = 32
 
 
 class LoopThread:
@@ -23,6 +25,10 @@ class LoopThread:
 
     def __init__(self, name: str = "neuram-loop") -> None:
         self.loop = asyncio.new_event_loop()
+        # Embedding runs in this loop's default executor. Its stock size (cores + 4) would
+        # cap how many concurrent recalls reach the embedder together, so how many one
+        # micro-batched model call can serve; waiting threads cost little.
+        self.loop.set_default_executor(ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix=f"{name}-worker"))
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
 

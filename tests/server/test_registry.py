@@ -165,3 +165,31 @@ async def test_the_server_runs_blas_on_one_thread_and_gives_it_back(tmp_path: Pa
     async with in_process(tmp_path):
         assert blas_threads() <= {1}
     assert blas_threads() == before
+
+
+def test_sixteen_concurrent_recalls_on_one_brain_share_two_model_calls() -> None:
+    """The Brain's loop hands embedding to a pool wide enough for every concurrent recall
+    to reach the batching embedder together (the stock pool of cores + 4 threads capped a
+    batch at 6, and 16 recalls took 4 calls or more)."""
+    import threading
+
+    from neuram_server.batching import BatchingEmbedder
+
+    class Slow(HashingEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            threading.Event().wait(0.1)  # a model call's fixed cost
+            return super().embed(texts)
+
+    batching = BatchingEmbedder(Slow())
+
+    async def main() -> int:
+        brain = await Brain.create(path=":memory:", embedder=batching)
+        try:
+            await brain.perceive("the release moved to Friday", gate=False)
+            before = batching.calls
+            await asyncio.gather(*(brain.recall(f"release {i}", strengthen=False) for i in range(16)))
+            return batching.calls - before
+        finally:
+            await brain.close()
+
+    assert asyncio.run(main()) <= 3
