@@ -319,7 +319,8 @@ async function route() {
   $("#status").textContent = "";
   const hash = location.hash || "#/browse";
   const [, view, ...rest] = hash.split("/");
-  const name = ["browse", "memory", "ask", "add"].includes(view) ? view : "browse";
+  let name = ["browse", "memory", "ask", "add"].includes(view) ? view : "browse";
+  if (name === "add" && !state.write) name = "browse"; // nothing to add with a read-only key or server
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== `view-${name}`;
   for (const link of document.querySelectorAll("nav a")) {
     if (link.getAttribute("href") === `#/${name}`) link.setAttribute("aria-current", "page");
