@@ -2,8 +2,8 @@
 page boundary holds however many memories are added meanwhile.
 
 The default order is by ``encoded_at``; the explorer also sorts by retention, stability,
-last access or access count, either way. A retention boundary moves as memories fade,
-so a page sorted by it is as of the moment it was asked for.
+last access or access count, either way. Retention falls as time passes, so pages sorted
+by it are all as of the first page's moment, which the cursor carries.
 """
 
 from __future__ import annotations
@@ -16,21 +16,33 @@ from collections.abc import Callable, Sequence
 from neuram_core.engram import Engram
 from neuram_server.problems import Problem
 
-__all__ = ["page_of"]
+__all__ = ["moment_of", "page_of"]
 
 
-def _encode(at: float, engram_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at, engram_id]).encode()).decode().rstrip("=")
+def _encode(value: float, engram_id: str, moment: float | None) -> str:
+    fields: list[float | str] = [value, engram_id] if moment is None else [value, engram_id, moment]
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[float, str]:
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _decode(cursor: str) -> tuple[float, str, float | None]:
     try:
-        at, engram_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(at, int | float) and not isinstance(at, bool) and isinstance(engram_id, str):
-            return float(at), engram_id
+        fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(fields, list) and len(fields) in (2, 3):
+            value, engram_id, *rest = fields
+            if _number(value) and isinstance(engram_id, str) and all(_number(m) for m in rest):
+                return float(value), engram_id, float(rest[0]) if rest else None
     except (binascii.Error, ValueError, TypeError):
         pass
     raise Problem("invalid_cursor", "cursor is not one this API handed out (pass next_cursor as it came)")
+
+
+def moment_of(cursor: str | None) -> float | None:
+    """The moment a cursor's pages are sorted as of (None: the first page, or a fixed order)."""
+    return None if cursor is None else _decode(cursor)[2]
 
 
 def _encoded_at(engram: Engram) -> float:
@@ -44,12 +56,15 @@ def page_of(
     *,
     key: Callable[[Engram], float] = _encoded_at,
     descending: bool = False,
+    moment: float | None = None,
 ) -> tuple[list[Engram], str | None]:
-    """The page after ``cursor`` (None: the first) of at most ``limit``, and the next cursor."""
+    """The page after ``cursor`` (None: the first) of at most ``limit``, and the next cursor
+    (which carries ``moment``, when the order depends on the time it is taken at)."""
     keyed = sorted(((float(key(e)), e.engram_id, e) for e in engrams), key=lambda t: (t[0], t[1]), reverse=descending)
     if cursor is not None:
-        after = _decode(cursor)
+        value, engram_id, _ = _decode(cursor)
+        after = (value, engram_id)
         keyed = [t for t in keyed if ((t[0], t[1]) < after if descending else (t[0], t[1]) > after)]
     page = keyed[:limit]
     more = len(keyed) > limit and bool(page)
-    return [t[2] for t in page], _encode(page[-1][0], page[-1][1]) if more else None
+    return [t[2] for t in page], _encode(page[-1][0], page[-1][1], moment) if more else None

@@ -26,7 +26,7 @@ from neuram_core.errors import UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.identity import DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_server.keys import Grant
-from neuram_server.paging import page_of
+from neuram_server.paging import moment_of, page_of
 from neuram_server.problems import Problem
 from neuram_server.state import ServerState
 from neuram_server.wire import engram_to_wire
@@ -344,7 +344,7 @@ async def list_memories(
         and (since is None or e.encoded_at >= since)
         and (until is None or e.encoded_at <= until)
     ]
-    now = state.now()
+    now = moment_of(cursor) or state.now()  # retention as of the first page's moment
     keys: dict[str, Callable[[Engram], float]] = {
         "encoded_at": lambda e: e.encoded_at,
         "retention": lambda e: compute_retention(e, now),
@@ -352,7 +352,9 @@ async def list_memories(
         "last_accessed": lambda e: e.last_accessed,
         "access_count": lambda e: e.access_count,
     }
-    page, next_cursor = page_of(chosen, limit, cursor, key=keys[sort], descending=order == "desc")
+    page, next_cursor = page_of(
+        chosen, limit, cursor, key=keys[sort], descending=order == "desc", moment=now if sort == "retention" else None
+    )
     return MemoryPage(
         items=[Memory.model_validate(_wire(state, e)) for e in page], next_cursor=next_cursor, total=len(chosen)
     )

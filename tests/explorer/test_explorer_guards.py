@@ -86,6 +86,8 @@ def read_only(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 def test_a_read_only_server_offers_no_tending(page: Any, read_only: ServerProcess, tmp_path: Path) -> None:
+    with read_only.client() as http:
+        assert http.get("/v1/namespaces/default/access").json()["write"] is False
     page.goto(read_only.url + "/")
     page.get_by_text("Read only:").wait_for()
     assert not page.get_by_role("link", name="Add").is_visible()
