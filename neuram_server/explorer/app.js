@@ -211,6 +211,7 @@ async function graph(memory) {
 async function inspect(id) {
   const memory = await api("GET", `${ns()}/memories/${encodeURIComponent(id)}`);
   state.memory = memory;
+  $("#graph").replaceChildren(el("p", { text: "Loading its associations…" })); // never the last memory's
   $("#memory-content").textContent = memory.content;
   const list = $("#memory-fields");
   list.replaceChildren();
@@ -241,7 +242,9 @@ async function tend(method, suffix, body, message) {
 }
 
 // -- Ask ---------------------------------------------------------------------------------------
-function explanation(parts) {
+function explanation(parts, names) {
+  // names: id -> content of this answer's memories, to say where a spread came from.
+  const named = (id) => names.get(id) || `memory ${id.slice(0, 8)}`;
   const rows = [
     ["Dense similarity", number(parts.similarity)],
     ["Lexical (rare words)", number(parts.lexical)],
@@ -255,9 +258,10 @@ function explanation(parts) {
     el("tbody", {}, ...rows.map(([name, value]) => el("tr", {}, el("th", { scope: "row", text: name }), el("td", { text: value })))));
   if (parts.spread_from) {
     const from = el("tr", {}, el("th", { scope: "row", text: "Spread from" }),
-      el("td", {}, memoryLink(parts.spread_from, "this memory"),
+      el("td", {}, memoryLink(parts.spread_from, named(parts.spread_from)),
         parts.spread_via && parts.spread_via !== parts.spread_from ? " via " : "",
-        parts.spread_via && parts.spread_via !== parts.spread_from ? memoryLink(parts.spread_via, "a neighbour") : ""));
+        parts.spread_via && parts.spread_via !== parts.spread_from ? memoryLink(parts.spread_via, named(parts.spread_via)) : "",
+        ` (edge weight ${number(parts.spread_weight)})`));
     table.tBodies[0].append(from);
   }
   return table;
@@ -274,11 +278,12 @@ async function ask(event) {
   };
   if (form.get("memory_type")) body.memory_type = form.get("memory_type");
   const answer = await api("POST", `${ns()}/recall`, body);
+  const names = new Map(answer.results.map((hit) => [hit.memory.engram_id, hit.memory.content]));
   $("#results").replaceChildren(...answer.results.map((hit) =>
     el("li", { class: "hit" },
       el("p", {}, memoryLink(hit.memory.engram_id, hit.memory.content)),
       el("p", { class: "score", text: `score ${number(hit.score)} · ${hit.memory.memory_type}` }),
-      explanation(hit.explain))));
+      explanation(hit.explain, names))));
   say(answer.results.length ? `${answer.results.length} came back${body.strengthen ? " and were strengthened" : ""}.` : "Nothing came back.");
 }
 

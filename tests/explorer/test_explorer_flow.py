@@ -113,6 +113,9 @@ def test_add_find_open_pin_ask_forget(page: Any, server: ServerProcess, store_ur
     explained = first.locator("table.explain").inner_text()
     for part in ("Dense similarity", "Lexical (rare words)", "Spread", "Retention"):
         assert part in explained
+    # The report came back by spread from the cat (perceived together): the page says from which.
+    spread = page.locator("#results tr", has_text="Spread from")
+    assert spread.count() == 1 and CAT in spread.inner_text()
     assert memory_over_rest(server, cat_id)["access_count"] == before
     shot(page, "explorer-ask", tmp_path, store_url)
     page.get_by_label("Strengthen what comes back").check()
@@ -168,7 +171,9 @@ def test_walk_the_association_graph(page: Any, server: ServerProcess) -> None:
     page.locator("#graph svg a").first.wait_for()
     page.locator("#graph .neighbours").get_by_role("link", name=neighbour).click()
     page.locator("#memory-content").filter(has_text=neighbour).wait_for()
-    assert start["content"] in page.locator("#graph").inner_text()  # and back the other way
+    # and back the other way: the neighbour's graph links to where the walk started
+    page.locator("#graph .neighbours").get_by_role("link", name=start["content"]).click()
+    page.locator("#memory-content").filter(has_text=start["content"]).wait_for()
 
 
 def test_readable_at_phone_width(page: Any, server: ServerProcess, store_url: str, tmp_path: Path) -> None:
