@@ -460,6 +460,32 @@ async def sleep(
         return await brain.sleep()
 
 
+class SleepRecord(BaseModel):
+    at: float = Field(description="When the cycle ended (epoch seconds).")
+    consolidated: int
+    pruned_wm: int = Field(description="Pending traces that faded before sleep came.")
+    pruned_ltm: int = Field(description="Long-term memories that faded below the threshold, or expired.")
+    locked_out: int = Field(description="1: another worker was sleeping this namespace; this cycle did nothing.")
+    size: int = Field(description="The memories the namespace held after the cycle.")
+
+
+class SleepHistory(BaseModel):
+    cycles: list[SleepRecord] = Field(description="Oldest first; since this server started, at most `kept`.")
+    kept: int
+
+
+@router.get("/namespaces/{namespace}/history", tags=["namespaces"])
+async def history(
+    request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None
+) -> SleepHistory:
+    """What each sleep cycle did (background or asked for) and the namespace's size after
+    it, as this server saw them since it started (the explorer's History)."""
+    state = _state(request)
+    ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
+    cycles = [SleepRecord.model_validate(c) for c in state.history.of(ns)]
+    return SleepHistory(cycles=cycles, kept=state.history.kept)
+
+
 @router.get("/namespaces/{namespace}/working-memory", tags=["namespaces"])
 async def working_memory(
     request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None

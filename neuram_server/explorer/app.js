@@ -312,6 +312,41 @@ async function add(event) {
   say("Added.");
 }
 
+// -- History -----------------------------------------------------------------------------------
+function sizeChart(cycles) {
+  // The namespace's size after each cycle, over time.
+  const width = 640, height = 160, left = 44, right = 12, top = 10, bottom = 24;
+  const first = cycles[0].at, last = cycles[cycles.length - 1].at;
+  const most = Math.max(1, ...cycles.map((c) => c.size));
+  const x = (t) => left + (last > first ? (t - first) / (last - first) : 0.5) * (width - left - right);
+  const y = (n) => top + (1 - n / most) * (height - top - bottom);
+  const label = `Memories after each of ${cycles.length} sleep cycles: from ${cycles[0].size} to ${cycles[cycles.length - 1].size}.`;
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, class: "chart" },
+    svg("title", {}, label),
+    svg("line", { x1: left, y1: y(0), x2: width - right, y2: y(0), class: "axis" }),
+    svg("line", { x1: left, y1: y(0), x2: left, y2: y(most), class: "axis" }),
+    svg("text", { x: left - 6, y: y(most) + 4, "text-anchor": "end" }, String(most)),
+    svg("text", { x: left - 6, y: y(0) + 4, "text-anchor": "end" }, "0"),
+    svg("text", { x: left, y: height - 6 }, when(first)),
+    svg("text", { x: width - right, y: height - 6, "text-anchor": "end" }, when(last)),
+    svg("polyline", { points: cycles.map((c) => `${x(c.at).toFixed(1)},${y(c.size).toFixed(1)}`).join(" "), class: "curve" }),
+    ...cycles.map((c) => svg("circle", { cx: x(c.at), cy: y(c.size), r: 3, class: "dot" })));
+}
+
+async function showHistory() {
+  const { cycles } = await api("GET", `${ns()}/history`);
+  if (!cycles.length) {
+    $("#size-chart").replaceChildren(el("p", { text: "No sleep cycle yet since the server started." }));
+    $("#cycles tbody").replaceChildren();
+    return;
+  }
+  $("#size-chart").replaceChildren(sizeChart(cycles));
+  $("#cycles tbody").replaceChildren(...cycles.slice(-100).reverse().map((c) =>
+    el("tr", {}, el("td", { text: when(c.at) }), el("td", { text: String(c.consolidated) }),
+      el("td", { text: String(c.pruned_wm) }), el("td", { text: String(c.pruned_ltm) }),
+      el("td", { text: c.locked_out ? "yes" : "" }), el("td", { text: String(c.size) }))));
+}
+
 // -- routing -----------------------------------------------------------------------------------
 async function go(hash) {
   // Navigate and wait for the view, so a message said afterwards is not cleared by it.
@@ -324,7 +359,7 @@ async function route() {
   $("#status").textContent = "";
   const hash = location.hash || "#/browse";
   const [, view, ...rest] = hash.split("/");
-  let name = ["browse", "memory", "ask", "add"].includes(view) ? view : "browse";
+  let name = ["browse", "memory", "ask", "add", "history"].includes(view) ? view : "browse";
   if (name === "add" && !state.write) name = "browse"; // nothing to add with a read-only key or server
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== `view-${name}`;
   for (const link of document.querySelectorAll("nav a")) {
@@ -332,6 +367,7 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   if (name === "browse") await attempt(browse);
+  if (name === "history") await attempt(showHistory);
   if (name === "memory") await attempt(() => inspect(decodeURIComponent(rest.join("/"))));
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from neuram_server.app import EXPLORER
 from tests.server.harness import ServerProcess
 
 pytestmark = pytest.mark.server
+CAT_NOTE = "Ada adopted a grey cat named Turing"
 
 NOTES = [
     ("Ada adopted a grey cat named Turing", {"user": "ada"}, True),
@@ -124,3 +126,22 @@ def test_access_says_whether_the_page_may_write(server: ServerProcess) -> None:
         assert http.get("/v1/namespaces/default/access").json() == {
             "namespace": "default", "write": True, "read_only_server": False
         }
+
+
+def test_history_keeps_background_and_asked_for_cycles(tmp_path: Path) -> None:
+    with ServerProcess(f"sqlite:///{tmp_path / 'memory.db'}", "--sleep-interval", "0.3") as running, \
+            running.client() as http:
+        assert http.post("/v1/namespaces/ada/memories", json={"content": CAT_NOTE, "gate": False}).status_code == 201
+        deadline = time.monotonic() + 20
+        cycles: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not any(c["consolidated"] for c in cycles):
+            time.sleep(0.2)
+            cycles = http.get("/v1/namespaces/ada/history").json()["cycles"]
+        background = next(c for c in cycles if c["consolidated"])  # the background sleep's
+        assert background == {**background, "consolidated": 1, "pruned_wm": 0, "pruned_ltm": 0, "size": 1}
+        assert http.post("/v1/namespaces/ada/sleep").status_code == 200
+        after = http.get("/v1/namespaces/ada/history").json()
+        assert len(after["cycles"]) > len(cycles) and after["kept"] == 2880
+        assert [c["at"] for c in after["cycles"]] == sorted(c["at"] for c in after["cycles"])
+        # Another namespace's history is its own.
+        assert http.get("/v1/namespaces/bob/history").json()["cycles"] == []

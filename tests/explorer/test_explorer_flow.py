@@ -183,3 +183,21 @@ def test_readable_at_phone_width(page: Any, server: ServerProcess, store_url: st
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= 390, f"the memory page scrolls sideways at phone width ({scroll}px)"
     shot(page, "explorer-phone", tmp_path, store_url)
+
+
+def test_history_shows_each_sleep_cycle(page: Any, server: ServerProcess, store_url: str, tmp_path: Path) -> None:
+    page.goto(server.url + "/#/history")
+    page.get_by_text("No sleep cycle yet").wait_for()
+    add(page, CAT)
+    add(page, REPORT)
+    page.get_by_role("link", name="Browse").click()
+    page.get_by_role("button", name="Run a sleep cycle").click()
+    page.get_by_role("status").filter(has_text="consolidated 2").wait_for()
+    page.get_by_role("link", name="History").click()
+    row = page.locator("#cycles tbody tr")
+    row.first.wait_for()
+    assert row.count() == 1
+    cells = row.first.locator("td").all_inner_texts()
+    assert cells[1:] == ["2", "0", "0", "", "2"]  # consolidated 2, pruned none, 2 memories after
+    assert page.locator("#size-chart svg polyline").count() == 1
+    shot(page, "explorer-history", tmp_path, store_url)
