@@ -201,3 +201,26 @@ def test_history_shows_each_sleep_cycle(page: Any, server: ServerProcess, store_
     assert cells[1:] == ["2", "0", "0", "", "2"]  # consolidated 2, pruned none, 2 memories after
     assert page.locator("#size-chart svg polyline").count() == 1
     shot(page, "explorer-history", tmp_path, store_url)
+
+
+def test_usable_from_the_keyboard_with_labelled_controls(page: Any, server: ServerProcess) -> None:
+    with server.client() as http:
+        assert http.post("/v1/namespaces/default/memories", json={"content": CAT, "gate": False}).status_code == 201
+    page.goto(server.url + "/")
+    page.get_by_role("heading", name="Memories").wait_for()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+                 .filter((c) => c.type !== 'hidden' && c.labels.length === 0).map((c) => c.name || c.id)"""
+    )
+    assert unlabelled == []
+    page.get_by_label("Search").focus()
+    page.keyboard.type("turing")
+    page.keyboard.press("Enter")
+    page.get_by_text("1 memory matches").wait_for()
+    page.get_by_role("link", name=CAT).focus()
+    page.keyboard.press("Enter")
+    page.locator("#memory-content").filter(has_text=CAT).wait_for()
+    page.get_by_role("button", name="Pin", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Pinned.").wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Unpin"  # focus stays on the control
