@@ -145,3 +145,20 @@ def test_history_keeps_background_and_asked_for_cycles(tmp_path: Path) -> None:
         assert [c["at"] for c in after["cycles"]] == sorted(c["at"] for c in after["cycles"])
         # Another namespace's history is its own.
         assert http.get("/v1/namespaces/bob/history").json()["cycles"] == []
+
+
+def test_the_wheel_ships_the_explorer(tmp_path: Path) -> None:
+    """The page's files are package data: a `pip install neuram[server]` serves them."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from tests.server.harness import ROOT
+
+    pytest.importorskip("hatchling", reason="hatchling is in the dev extra")
+    built = subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"neuram_server/explorer/{n}" for n in ("index.html", "app.js", "style.css")} <= names
