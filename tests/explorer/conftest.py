@@ -25,8 +25,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API holds an event loop running on
+    this thread while it lives, which the asyncio tests after these must not find."""
     path = chromium_path()
     from playwright.sync_api import sync_playwright
 
