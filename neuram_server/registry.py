@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from neuram_core.brain import Brain
@@ -40,6 +40,7 @@ class NamespaceRegistry:
         self._loading: dict[str, asyncio.Future[_Loaded]] = {}  # one load per namespace at a time
         self._unloading: dict[str, asyncio.Future[None]] = {}
         self.unloads = 0
+        self.on_load: Callable[[Brain], None] | None = None  # told of each Brain loaded (before use)
 
     @asynccontextmanager
     async def use(self, namespace: str) -> AsyncIterator[Brain]:
@@ -66,6 +67,8 @@ class NamespaceRegistry:
         if unloading is not None:  # its last Brain is still leaving: open a fresh one after
             await asyncio.shield(unloading)
         brain = self.root.for_namespace(namespace)
+        if self.on_load is not None:
+            self.on_load(brain)
         await brain.stats()  # loads the index (and follows the store)
         if self.sleep_interval:
             await brain.start_sleep_cycle(self.sleep_interval)

@@ -7,7 +7,8 @@ name says; the request and response models are the OpenAPI description.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from neuram_core.brain import Brain, on_brain_loop
 from neuram_core.cli import EXPORT_HEADER
 from neuram_core.codec import engram_from_export, engram_to_export
-from neuram_core.dynamics import forget_at_for
+from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.identity import DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_server.keys import Grant
-from neuram_server.paging import page_of
+from neuram_server.paging import moment_of, page_of
 from neuram_server.problems import Problem
 from neuram_server.state import ServerState
 from neuram_server.wire import engram_to_wire
@@ -115,6 +116,13 @@ class RecallResponse(BaseModel):
 class MemoryPage(BaseModel):
     items: list[Memory]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last.")
+    total: int | None = Field(None, description="How many memories match, over every page.")
+
+
+class Access(BaseModel):
+    namespace: str
+    write: bool = Field(description="False: this key or server may only read here.")
+    read_only_server: bool = Field(description="The server was started with --read-only.")
 
 
 class Namespaces(BaseModel):
@@ -277,11 +285,17 @@ def _explained(explained: Explanation) -> dict[str, Any]:
 async def get_memory(
     request: Request, namespace: str, engram_id: str, x_api_key: ApiKey = None, authorization: Authorization = None
 ) -> Memory:
-    """One memory by id."""
+    """One memory by id, with ``forget_at``: when sleep will prune it (epoch seconds; null
+    for a pinned one), which the explorer draws its forgetting curve to."""
     state = _state(request)
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
     async with state.brain(ns) as brain:
-        return Memory.model_validate(_wire(state, await brain.get(engram_id)))
+        engram = await brain.get(engram_id)
+        due = forget_at_for(engram, brain.config)
+    return Memory.model_validate({**_wire(state, engram), "forget_at": due if math.isfinite(due) else None})
+
+
+SortName = Literal["encoded_at", "retention", "stability", "last_accessed", "access_count"]
 
 
 @router.get("/namespaces/{namespace}/memories", tags=["memories"])
@@ -292,12 +306,23 @@ async def list_memories(
     metadata: Annotated[
         str | None, Query(description='A JSON object: only memories with these values, e.g. {"user":"ada"}')
     ] = None,
+    q: Annotated[
+        str | None, Query(max_length=1000, description="Only memories whose content holds this text (any case).")
+    ] = None,
+    pinned: Annotated[bool | None, Query(description="Only pinned (true) or only unpinned (false) memories.")] = None,
+    since: Annotated[float | None, Query(description="Only memories encoded at or after (epoch seconds).")] = None,
+    until: Annotated[float | None, Query(description="Only memories encoded at or before (epoch seconds).")] = None,
+    sort: Annotated[SortName, Query(description="The order of the pages (retention: as of this request).")] = (
+        "encoded_at"
+    ),
+    order: Literal["asc", "desc"] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
     x_api_key: ApiKey = None,
     authorization: Authorization = None,
 ) -> MemoryPage:
-    """Every memory of the namespace, oldest first, a page at a time (expired ones left out)."""
+    """The namespace's memories, oldest first unless sorted otherwise, a page at a time
+    (expired ones left out); ``total`` counts every match, over all pages."""
     state = _state(request)
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
     wanted = None
@@ -310,8 +335,41 @@ async def list_memories(
             raise Problem("invalid_value", "metadata must be a JSON object")
     async with state.brain(ns) as brain:
         found = await brain.list(memory_type, wanted)
-    page, next_cursor = page_of(found, limit, cursor)
-    return MemoryPage(items=[Memory.model_validate(_wire(state, e)) for e in page], next_cursor=next_cursor)
+    needle = q.casefold() if q else None
+    chosen = [
+        e
+        for e in found
+        if (needle is None or needle in e.content.casefold())
+        and (pinned is None or e.pinned is pinned)
+        and (since is None or e.encoded_at >= since)
+        and (until is None or e.encoded_at <= until)
+    ]
+    now = moment_of(cursor) or state.now()  # retention as of the first page's moment
+    keys: dict[str, Callable[[Engram], float]] = {
+        "encoded_at": lambda e: e.encoded_at,
+        "retention": lambda e: compute_retention(e, now),
+        "stability": lambda e: e.stability,
+        "last_accessed": lambda e: e.last_accessed,
+        "access_count": lambda e: e.access_count,
+    }
+    page, next_cursor = page_of(
+        chosen, limit, cursor, key=keys[sort], descending=order == "desc", moment=now if sort == "retention" else None
+    )
+    return MemoryPage(
+        items=[Memory.model_validate(_wire(state, e)) for e in page], next_cursor=next_cursor, total=len(chosen)
+    )
+
+
+@router.get("/namespaces/{namespace}/access", tags=["namespaces"])
+async def access(
+    request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None
+) -> Access:
+    """What this key may do here: read always (else 404), write unless the key or the
+    server may only read. The explorer hides its tending actions by it."""
+    state = _state(request)
+    grant = _caller(request, x_api_key, authorization)
+    ns = state.namespace(grant, namespace, write=False)
+    return Access(namespace=ns, write=state.may_write(grant, ns), read_only_server=state.settings.read_only)
 
 
 @router.delete("/namespaces/{namespace}/memories/{engram_id}", status_code=204, tags=["memories"])
@@ -400,6 +458,32 @@ async def sleep(
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=True)
     async with state.brain(ns) as brain:
         return await brain.sleep()
+
+
+class SleepRecord(BaseModel):
+    at: float = Field(description="When the cycle ended (epoch seconds).")
+    consolidated: int
+    pruned_wm: int = Field(description="Pending traces that faded before sleep came.")
+    pruned_ltm: int = Field(description="Long-term memories that faded below the threshold, or expired.")
+    locked_out: int = Field(description="1: another worker was sleeping this namespace; this cycle did nothing.")
+    size: int = Field(description="The memories the namespace held after the cycle.")
+
+
+class SleepHistory(BaseModel):
+    cycles: list[SleepRecord] = Field(description="Oldest first; since this server started, at most `kept`.")
+    kept: int
+
+
+@router.get("/namespaces/{namespace}/history", tags=["namespaces"])
+async def history(
+    request: Request, namespace: str, x_api_key: ApiKey = None, authorization: Authorization = None
+) -> SleepHistory:
+    """What each sleep cycle did (background or asked for) and the namespace's size after
+    it, as this server saw them since it started (the explorer's History)."""
+    state = _state(request)
+    ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=False)
+    cycles = [SleepRecord.model_validate(c) for c in state.history.of(ns)]
+    return SleepHistory(cycles=cycles, kept=state.history.kept)
 
 
 @router.get("/namespaces/{namespace}/working-memory", tags=["namespaces"])

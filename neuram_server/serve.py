@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
+import time
 from typing import Any
 
 from neuram_server.settings import ServerSettings
 
-__all__ = ["LOCAL_HOSTS", "ServeError", "check", "run_mcp_stdio", "serve"]
+__all__ = ["LOCAL_HOSTS", "ServeError", "check", "explore", "run_mcp_stdio", "serve"]
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -83,6 +85,36 @@ def serve(settings: ServerSettings) -> int:
         lifespan="on",
     )
     return 0
+
+
+def explore(settings: ServerSettings, *, open_browser: bool = True) -> int:
+    """``neuram explore``: the server on localhost (no keys, so loopback only, as ``check``
+    insists), and a browser opened on its explorer once it answers."""
+    url = f"http://{_host(settings.host)}:{settings.port}/"
+    print(f"neuram: the explorer is at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    if open_browser:
+        threading.Thread(target=_open_when_up, args=(url,), name="neuram-explore-browser", daemon=True).start()
+    return serve(settings)
+
+
+def _open_when_up(url: str, timeout: float = 60) -> None:
+    """Open the browser once the server answers, not before (a page that fails to load
+    on the first try looks broken)."""
+    import urllib.error
+    import urllib.request
+    import webbrowser
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with direct.open(url + "v1/health", timeout=1) as answer:
+                if answer.status == 200:
+                    webbrowser.open(url)
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
 
 
 def _host(host: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from neuram_core.brain import Brain
 from neuram_core.validation import check_namespace
+from neuram_server.history import SleepHistory
 from neuram_server.keys import ALL, Grant, KeyRing
 from neuram_server.problems import Problem
 from neuram_server.registry import NamespaceRegistry
@@ -24,6 +25,10 @@ class ServerState:
     registry: NamespaceRegistry
     keys: KeyRing | None
     shutting_down: bool = field(default=False)
+    history: SleepHistory = field(default_factory=SleepHistory)
+
+    def __post_init__(self) -> None:
+        self.registry.on_load = self.history.watch
 
     @property
     def root(self) -> Brain:

@@ -16,8 +16,8 @@ from neuram_core.engram import Engram
 
 __all__ = ["WIRE_EXTRAS", "engram_from_wire", "engram_to_wire"]
 
-WIRE_EXTRAS = ("retention", "filtered_reason")
-"""Keys a wire engram carries beyond the export format's."""
+WIRE_EXTRAS = ("retention", "filtered_reason", "forget_at")
+"""Keys a wire engram carries beyond the export format's (``forget_at``: one memory's GET only)."""
 
 
 def engram_to_wire(engram: Engram, now: float) -> dict[str, Any]:
