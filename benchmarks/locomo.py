@@ -285,9 +285,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from neuram_core import HashingEmbedder, SentenceTransformerEmbedder
 
     embedder: Embedder = HashingEmbedder() if args.embedder == "hashing" else SentenceTransformerEmbedder()
+    overrides: dict[str, Any] = {}
     for item in args.set:
         name, _, value = item.partition("=")
-        OVERRIDES[name] = int(value) if value.isdigit() else float(value)
+        try:
+            overrides[name] = int(value) if value.isdigit() else float(value)
+            NeuramConfig().replace(**{name: overrides[name]})
+        except (TypeError, ValueError) as exc:
+            parser.error(f"--set {item}: {exc}")
+    OVERRIDES.clear()  # this run's constants only
+    OVERRIDES.update(overrides)
     result = asyncio.run(run(args.data, args.mode, embedder, args.ablate, args.conversations))
     print_table(result)
     if args.json:

@@ -4,13 +4,13 @@ API on a neuram server, loaded on first use so ``import neuram`` stays light."""
 
 from typing import TYPE_CHECKING, Any
 
+import neuram_core
 from neuram_core import *  # noqa: F403
-from neuram_core import __all__ as _core_all
 
 if TYPE_CHECKING:
     from neuram_server.remote import RemoteBrain
 
-__all__ = [*_core_all, "RemoteBrain"]
+__all__ = [*neuram_core.__all__, "RemoteBrain"]
 
 
 def __getattr__(name: str) -> Any:

@@ -140,3 +140,12 @@ def test_the_ablation_figure_is_drawn_from_the_runs(tmp_path: Path) -> None:
     assert figure.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(SystemExit):
         recall_ablation.main([str(tmp_path / "img"), "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("item", ["nonsense=1", "lexical_weight=abc", "lexical_weight=-1"])
+def test_a_bad_set_is_a_clear_error(tmp_path: Path, item: str) -> None:
+    path = tmp_path / "toy.json"
+    path.write_text(json.dumps(sample()))
+    with pytest.raises(SystemExit) as exc:
+        main(["--data", str(path), "--embedder", "hashing", "--set", item])
+    assert exc.value.code == 2
