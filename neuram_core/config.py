@@ -27,7 +27,15 @@ def _per_type(**values: float) -> Mapping[MemoryType, float]:
 
 
 _NON_NEGATIVE = frozenset(
-    {"reward_gain", "spreading_floor", "spreading_hops", "lexical_weight", "recall_min_relevance", "reminding_count"}
+    {
+        "reward_gain",
+        "spreading_floor",
+        "spreading_hops",
+        "lexical_weight",
+        "recall_min_relevance",
+        "reminding_count",
+        "approximate_min_engrams",
+    }
 )
 
 
@@ -86,6 +94,13 @@ class NeuramConfig:
     # above the cue's mean cosine; 0 switches reminding off.
     reminding_count: int = 3
     reminding_min_relevance: float = 4.0
+    # Approximate search (approximate.py): from this many engrams on, a cue is matched against
+    # an inverted file of 8-bit codes (the closest approximate_probes clusters), then the
+    # best approximate_candidates are re-ranked exactly; below it, and for a recall whose
+    # filters keep few memories, every row is compared. 0 always searches exactly.
+    approximate_min_engrams: int = 50_000
+    approximate_probes: int = 96
+    approximate_candidates: int = 128
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0
     temporal_links: int = 3

@@ -1,9 +1,10 @@
 """Hippocampus: the in-process index over everything the namespace remembers.
 
 A contiguous float32 matrix (one row per engram, grown by doubling, rows swap-deleted)
-answers cues with one matrix-vector product; an association graph carries temporal
-links between items perceived close together; pattern completion spreads activation
-from the best direct matches to their associates.
+answers cues with one matrix-vector product; from ``approximate_min_engrams`` on, an
+approximate index (approximate.py) proposes candidates that the matrix re-ranks exactly.
+An association graph carries temporal links between items perceived close together;
+pattern completion spreads activation from the best direct matches to their associates.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.activation import spread_support, top_k_indices
+from neuram_core.approximate import ApproximateIndex, measured_recall
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.lexicon import Lexicon
+from neuram_core.lexicon import LexicalMatch, Lexicon
 from neuram_core.types import Clock, Embedder
 
 __all__ = ["Activation", "Cue", "Hippocampus"]
@@ -33,6 +35,9 @@ _SEED_FACTOR = 4
 _MIN_SEEDS = 32
 _FLOOR_MIN_MEMORIES = 8
 _LAZY_LEXICON = 10_000  # a bulk encode this large defers the word index to its first use
+_NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+_MIN_APPROXIMATE_RECALL = 0.9  # below it (vectors with no cluster structure) search stays exact
+_MOMENT_SAMPLE = 1024  # rows whose cosines estimate a cue's mean and spread when search is approximate
 
 
 class Cue(NamedTuple):
@@ -57,6 +62,22 @@ class Activation(NamedTuple):
     spread_via: str | None = None  # the neighbour it arrived from, over an edge of spread_weight
     spread_weight: float = 0.0
     relevance: float = 0.0  # activation in standard deviations above the cue's mean cosine
+
+
+_Filters = tuple[MemoryType | None, float | None, float | None, float, Callable[[Engram], bool] | None]
+
+
+class _CueMatch(NamedTuple):
+    """How a cue matched the index, for activate: its seeds (rows best first and their
+    fused scores), the cue's mean and spread of cosines, and the scores and admission of
+    any row (the engrams spreading reaches)."""
+
+    seed_rows: npt.NDArray[np.intp]
+    seed_values: npt.NDArray[np.floating]
+    mean: float
+    std: float
+    scores: Callable[[npt.NDArray[np.intp]], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]
+    allowed: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.bool_] | None]
 
 
 class Hippocampus:
@@ -96,6 +117,11 @@ class Hippocampus:
         self._by_content: dict[tuple[str, MemoryType], str] = {}
         self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
         self._lexicon_stale = False  # after a bulk load: rebuilt from content on first use
+        self._approximate: ApproximateIndex | None = None  # built at the first cue past the size
+        self._moment_sample: Vector = np.zeros((0, 0), dtype=np.float32)  # rows drawn at its build
+        self._unfit_at = 0  # the size at which an index was built and did not fit the vectors
+        self._scratch: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)  # a cue's words by row
+        self._scratch_used: npt.NDArray[np.intp] = _NO_ROWS  # its non-zero rows, cleared by the next cue
         self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
 
     # -- embedding -------------------------------------------------------------------
@@ -137,7 +163,11 @@ class Hippocampus:
             self._rows[engram.engram_id] = row
             if not self._lexicon_stale:
                 self._lexicon.add(engram.engram_id, engram.content, row)
+        elif self._approximate is not None:
+            self._approximate.remove(row)  # re-encoded: its new vector replaces the old code
         self._matrix[row] = vector
+        if self._approximate is not None:
+            self._approximate.add(np.array([row], dtype=np.int64), vector.reshape(1, -1))
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
         self._expires_at[row] = _expiry(engram)
@@ -174,6 +204,7 @@ class Hippocampus:
         ids, row_of = self._ids, self._rows
         self._grow(len(ids) + len(engrams))
         rows = np.empty(len(engrams), dtype=np.intp)
+        known = len(ids)  # rows below this already hold an indexed vector
         if len(engrams) >= _LAZY_LEXICON:
             self._lexicon_stale = True  # a load: the word index waits for the first cue with words
         defer = self._lexicon_stale
@@ -190,6 +221,10 @@ class Hippocampus:
         if added:
             self._lexicon.add_many(added)
         self._matrix[rows] = block
+        if self._approximate is not None:
+            for row in rows[rows < known].tolist():  # re-encoded: new vectors replace the old codes
+                self._approximate.remove(row)
+            self._approximate.add(rows.astype(np.int64), block)
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
         self._expires_at[rows] = [_expiry(e) for e in engrams]
@@ -294,9 +329,13 @@ class Hippocampus:
             if not self._lexicon_stale:
                 self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
+            if self._approximate is not None:
+                self._approximate.move(last, row, self._matrix[row])
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
             self._expires_at[row] = self._expires_at[last]
+        elif self._approximate is not None:
+            self._approximate.remove(row)
         self._ids.pop()
         self.pending.pop(engram_id, None)
         gone = self._engrams[engram_id]
@@ -314,6 +353,7 @@ class Hippocampus:
         return self._engrams.pop(engram_id)
 
     def clear(self) -> None:
+        self._approximate, self._unfit_at = None, 0  # dropped first: no code removals one by one
         for engram_id in list(self._ids):
             self.remove(engram_id)
         self._recent.clear()
@@ -375,13 +415,20 @@ class Hippocampus:
 
     def nearest(self, vector: Vector, k: int) -> list[tuple[Engram, float]]:
         """The ``k`` engrams closest to ``vector`` by cosine, best first, with it: what a new
-        input is compared with to tell a paraphrase or an update (one matrix-vector product)."""
+        input is compared with to tell a paraphrase or an update (one matrix-vector product,
+        or the approximate index's candidates re-ranked exactly)."""
         n = len(self._ids)
         if n == 0 or k <= 0 or vector.shape[-1] != self._dimension:
             return []
-        scores = self._matrix[:n] @ np.asarray(vector, dtype=np.float32)
-        rows = top_k_indices(scores, k).tolist()
-        return [(self._engrams[self._ids[r]], float(scores[r])) for r in rows]
+        vector = np.asarray(vector, dtype=np.float32)
+        index = self.approximate_index()
+        if index is None:
+            scores = self._matrix[:n] @ vector
+            rows = top_k_indices(scores, k).tolist()
+            return [(self._engrams[self._ids[r]], float(scores[r])) for r in rows]
+        found = index.search(vector, max(4 * k, self.config.approximate_candidates))
+        cosines = self._matrix[found] @ vector
+        return [(self._engrams[self._ids[found[j]]], float(cosines[j])) for j in top_k_indices(cosines, k).tolist()]
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
         return dict(self._graph.get(engram_id, {}))
@@ -449,18 +496,20 @@ class Hippocampus:
         if vector.shape[-1] != self._dimension:
             raise ValueError(f"cue has {vector.shape[-1]} dimensions, the index holds {self._dimension}")
         config = self.config
-        cosines = self._matrix[:n] @ vector
-        mean, std = float(cosines.mean()), float(cosines.std())
-        fused = self._add_lexical(cosines, query.text if isinstance(query, Cue) else None, n, std)
-        allowed = self._allowed(n, memory_type, since, until, self.clock.now() if now is None else now)
-        if where is not None:
-            wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
-            allowed = wanted if allowed is None else allowed & wanted
-        if allowed is not None:
-            fused = np.where(allowed, fused, np.float32(-np.inf)).astype(np.float32, copy=False)
+        now = self.clock.now() if now is None else now
+        text = query.text if isinstance(query, Cue) else None
+        seeds_wanted = max(top_k * _SEED_FACTOR, _MIN_SEEDS)
+        matched_cue = None
+        index = self.approximate_index()
+        if index is not None:
+            matched_cue = self._match_approximately(
+                index, vector, text, n, seeds_wanted, (memory_type, since, until, now, where)
+            )
+        if matched_cue is None:
+            matched_cue = self._match_exactly(vector, text, n, seeds_wanted, (memory_type, since, until, now, where))
+        mean, std = matched_cue.mean, matched_cue.std
         ids, row_of = self._ids, self._rows
-        rows = top_k_indices(fused, max(top_k * _SEED_FACTOR, _MIN_SEEDS))
-        seed_values = fused[rows].tolist()
+        rows, seed_values = matched_cue.seed_rows, matched_cue.seed_values.tolist()
         # A seed must match the cue at all (a cue that matches nothing recalls nothing).
         seed_rows = {ids[r]: r for r, v in zip(rows.tolist(), seed_values, strict=True) if v > 0}
         # A seed passes on what it matched above the cue's typical cosine: an average memory
@@ -477,17 +526,14 @@ class Hippocampus:
         if not candidates:
             return []
         cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
-        if allowed is not None:
-            keep = allowed[cand_rows]
-            if not keep.all():
-                candidates = [i for i, k in zip(candidates, keep.tolist(), strict=True) if k]
-                cand_rows = cand_rows[keep]
-                if not candidates:
-                    return []
-        now = self.clock.now() if now is None else now
+        keep = matched_cue.allowed(cand_rows)
+        if keep is not None and not keep.all():
+            candidates = [i for i, k in zip(candidates, keep.tolist(), strict=True) if k]
+            cand_rows = cand_rows[keep]
+            if not candidates:
+                return []
         engrams = [self._engrams[i] for i in candidates]
-        own = cosines[cand_rows].astype(np.float64)
-        matched = fused[cand_rows].astype(np.float64)
+        own, matched = matched_cue.scores(cand_rows)
         lent = [support.get(i) for i in candidates]
         lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
         activated = matched + lifted
@@ -537,19 +583,123 @@ class Hippocampus:
             self._lexicon_stale = False
         return self._lexicon
 
-    def _add_lexical(self, cosines: Vector, text: str | None, n: int, std: float) -> Vector:
-        """The dense scores with the cue's words added where they match (BM25, rescaled so
-        its spread over the index is ``lexical_weight`` × the cosines' spread): one fused
-        score on the cosine's scale. Unchanged when the cue has no text or no indexed word."""
-        weight = self.config.lexical_weight
-        if not text or weight <= 0 or std <= 0:
-            return cosines
+    def approximate_index(self) -> ApproximateIndex | None:
+        """The approximate index when the index is large enough for one (built, or rebuilt
+        after the index doubled or shrank to a quarter, here: at the first cue that needs
+        it); None while every row is compared — also when a built one found fewer than 90 %
+        of the exact top 10 for a sample of the rows (vectors that do not cluster)."""
+        n, threshold = len(self._ids), self.config.approximate_min_engrams
+        index = self._approximate
+        if threshold <= 0:
+            return None  # exact search asked for (an index built before is kept up to date)
+        if n < threshold // 2 or (index is None and n < threshold):
+            self._approximate = None
+            return None
+        if index is None or n > 2 * index.trained_size or 4 * n < index.trained_size:
+            if index is None and self._unfit_at and n <= 2 * self._unfit_at:
+                return None  # these vectors did not cluster: try again when they have doubled
+            vectors = self._matrix[:n]
+            index = ApproximateIndex.build(vectors, self.config.approximate_probes)
+            if measured_recall(index, vectors, self.config.approximate_candidates) < _MIN_APPROXIMATE_RECALL:
+                self._approximate, self._unfit_at = None, n
+                return None
+            self._approximate, self._unfit_at = index, 0
+            rows = np.random.default_rng(n).choice(n, min(n, _MOMENT_SAMPLE), replace=False)
+            self._moment_sample = vectors[np.sort(rows)].copy()
+        return index
+
+    def _lexical(self, text: str | None, n: int, std: float) -> LexicalMatch | None:
+        """What the cue's words match, or None when the word cue is off or matches nothing
+        (or nothing varies): the one switch for both kinds of search."""
+        if not text or self.config.lexical_weight <= 0 or std <= 0:
+            return None
         match = self.lexicon().match(text, n)
-        if match is None or match.std <= 0:
-            return cosines
-        fused = cosines.copy()
-        fused[match.rows] += (weight * std / match.std * match.values).astype(np.float32)
-        return fused
+        return None if match is None or match.std <= 0 else match
+
+    def _lexical_scale(self, match: LexicalMatch, std: float) -> float:
+        """BM25 rescaled so its spread over the index is ``lexical_weight`` × the cosines'
+        spread: one fused score on the cosine's scale."""
+        return self.config.lexical_weight * std / match.std
+
+    def _match_exactly(
+        self, vector: Vector, text: str | None, n: int, seeds_wanted: int, filters: _Filters
+    ) -> _CueMatch:
+        """Every row compared with the cue: the seeds are the exact best."""
+        cosines = self._matrix[:n] @ vector
+        mean, std = float(cosines.mean()), float(cosines.std())
+        fused = cosines
+        match = self._lexical(text, n, std)
+        if match is not None:
+            fused = cosines.copy()
+            fused[match.rows] += (self._lexical_scale(match, std) * match.values).astype(np.float32)
+        memory_type, since, until, now, where = filters
+        allowed = self._allowed(n, memory_type, since, until, now)
+        if where is not None:
+            wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
+            allowed = wanted if allowed is None else allowed & wanted
+        ranked = fused if allowed is None else np.where(allowed, fused, np.float32(-np.inf)).astype(np.float32)
+        rows = top_k_indices(ranked, seeds_wanted)
+
+        def scores(rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+            return cosines[rows].astype(np.float64), fused[rows].astype(np.float64)
+
+        def admitted(rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_] | None:
+            return None if allowed is None else allowed[rows]
+
+        return _CueMatch(rows, ranked[rows], mean, std, scores, admitted)
+
+    def _match_approximately(
+        self,
+        index: ApproximateIndex,
+        vector: Vector,
+        text: str | None,
+        n: int,
+        seeds_wanted: int,
+        filters: _Filters,
+    ) -> _CueMatch | None:
+        """The approximate index's candidates and the word cue's best rows, re-ranked
+        exactly; the cue's mean and spread estimated on a fixed sample of rows. None when
+        the filters keep too few candidates to trust (then every row is compared)."""
+        sample = self._moment_sample @ vector
+        mean, std = float(sample.mean()), float(sample.std())
+        wanted = max(self.config.approximate_candidates, 2 * seeds_wanted)
+        candidates = index.search(vector, wanted)
+        match = self._lexical(text, n, std)
+        scratch = self._scratch
+        scratch[self._scratch_used] = 0.0  # the previous cue's words, cleared
+        self._scratch_used = _NO_ROWS
+        if match is not None:
+            lexical = (self._lexical_scale(match, std) * match.values).astype(np.float32)
+            best = top_k_indices(lexical, wanted)
+            candidates = np.union1d(candidates, match.rows[best])
+            if scratch.shape[0] < n:
+                scratch = self._scratch = np.zeros(self._matrix.shape[0], dtype=np.float32)
+            scratch[match.rows] = lexical  # the word cue of any row, read as scores() needs it
+            self._scratch_used = match.rows
+
+        memory_type, since, until, now, where = filters
+        filtered = memory_type is not None or since is not None or until is not None or where is not None
+
+        def admitted(rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_] | None:
+            keep = self._allowed_rows(rows, memory_type, since, until, now)
+            if where is not None:
+                found = np.fromiter((where(self._engrams[self._ids[r]]) for r in rows.tolist()), bool, len(rows))
+                keep = found if keep is None else keep & found
+            return keep
+
+        def scores(rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+            cosines = (self._matrix[rows] @ vector).astype(np.float64)
+            return cosines, cosines if match is None else cosines + scratch[rows]
+
+        _, fused = scores(candidates)
+        keep = admitted(candidates)
+        if keep is not None:
+            kept = int(keep.sum())
+            if kept < seeds_wanted or (filtered and 2 * kept < len(candidates)):
+                return None  # a filter that keeps few: its best may lie past the candidates
+            candidates, fused = candidates[keep], fused[keep]
+        best = top_k_indices(fused.astype(np.float32), seeds_wanted)
+        return _CueMatch(candidates[best], fused[best], mean, std, scores, admitted)
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None, now: float
@@ -566,6 +716,24 @@ class Hippocampus:
         if until is not None:
             allowed &= self._encoded_at[:n] <= until
         return allowed
+
+    def _allowed_rows(
+        self,
+        rows: npt.NDArray[np.intp],
+        memory_type: MemoryType | None,
+        since: float | None,
+        until: float | None,
+        now: float,
+    ) -> npt.NDArray[np.bool_] | None:
+        """:meth:`_allowed` for some rows only (None: all of them)."""
+        allowed = self._expires_at[rows] > now
+        if memory_type is not None:
+            allowed &= self._types[rows] == _TYPE_CODES[memory_type]
+        if since is not None:
+            allowed &= self._encoded_at[rows] >= since
+        if until is not None:
+            allowed &= self._encoded_at[rows] <= until
+        return None if allowed.all() else allowed
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, engram_id: str) -> Engram | None:
