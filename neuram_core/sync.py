@@ -46,6 +46,7 @@ class SyncBrain:
     rehearse = _blocking(Brain.rehearse)
     get = _blocking(Brain.get)
     list = _blocking(Brain.list)
+    listing = _blocking(Brain.listing)
     forget = _blocking(Brain.forget)
     reinforce = _blocking(Brain.reinforce)
     pin = _blocking(Brain.pin)

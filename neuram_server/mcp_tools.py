@@ -193,7 +193,7 @@ def build_mcp(
         namespace: Namespace = None,
     ) -> dict[str, Any]:
         async def work(state: ServerState, grant: Grant, ns: str, brain: Any) -> dict[str, Any]:
-            page, next_cursor = page_of(await brain.list(memory_type), limit, cursor)
+            page, next_cursor = page_of(await brain.listing(memory_type), limit, cursor)
             return {"memories": [shown(state, e) for e in page], "next_cursor": next_cursor}
 
         result: dict[str, Any] = await run(ctx, namespace, False, work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from neuram_core.brain import Brain, on_brain_loop
 from neuram_core.cli import EXPORT_HEADER
 from neuram_core.codec import engram_from_export, engram_to_export
-from neuram_core.dynamics import compute_retention, forget_at_for
+from neuram_core.dynamics import forget_at_for
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.identity import DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_server.keys import Grant
-from neuram_server.paging import moment_of, page_of
+from neuram_server.paging import SortName, matching, moment_of, page_of, sort_values
 from neuram_server.problems import Problem
 from neuram_server.state import ServerState
 from neuram_server.wire import engram_to_wire
@@ -295,9 +295,6 @@ async def get_memory(
     return Memory.model_validate({**_wire(state, engram), "forget_at": due if math.isfinite(due) else None})
 
 
-SortName = Literal["encoded_at", "retention", "stability", "last_accessed", "access_count"]
-
-
 @router.get("/namespaces/{namespace}/memories", tags=["memories"])
 async def list_memories(
     request: Request,
@@ -334,29 +331,19 @@ async def list_memories(
         if not isinstance(wanted, dict):
             raise Problem("invalid_value", "metadata must be a JSON object")
     async with state.brain(ns) as brain:
-        found = await brain.list(memory_type, wanted)
-    needle = q.casefold() if q else None
-    chosen = [
-        e
-        for e in found
-        if (needle is None or needle in e.content.casefold())
-        and (pinned is None or e.pinned is pinned)
-        and (since is None or e.encoded_at >= since)
-        and (until is None or e.encoded_at <= until)
-    ]
+        found = await brain.listing(memory_type, wanted)  # page_of orders them
+    chosen = matching(found, text=q, pinned=pinned, since=since, until=until)
     now = moment_of(cursor) or state.now()  # retention as of the first page's moment
-    keys: dict[str, Callable[[Engram], float]] = {
-        "encoded_at": lambda e: e.encoded_at,
-        "retention": lambda e: compute_retention(e, now),
-        "stability": lambda e: e.stability,
-        "last_accessed": lambda e: e.last_accessed,
-        "access_count": lambda e: e.access_count,
-    }
     page, next_cursor = page_of(
-        chosen, limit, cursor, key=keys[sort], descending=order == "desc", moment=now if sort == "retention" else None
+        chosen,
+        limit,
+        cursor,
+        values=sort_values(chosen, sort, now),
+        descending=order == "desc",
+        moment=now if sort == "retention" else None,
     )
     return MemoryPage(
-        items=[Memory.model_validate(_wire(state, e)) for e in page], next_cursor=next_cursor, total=len(chosen)
+        items=[Memory.model_validate(_wire(state, e)) for e in page], next_cursor=next_cursor, total=len(chosen.engrams)
     )
 
 

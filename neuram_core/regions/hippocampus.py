@@ -28,7 +28,7 @@ from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.lexicon import LexicalMatch, Lexicon
 from neuram_core.types import Clock, Embedder
 
-__all__ = ["Activation", "Cue", "Hippocampus"]
+__all__ = ["Activation", "Cue", "Hippocampus", "Listing"]
 
 _TYPE_CODES = {t: i for i, t in enumerate(MemoryType)}
 _SEED_FACTOR = 4
@@ -80,6 +80,54 @@ class _CueMatch(NamedTuple):
     allowed: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.bool_] | None]
 
 
+_FIELDS = ("last_accessed", "stability", "access_count", "pinned")  # the columns of Hippocampus._fields
+
+
+class Listing(NamedTuple):
+    """Engrams, their ids and their fields, one array each, in step (element k of each is
+    of ``engrams[k]``): what :meth:`Hippocampus.listing` hands a list page to filter and
+    sort by."""
+
+    engrams: list[Engram]
+    ids: list[str]
+    encoded_at: npt.NDArray[np.float64]
+    last_accessed: npt.NDArray[np.float64]
+    stability: npt.NDArray[np.float64]
+    access_count: npt.NDArray[np.float64]
+    pinned: npt.NDArray[np.bool_]
+
+    def where(self, keep: npt.NDArray[np.bool_]) -> Listing:
+        """The engrams (and fields) ``keep`` marks, in their order."""
+        rows = np.flatnonzero(keep)
+        engrams, ids = self.engrams, self.ids
+        chosen = rows.tolist()
+        return Listing(
+            [engrams[row] for row in chosen],
+            [ids[row] for row in chosen],
+            self.encoded_at[rows],
+            self.last_accessed[rows],
+            self.stability[rows],
+            self.access_count[rows],
+            self.pinned[rows],
+        )
+
+    @classmethod
+    def of(cls, engrams: Iterable[Engram]) -> Listing:
+        """A listing of these engrams, in their order (one Python pass over them)."""
+        engrams = list(engrams)
+        fields = np.array([_fields_of(e) for e in engrams], dtype=np.float64).reshape(len(engrams), len(_FIELDS)).T
+        last_accessed, stability, access_count, pinned = fields  # the order of _FIELDS
+        return cls(
+            engrams,
+            [e.engram_id for e in engrams],
+            np.array([e.encoded_at for e in engrams], dtype=np.float64),
+            last_accessed.copy(),
+            stability.copy(),
+            access_count.copy(),
+            pinned == 1.0,
+        )
+
+
 class Hippocampus:
     """Episodic index: pattern completion, temporal association, spreading activation."""
 
@@ -109,6 +157,7 @@ class Hippocampus:
         self._types: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
         self._expires_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)  # inf: never
+        self._fields: npt.NDArray[np.float64] = np.zeros((0, len(_FIELDS)), dtype=np.float64)  # for listing
         self._ids: list[str] = []
         self._rows: dict[str, int] = {}
         self._engrams: dict[str, Engram] = {}
@@ -153,6 +202,7 @@ class Hippocampus:
             self._types = np.zeros(rows, dtype=np.int8)
             self._encoded_at = np.zeros(rows, dtype=np.float64)
             self._expires_at = np.full(rows, np.inf, dtype=np.float64)
+            self._fields = np.zeros((rows, len(_FIELDS)), dtype=np.float64)
         if vector.shape[0] != self._dimension:
             raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
         row = self._rows.get(engram.engram_id)
@@ -171,6 +221,7 @@ class Hippocampus:
         self._types[row] = _TYPE_CODES[engram.memory_type]
         self._encoded_at[row] = engram.encoded_at
         self._expires_at[row] = _expiry(engram)
+        self._fields[row] = _fields_of(engram)
         self._engrams[engram.engram_id] = engram
         self._by_content[(engram.content, engram.memory_type)] = engram.engram_id
         for other, weight in engram.associations:
@@ -228,6 +279,7 @@ class Hippocampus:
         self._types[rows] = [_TYPE_CODES[e.memory_type] for e in engrams]
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
         self._expires_at[rows] = [_expiry(e) for e in engrams]
+        self._fields[rows] = [_fields_of(e) for e in engrams]
         graph, by_content, indexed = self._graph, self._by_content, self._engrams
         for engram in engrams:
             a = engram.engram_id
@@ -302,6 +354,7 @@ class Hippocampus:
         self._types = np.resize(self._types, size)
         self._encoded_at = np.resize(self._encoded_at, size)
         self._expires_at = np.resize(self._expires_at, size)
+        self._fields = np.resize(self._fields, (size, len(_FIELDS)))
 
     def refresh(self, engram: Engram) -> None:
         """Replace the stored object (new dynamics) of an engram already indexed."""
@@ -312,7 +365,9 @@ class Hippocampus:
         if engram.embedding is None:
             engram.embedding = old.embedding
         self._engrams[engram.engram_id] = engram
-        self._expires_at[self._rows[engram.engram_id]] = _expiry(engram)  # pinning may change it
+        row = self._rows[engram.engram_id]
+        self._expires_at[row] = _expiry(engram)  # pinning may change it
+        self._fields[row] = _fields_of(engram)  # recall, reward and pinning do
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
 
@@ -334,6 +389,7 @@ class Hippocampus:
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
             self._expires_at[row] = self._expires_at[last]
+            self._fields[row] = self._fields[last]
         elif self._approximate is not None:
             self._approximate.remove(row)
         self._ids.pop()
@@ -736,6 +792,34 @@ class Hippocampus:
         return None if allowed.all() else allowed
 
     # -- reading ---------------------------------------------------------------------------
+    def listing(self, now: float, memory_type: MemoryType | None = None) -> Listing:
+        """The engrams not expired at ``now`` (only those of ``memory_type``, if given), in
+        no particular order, with their fields as arrays (copies): picked by the index's
+        expiry and type columns, as recall picks the rows a cue may reach. A list page of
+        25 out of 100k memories filters and sorts by these arrays, not by a Python pass
+        over every engram (which costs tens of ms: each is an object of its own in memory);
+        its owner cannot reach the columns otherwise."""
+        n = len(self._ids)
+        allowed = self._allowed(n, memory_type, None, None, now)
+        if allowed is None:
+            ids = self._ids[:n]
+            encoded_at, fields = self._encoded_at[:n].copy(), self._fields[:n].T.copy()
+        else:
+            rows = np.flatnonzero(allowed)
+            ids = [self._ids[row] for row in rows.tolist()]
+            encoded_at, fields = self._encoded_at[rows], self._fields[rows].T.copy()
+        engrams = self._engrams
+        last_accessed, stability, access_count, pinned = fields  # the order of _FIELDS
+        return Listing(
+            [engrams[engram_id] for engram_id in ids],
+            ids,
+            encoded_at,
+            last_accessed,
+            stability,
+            access_count,
+            pinned == 1.0,
+        )
+
     def get(self, engram_id: str) -> Engram | None:
         return self._engrams.get(engram_id)
 
@@ -760,6 +844,11 @@ def _relevance_bar(factor: float | None, n: int) -> float | None:
     if not factor or n < _FLOOR_MIN_MEMORIES:
         return None
     return factor * math.sqrt(2.0 * math.log(n))
+
+
+def _fields_of(engram: Engram) -> tuple[float, float, float, float]:
+    """The row of an engram's fields that change (:data:`_FIELDS`, pinned as 1 or 0)."""
+    return (engram.last_accessed, engram.stability, float(engram.access_count), 1.0 if engram.pinned else 0.0)
 
 
 def _expiry(engram: Engram) -> float:
