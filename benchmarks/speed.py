@@ -119,16 +119,28 @@ class LookupEmbedder:
 
 
 # -- recall ----------------------------------------------------------------------------------
-def build_brain(vectors: np.ndarray, queries: np.ndarray) -> Any:
+def build_brain(
+    vectors: np.ndarray,
+    queries: np.ndarray | None,
+    *,
+    embedder: Any = None,
+    contents: Sequence[str] | None = None,
+    config: Any = None,
+) -> Any:
     """A Brain (SQLite in memory) whose hippocampus indexes ``vectors`` as engrams perceived
     5 s apart, with the temporal links perceive would have made, over all four types; the
-    store holds them too (long-term), so each recall's LTP is a real store update."""
+    store holds them too (long-term), so each recall's LTP is a real store update. Queries
+    are embedded by a look-up of ``queries`` unless an ``embedder`` is given; the contents
+    are Zipf-drawn words unless given."""
     from neuram_core import Brain, Engram, ManualClock, MemoryType, NeuramConfig, encoding_stability
 
     n = len(vectors)
-    config = NeuramConfig()
+    config = config or NeuramConfig()
     brain = Brain.open(
-        path=":memory:", embedder=LookupEmbedder(queries), clock=ManualClock(T0 + SECONDS_APART * n), config=config
+        path=":memory:",
+        embedder=embedder or LookupEmbedder(queries),
+        clock=ManualClock(T0 + SECONDS_APART * n),
+        config=config,
     )
     hippocampus = brain.hippocampus
     kinds = list(MemoryType)
@@ -139,7 +151,7 @@ def build_brain(vectors: np.ndarray, queries: np.ndarray) -> Any:
     }
     weights = [math.exp(-SECONDS_APART * j / config.temporal_window_seconds) for j in range(1, 4)]
     stored: list[tuple[Any, float]] = []
-    contents = zipf_texts(n, n, 12)
+    contents = zipf_texts(n, n, 12) if contents is None else contents
     for i in range(n):
         kind, s = kinds[i % 4], 3 + (i * 7919) % 5
         at = T0 + SECONDS_APART * i
@@ -791,6 +803,29 @@ def print_targets(results: dict[str, Any]) -> None:
         ):
             label = f"{name}, {cold['engrams']:,}-engram store, fresh process <= {target:g} s"
             checks.append((label, f"{cold[key]:.2f} s", cold[key] <= target))
+    for row in results.get("recall_approx", []):
+        target = 1.0 if row["n"] <= 100_000 else 5.0
+        checks.append(
+            (
+                f"approximate recall at {row['n']:,} (σ {row['sigma']}) <= {target:g} ms, recall@10 >= 0.98",
+                f"{row['p50_ms']:.2f} ms, {row['recall_at_10']:.3f}",
+                row["p50_ms"] <= target and row["recall_at_10"] >= 0.98,
+            )
+        )
+    if results.get("rss_bytes_per_engram") is not None:
+        b = results["rss_bytes_per_engram"]
+        size = max(r["n"] for r in results["footprint"])
+        checks.append((f"<= 2,000 B per loaded engram at {size:,} (RSS growth)", f"{b:,.0f} B", b <= 2000))
+        d = results["sqlite_bytes_per_engram"]
+        checks.append(("SQLite <= 2,600 B per engram (100-character notes)", f"{d:,.0f} B", d <= 2600))
+        for row in results["startup_s"]:
+            t = row["seconds"] + row["indexes_s"]
+            if row["n"] >= 1_000_000:
+                checks.append((f"start-up, {row['n']:,} from SQLite with its indexes <= 10 s", f"{t:.1f} s", t <= 10))
+    for row in results.get("recall_text", []):
+        bound = row["embed_p50_ms"] + row["floor_p50_ms"]
+        r = row["p50_ms"] / bound
+        checks.append((f"recall_text at {row['n']:,} <= 1.3× (embedding + floor)", f"{r:.2f}×", r <= 1.3))
     loads = results["import_loads"]
     checks.append(
         (
@@ -824,6 +859,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--server", action="store_true", help="also the server rows (benchmarks/server_speed.py)")
+    parser.add_argument(
+        "--scale", action="store_true", help="also the scale rows on real MiniLM vectors (benchmarks/scale.py)"
+    )
+    parser.add_argument("--scale-sizes", default="100000,1000000", help="engram counts for the scale rows")
+    parser.add_argument("--scale-sigmas", default="0.05,0.02", help="noise of the grown copies")
+    parser.add_argument(
+        "--scale-peers", default="faiss-hnsw,faiss-ivf,hnswlib,chroma", help="vector databases beside neuram"
+    )
+    parser.add_argument("--scale-peer-max-size", type=int, default=100_000, help="largest size to build the peers at")
+    parser.add_argument(
+        "--recall-text-size", type=int, default=100_000, help="engrams for the recall_text row (0 skips)"
+    )
+    parser.add_argument(
+        "--footprint-sizes", default="100000,1000000", help="SQLite stores for bytes, RSS and start-up (empty skips)"
+    )
+    parser.add_argument("--locomo", type=Path, default=None, help="LoCoMo JSON for the scale rows' real vectors")
     from benchmarks import server_speed
 
     server_speed.add_arguments(parser)
@@ -911,6 +962,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else ""
             )
         )
+
+    if args.scale:
+        from benchmarks import scale
+        from benchmarks.scale_data import DEFAULT_LOCOMO
+
+        say("scale rows (real MiniLM vectors)")
+        results.update(
+            scale.bench_scale(
+                args.locomo or DEFAULT_LOCOMO,
+                [int(x) for x in args.scale_sizes.split(",") if x.strip()],
+                [float(x) for x in args.scale_sigmas.split(",") if x.strip()],
+                [x for x in args.scale_peers.split(",") if x.strip()],
+                args.scale_peer_max_size,
+                args.recall_text_size,
+                [int(x) for x in args.footprint_sizes.split(",") if x.strip()],
+                say,
+            )
+        )
+        print()
+        scale.print_scale(results)
 
     print()
     print_targets(results)
