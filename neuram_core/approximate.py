@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from neuram_core.engram import Vector
 
-__all__ = ["ApproximateIndex", "list_count", "measured_recall"]
+__all__ = ["ApproximateIndex", "list_count", "measured_recall", "probe_count"]
 
 _TRAINING_POINTS_PER_LIST = 32
 _TRAINING_ITERATIONS = 10
@@ -56,6 +56,12 @@ def list_count(n: int) -> int:
     return int(min(_MAX_LISTS, n, 2 ** round(math.log2(3 * math.sqrt(n)))))
 
 
+def probe_count(lists: int, probes: int) -> int:
+    """Clusters searched per cue: ``probes`` at 1,024 clusters, scaled by √(lists / 1,024),
+    at least 1 and at most every cluster."""
+    return max(1, min(lists, round(probes * math.sqrt(lists / 1024))))
+
+
 class ApproximateIndex:
     """Candidates for a cue among many unit vectors, by inner product; ids are rows."""
 
@@ -66,7 +72,9 @@ class ApproximateIndex:
 
     @classmethod
     def build(cls, vectors: Vector, probes: int, *, seed: int = 0) -> ApproximateIndex:
-        """Train the clusters on a sample of ``vectors`` (row i gets id i) and add them all."""
+        """Train the clusters on a sample of ``vectors`` (row i gets id i) and add them all;
+        ``probes`` clusters are searched per cue at 1,024 clusters, × √(clusters / 1,024)
+        at other sizes (64 → 91 at 2,048: the 1M index needs a few more for the same recall)."""
         import faiss as loaded  # a C++ library: loaded only when an index this large exists
 
         faiss: Any = loaded  # its stubs lack part of the API used here (DirectMap)
@@ -83,7 +91,7 @@ class ApproximateIndex:
         rows = np.random.default_rng(seed).choice(n, sample, replace=False) if sample < n else np.arange(n)
         index.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
         index.set_direct_map_type(faiss.DirectMap.Hashtable)  # removal by id without a scan
-        index.nprobe = min(lists, probes)
+        index.nprobe = probe_count(lists, probes)
         built = cls(faiss, index, n)
         built.add(np.arange(n, dtype=np.int64), vectors)
         return built

@@ -95,11 +95,12 @@ class NeuramConfig:
     reminding_count: int = 3
     reminding_min_relevance: float = 4.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
-    # an inverted file of 8-bit codes (the closest approximate_probes clusters), then the
-    # best approximate_candidates are re-ranked exactly; below it, and for a recall whose
-    # filters keep few memories, every row is compared. 0 always searches exactly.
+    # an inverted file of 8-bit codes (the closest approximate_probes of 1,024 clusters,
+    # scaled by √(clusters / 1,024) at other sizes), then the best approximate_candidates are
+    # re-ranked exactly; below it, for a recall whose filters keep few memories, and for
+    # vectors the clusters do not fit, every row is compared. 0 always searches exactly.
     approximate_min_engrams: int = 50_000
-    approximate_probes: int = 96
+    approximate_probes: int = 64
     approximate_candidates: int = 128
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0

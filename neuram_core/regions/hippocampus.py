@@ -81,6 +81,7 @@ class _CueMatch(NamedTuple):
 
 
 _FIELDS = ("last_accessed", "stability", "access_count", "pinned")  # the columns of Hippocampus._fields
+_LAST_ACCESSED, _STABILITY = _FIELDS.index("last_accessed"), _FIELDS.index("stability")
 
 
 class Listing(NamedTuple):
@@ -594,8 +595,7 @@ class Hippocampus:
         lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
         activated = matched + lifted
         relevance = (activated - mean) / std if std > 0 else np.zeros_like(activated)
-        last = np.fromiter((e.last_accessed for e in engrams), dtype=np.float64, count=len(engrams))
-        stability = np.fromiter((e.stability for e in engrams), dtype=np.float64, count=len(engrams))
+        last, stability = self._fields[cand_rows, _LAST_ACCESSED], self._fields[cand_rows, _STABILITY]
         # Every activated engram scored at once; equal, bit for bit, to
         # recall_score(activation, compute_retention(engram, now), w) per engram.
         values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, config.recall_retention_weight)

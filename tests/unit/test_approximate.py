@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neuram_core import Cue, Engram, Hippocampus, ManualClock, MemoryType, NeuramConfig
-from neuram_core.approximate import ApproximateIndex, list_count, measured_recall
+from neuram_core.approximate import ApproximateIndex, list_count, measured_recall, probe_count
 
 DIM = 32
 N = 3000
@@ -60,6 +60,15 @@ def test_list_count_is_the_power_of_two_nearest_three_root_n_capped() -> None:
     assert list_count(1_000_000) == 2048  # ≈ 3000 → 2^12, capped at 2,048
     with pytest.raises(ValueError, match="at least one vector"):
         list_count(0)
+
+
+def test_probe_count_scales_with_the_root_of_the_lists() -> None:
+    assert probe_count(1024, 64) == 64
+    assert probe_count(2048, 64) == 91  # 64 × √2 = 90.5
+    assert probe_count(128, 6) == 2  # 6 × √(1/8) = 2.12
+    assert probe_count(128, 1) == 1  # at least one
+    assert probe_count(16, 64) == 8  # 64 × √(16/1024)
+    assert probe_count(16, 1000) == 16  # at most every cluster
 
 
 def test_below_the_threshold_every_row_is_compared() -> None:
@@ -184,7 +193,7 @@ def test_vectors_that_do_not_cluster_keep_exact_search_until_they_double() -> No
     rng = np.random.default_rng(5)
     noise = rng.normal(size=(2 * N + 1, DIM)).astype(np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    hippocampus = index_of(noise[:N], probes=2)  # 2 of 128 clusters: random cues miss most neighbours
+    hippocampus = index_of(noise[:N], probes=6)  # 2 of 128 clusters: random cues miss most neighbours
     assert hippocampus.approximate_index() is None
     q = noise[7]
     exact = np.argsort(-(noise[:N] @ q))[:10]
@@ -196,7 +205,7 @@ def test_vectors_that_do_not_cluster_keep_exact_search_until_they_double() -> No
             )
         )
     assert hippocampus.approximate_index() is None
-    clustered_index = index_of(clustered(N), probes=2)
+    clustered_index = index_of(clustered(N), probes=6)
     built = clustered_index.approximate_index()
     assert built is not None
     assert measured_recall(built, clustered(N), 128) >= 0.9
