@@ -822,6 +822,9 @@ def print_targets(results: dict[str, Any]) -> None:
             t = row["seconds"] + row["indexes_s"]
             if row["n"] >= 1_000_000:
                 checks.append((f"start-up, {row['n']:,} from SQLite with its indexes <= 10 s", f"{t:.1f} s", t <= 10))
+    for name, page in results.get("explorer_pages", {}).items():
+        worst = max(page["p50_ms"], page["next_p50_ms"] or 0.0)
+        checks.append((f"explorer page at 100k, {name} <= 100 ms (p50)", f"{worst:.1f} ms", worst <= 100))
     for row in results.get("recall_text", []):
         bound = row["embed_p50_ms"] + row["floor_p50_ms"]
         r = row["p50_ms"] / bound
@@ -859,6 +862,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--server", action="store_true", help="also the server rows (benchmarks/server_speed.py)")
+    parser.add_argument(
+        "--explorer", action="store_true", help="also the explorer's list pages at 100k (benchmarks/explorer_speed.py)"
+    )
     parser.add_argument(
         "--scale", action="store_true", help="also the scale rows on real MiniLM vectors (benchmarks/scale.py)"
     )
@@ -962,6 +968,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else ""
             )
         )
+
+    if args.explorer:
+        from benchmarks import explorer_speed
+
+        say("explorer list pages, 100,000 engrams in SQLite (p50 of 21)")
+        results["explorer_pages"] = explorer_speed.bench(100_000, 21)
 
     if args.scale:
         from benchmarks import scale
