@@ -71,8 +71,13 @@ class ApproximateIndex:
         self.trained_size = size  # how many vectors it was trained on (the rebuild policy reads it)
 
     @classmethod
-    def build(cls, vectors: Vector, probes: int, *, seed: int = 0) -> ApproximateIndex:
-        """Train the clusters on a sample of ``vectors`` (row i gets id i) and add them all;
+    def build(
+        cls, vectors: Vector, probes: int, *, candidates: int = 128, min_recall: float = 0.0, seed: int = 0
+    ) -> tuple[ApproximateIndex | None, float]:
+        """Train the clusters on a sample of ``vectors`` (row i gets id i), add the sample,
+        measure the recall@10 the index gives among it (:func:`measured_recall`), and add
+        the rest if it reaches ``min_recall``; the index (None below it) and that recall.
+        Data the clusters do not fit so costs the training, not a million adds.
         ``probes`` clusters are searched per cue at 1,024 clusters, × √(clusters / 1,024)
         at other sizes (64 → 91 at 2,048: the 1M index needs a few more for the same recall)."""
         import faiss as loaded  # a C++ library: loaded only when an index this large exists
@@ -93,8 +98,17 @@ class ApproximateIndex:
         index.set_direct_map_type(faiss.DirectMap.Hashtable)  # removal by id without a scan
         index.nprobe = probe_count(lists, probes)
         built = cls(faiss, index, n)
-        built.add(np.arange(n, dtype=np.int64), vectors)
-        return built
+        rows = np.sort(rows)
+        built.add(rows.astype(np.int64), vectors[rows])
+        quality = measured_recall(built, vectors, candidates, rows=rows)
+        if quality < min_recall:
+            return None, quality
+        rest = np.ones(n, dtype=bool)
+        rest[rows] = False
+        if rest.any():
+            others = np.flatnonzero(rest)
+            built.add(others.astype(np.int64), vectors[others])
+        return built, quality
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -123,22 +137,30 @@ class ApproximateIndex:
         return found[found >= 0]
 
 
-def measured_recall(index: ApproximateIndex, vectors: Vector, candidates: int, *, sample: int = 32) -> float:
-    """recall@10 of ``index`` (its candidates re-ranked exactly) against exact search, for
-    ``sample`` of the indexed vectors as cues (each one's own row left out): how well the
-    clusters fit this data. Real embeddings cluster (≈ 0.99 on LoCoMo's); vectors with no
-    structure do not (random ones: ≈ 0.1–0.3), and then exact search is the right one."""
-    n = vectors.shape[0]
-    if n <= 11:
+def measured_recall(
+    index: ApproximateIndex,
+    vectors: Vector,
+    candidates: int,
+    *,
+    rows: npt.NDArray[np.intp] | None = None,
+    sample: int = 32,
+) -> float:
+    """recall@10 of ``index`` (its candidates re-ranked exactly) against exact search among
+    the rows it holds (``rows`` of ``vectors``; None: all of them), for ``sample`` of them
+    as cues (each one's own row left out): how well the clusters fit this data. Real
+    embeddings cluster (≈ 0.99 on LoCoMo's); vectors with no structure do not (random
+    ones: ≈ 0.1–0.3), and then exact search is the right one."""
+    held = np.arange(vectors.shape[0]) if rows is None else np.asarray(rows)
+    if held.shape[0] <= 11:
         return 1.0
-    rng = np.random.default_rng(n)
-    cues = rng.choice(n, min(sample, n), replace=False)
-    exact = vectors @ vectors[cues].T  # n × sample: one pass over the rows for every cue
+    rng = np.random.default_rng(held.shape[0])
+    cues = held[rng.choice(held.shape[0], min(sample, held.shape[0]), replace=False)]
+    exact = vectors[held] @ vectors[cues].T  # one pass over the rows for every cue
     hits = 0
     for j, row in enumerate(cues.tolist()):
         column = exact[:, j]
-        column[row] = -np.inf
-        truth = set(np.argpartition(-column, 10)[:10].tolist())
+        column[held == row] = -np.inf
+        truth = set(held[np.argpartition(-column, 10)[:10]].tolist())
         found = index.search(vectors[row], candidates + 1)
         found = found[found != row]
         scores = vectors[found] @ vectors[row]

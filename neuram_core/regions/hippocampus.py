@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.activation import spread_support, top_k_indices
-from neuram_core.approximate import ApproximateIndex, measured_recall
+from neuram_core.approximate import ApproximateIndex
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
@@ -655,8 +655,14 @@ class Hippocampus:
             if index is None and self._unfit_at and n <= 2 * self._unfit_at:
                 return None  # these vectors did not cluster: try again when they have doubled
             vectors = self._matrix[:n]
-            index = ApproximateIndex.build(vectors, self.config.approximate_probes)
-            if measured_recall(index, vectors, self.config.approximate_candidates) < _MIN_APPROXIMATE_RECALL:
+            config = self.config
+            index, _ = ApproximateIndex.build(
+                vectors,
+                config.approximate_probes,
+                candidates=config.approximate_candidates,
+                min_recall=_MIN_APPROXIMATE_RECALL,
+            )
+            if index is None:
                 self._approximate, self._unfit_at = None, n
                 return None
             self._approximate, self._unfit_at = index, 0

@@ -213,11 +213,22 @@ def test_vectors_that_do_not_cluster_keep_exact_search_until_they_double() -> No
 
 def test_measured_recall_of_a_full_probe_is_perfect() -> None:
     vectors = clustered(500)
-    index = ApproximateIndex.build(vectors, probes=10_000)
+    index, quality = ApproximateIndex.build(vectors, probes=10_000)
+    assert index is not None and quality == 1.0
     assert measured_recall(index, vectors, 128) == 1.0
 
 
 def test_an_index_of_one_vector_answers_with_it() -> None:
     vector = clustered(1)
-    index = ApproximateIndex.build(vector, probes=8)
-    assert index.search(vector[0], 5).tolist() == [0]
+    index, _ = ApproximateIndex.build(vector, probes=8)
+    assert index is not None and index.search(vector[0], 5).tolist() == [0]
+
+
+def test_an_unfit_index_stops_at_its_training_sample() -> None:
+    rng = np.random.default_rng(8)
+    noise = rng.normal(size=(20_000, DIM)).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    index, quality = ApproximateIndex.build(noise, probes=8, min_recall=0.9)  # 512 lists: 16,384 trained and checked
+    assert index is None and quality < 0.9
+    fit, fit_quality = ApproximateIndex.build(clustered(20_000), probes=8, min_recall=0.9)
+    assert fit is not None and fit_quality >= 0.9 and len(fit) == 20_000  # the sample, then the rest
