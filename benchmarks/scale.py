@@ -332,10 +332,21 @@ def bench_scale(
     peers: Sequence[str],
     peer_max: int,
     text_size: int,
+    footprint_sizes: Sequence[int],
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     data = real_vectors(locomo, say)
-    results: dict[str, Any] = {"recall_approx": [], "peers": [], "recall_text": []}
+    results: dict[str, Any] = {"recall_approx": [], "peers": [], "recall_text": [], "footprint": []}
+    for n in footprint_sizes:
+        results["footprint"].append(bench_footprint(n, data, say))
+    if results["footprint"]:
+        largest = max(results["footprint"], key=lambda r: r["n"])
+        results["rss_bytes_per_engram"] = largest["rss_bytes_per_engram"]
+        results["sqlite_bytes_per_engram"] = largest["sqlite_bytes_per_engram"]
+        results["startup_s"] = [
+            {"store": "sqlite", "n": r["n"], "seconds": r["startup_s"], "indexes_s": r["indexes_s"]}
+            for r in results["footprint"]
+        ]
     for n in sizes:
         for sigma in sigmas:
             row, peer_rows = bench_approx(n, sigma, data, peers if n <= peer_max else [], say)
