@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,7 @@ import Stemmer
 
 from neuram_core.text import STOPWORDS, content_words, words
 
-__all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms", "terms_many"]
+__all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
 
 _stemmer = Stemmer.Stemmer("english")
 _stem = _stemmer.stemWord
@@ -37,15 +38,6 @@ def _stem_cached(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The index terms of ``text``: its content words (no stopwords), stemmed, in order."""
     return [_stem_cached(w) for w in content_words(text)]
-
-
-def terms_many(texts: Sequence[str]) -> list[list[str]]:
-    """:func:`terms` of many texts at once (a load): each distinct word is stemmed once."""
-    stop = STOPWORDS
-    lists = [[w for w in words(text) if w not in stop] for text in texts]
-    distinct = list({w for ws in lists for w in ws})
-    stems = dict(zip(distinct, _stemmer.stemWords(distinct), strict=True))
-    return [[stems[w] for w in ws] for ws in lists]
 
 
 def bm25_weights(
@@ -167,11 +159,19 @@ class Lexicon:
             for key, text, row in fresh:
                 self.add(key, text, row)
             return
-        term_lists = terms_many([text for _, text, _ in fresh])
-        lengths = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(term_lists))
+        per_text = self._term_ids_many([text for _, text, _ in fresh])
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         self._new_slots([(key, row) for key, _, row in fresh], lengths)
-        ids = np.asarray(self._ids_of(t for ts in term_lists for t in ts), dtype=np.int64)
+        ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))
         self._build_block(ids, np.repeat(np.arange(len(fresh), dtype=np.int64), lengths), None)
+
+    def _term_ids_many(self, texts: Sequence[str]) -> list[list[int]]:
+        """The term ids of many texts' :func:`terms` (a load): each distinct word is
+        stemmed and numbered once, then every text is one look-up per word."""
+        lists = [words(text) for text in texts]
+        distinct = sorted({w for ws in lists for w in ws} - STOPWORDS)  # sorted: the same ids every run
+        tid_of = dict(zip(distinct, self._ids_of(_stemmer.stemWords(distinct)), strict=True)).get
+        return [[tid for tid in map(tid_of, ws) if tid is not None] for ws in lists]
 
     def _build_block(
         self, ids: npt.NDArray[np.int64], slots: npt.NDArray[np.int64], tf: npt.NDArray[np.int64] | None
