@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.server.harness import ROOT, ServerProcess, require_server_extra
+from tests.server.harness import ROOT, ServerProcess
+from tests.server.harness import store_url as store_url  # the fixture, shared with the server's tests
 
 SHOTS = ROOT / "docs" / "images"
 
@@ -49,15 +50,6 @@ def page(browser: Any) -> Iterator[Any]:
     yield opened
     context.close()
     assert not errors, f"the page's script failed: {errors}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    require_server_extra()
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'memory.db'}"
-    url: str = request.getfixturevalue("redis_url")
-    return url
 
 
 @pytest.fixture

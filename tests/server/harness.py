@@ -27,6 +27,16 @@ def require_server_extra() -> None:
         pytest.importorskip(module, reason="the server extra: pip install 'neuram[server]'")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URL: an SQLite file, or the shared real redis-server (emptied)."""
+    require_server_extra()
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'memory.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
 class ServerProcess:
     """``neuram [--store URL] --embedder E serve --port P [extra...]`` and its base URL."""
 
