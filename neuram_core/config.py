@@ -39,6 +39,11 @@ _NON_NEGATIVE = frozenset(
 )
 
 
+# Counts handed to FAISS, which takes only whole numbers (a fraction fails deep inside a
+# recall otherwise).
+_WHOLE = frozenset({"approximate_min_engrams", "approximate_probes", "approximate_candidates"})
+
+
 @dataclass(frozen=True, slots=True)
 class NeuramConfig:
     """The brain's constants. Pass ``NeuramConfig(...)`` or ``config.replace(...)`` to tune."""
@@ -138,6 +143,8 @@ class NeuramConfig:
                 object.__setattr__(self, f.name, MappingProxyType(dict(value)))
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{f.name} must be a number, not {type(value).__name__}")
+            elif f.name in _WHOLE and not isinstance(value, int):
+                raise TypeError(f"{f.name} must be a whole number, not {value!r}")
             elif f.name in {
                 "retention_threshold",
                 "consolidation_threshold",

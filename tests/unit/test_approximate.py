@@ -232,3 +232,18 @@ def test_an_unfit_index_stops_at_its_training_sample() -> None:
     assert index is None and quality < 0.9
     fit, fit_quality = ApproximateIndex.build(clustered(20_000), probes=8, min_recall=0.9)
     assert fit is not None and fit_quality >= 0.9 and len(fit) == 20_000  # the sample, then the rest
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("approximate_candidates", 12.5, TypeError, "approximate_candidates must be a whole number"),
+        ("approximate_probes", 0, ValueError, "approximate_probes must be finite and > 0"),
+        ("approximate_min_engrams", -1, ValueError, "approximate_min_engrams must be finite and >= 0"),
+    ],
+)
+def test_the_approximate_constants_refuse_what_faiss_cannot_take(
+    field: str, value: float, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        NeuramConfig(**{field: value})  # type: ignore[arg-type]
