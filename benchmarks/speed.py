@@ -125,7 +125,6 @@ def build_brain(
     *,
     embedder: Any = None,
     contents: Sequence[str] | None = None,
-    config: Any = None,
 ) -> Any:
     """A Brain (SQLite in memory) whose hippocampus indexes ``vectors`` as engrams perceived
     5 s apart, with the temporal links perceive would have made, over all four types; the
@@ -135,7 +134,7 @@ def build_brain(
     from neuram_core import Brain, Engram, ManualClock, MemoryType, NeuramConfig, encoding_stability
 
     n = len(vectors)
-    config = config or NeuramConfig()
+    config = NeuramConfig()
     brain = Brain.open(
         path=":memory:",
         embedder=embedder or LookupEmbedder(queries),
