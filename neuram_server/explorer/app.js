@@ -4,7 +4,7 @@
 
 const $ = (selector) => document.querySelector(selector);
 const PAGE = 25;
-const state = { namespace: "", write: true, cursors: [null], page: 0, memory: null };
+const state = { namespace: "", write: true, cursors: [null], page: 0, memory: null, lists: 0 };
 
 // -- talking to the server -------------------------------------------------------------------
 class ApiError extends Error {}
@@ -115,7 +115,9 @@ function listQuery() {
 }
 
 async function browse() {
+  const asked = ++state.lists; // a list asked for later wins, whichever answer comes last
   const page = await api("GET", `${ns()}/memories?${listQuery()}`);
+  if (asked !== state.lists) return;
   state.cursors[state.page + 1] = page.next_cursor;
   const rows = page.items.map((m) =>
     el("tr", {},

@@ -224,3 +224,33 @@ def test_usable_from_the_keyboard_with_labelled_controls(page: Any, server: Serv
     page.keyboard.press("Enter")
     page.get_by_role("status").filter(has_text="Pinned.").wait_for()
     assert page.evaluate("document.activeElement.textContent") == "Unpin"  # focus stays on the control
+
+
+def test_a_slow_older_list_never_overwrites_a_newer_search(page: Any, server: ServerProcess) -> None:
+    """The unfiltered list asked for on opening answers after the search typed meanwhile:
+    the page keeps showing the search's result (out-of-order answers are dropped)."""
+    with server.client() as http:
+        for content in (CAT, REPORT):
+            answer = http.post("/v1/namespaces/default/memories", json={"content": content, "gate": False})
+            assert answer.status_code == 201
+    held: list[Any] = []
+
+    def hold_unfiltered(route: Any) -> None:
+        if "q=" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/v1/namespaces/default/memories?*", hold_unfiltered)
+    page.goto(server.url + "/")
+    page.get_by_role("heading", name="Memories").wait_for()
+    page.get_by_label("Search").fill("turing")
+    page.get_by_label("Search").press("Enter")
+    page.get_by_text("1 memory matches").wait_for()
+    assert held, "the opening list's request was not held"
+    with page.expect_response(lambda response: "q=" not in response.url and "/memories?" in response.url):
+        for route in held:
+            route.continue_()
+    page.wait_for_timeout(200)  # let the late answer's handler run
+    assert page.locator("#browse-count").text_content().startswith("1 memory matches")
+    assert page.locator("#memories tbody tr").count() == 1
