@@ -128,7 +128,10 @@ async function browse() {
       el("td", { text: String(m.access_count) }),
       el("td", { text: when(m.last_accessed) }),
       el("td", { text: m.pinned ? "yes" : "" })));
+  // A list drawn again (the opening one answering late, say) keeps a keyboard user's place.
+  const focused = document.activeElement?.closest("#memories a")?.getAttribute("href");
   $("#memories tbody").replaceChildren(...rows);
+  if (focused) $("#memories").querySelector(`a[href="${CSS.escape(focused)}"]`)?.focus();
   const first = state.page * PAGE;
   $("#browse-count").textContent = page.total
     ? `${page.total} ${page.total === 1 ? "memory matches" : "memories match"}; showing ${first + 1}–${first + page.items.length}.`

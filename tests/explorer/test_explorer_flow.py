@@ -254,3 +254,33 @@ def test_a_slow_older_list_never_overwrites_a_newer_search(page: Any, server: Se
     page.wait_for_timeout(200)  # let the late answer's handler run
     assert page.locator("#browse-count").text_content().startswith("1 memory matches")
     assert page.locator("#memories tbody tr").count() == 1
+
+
+def test_a_list_drawn_again_keeps_the_keyboard_focus(page: Any, server: ServerProcess) -> None:
+    """A keyboard user searches, then tabs to a row of the list still shown while the
+    search's answer is on its way (slow, as on a busy Redis): when the list is drawn
+    again, the same memory keeps the focus, and Enter still opens it."""
+    with server.client() as http:
+        assert http.post("/v1/namespaces/default/memories", json={"content": CAT, "gate": False}).status_code == 201
+    held: list[Any] = []
+
+    def hold_searches(route: Any) -> None:
+        if "q=" in route.request.url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/v1/namespaces/default/memories?*", hold_searches)
+    page.goto(server.url + "/")
+    page.get_by_text("1 memory matches").wait_for()  # the opening list
+    page.get_by_label("Search").focus()
+    page.keyboard.type("turing")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=CAT).focus()
+    assert held, "the search's request was not held"
+    with page.expect_response(lambda response: "q=" in response.url):
+        for route in held:
+            route.continue_()
+    page.wait_for_timeout(200)  # the search's list drawn
+    page.keyboard.press("Enter")
+    page.locator("#memory-content").filter(has_text=CAT).wait_for(timeout=5000)
