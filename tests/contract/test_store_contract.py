@@ -334,14 +334,16 @@ async def test_cursor_taken_before_a_write_sees_it(store: LongTermStore) -> None
 async def test_lock_has_one_owner_and_expires(backend: Backend) -> None:
     store = backend.store
     other = await backend.open() if backend.shared else store
-    assert await store.acquire_lock(NS, "sleep", "w1", 0.3)
+    # 1 s to live: a stalled moment of a busy machine (a cluster client's first command
+    # learns the slots) must not lapse the lock between the next two lines.
+    assert await store.acquire_lock(NS, "sleep", "w1", 1.0)
     assert not await other.acquire_lock(NS, "sleep", "w2", 30)
-    assert await store.acquire_lock(NS, "sleep", "w1", 0.3)  # its owner may renew it
+    assert await store.acquire_lock(NS, "sleep", "w1", 1.0)  # its owner may renew it
     assert await other.acquire_lock(NS, "other-lock", "w2", 30)
     assert await other.acquire_lock("other-ns", "sleep", "w2", 30)
     await other.release_lock(NS, "sleep", "w2")  # not the owner: no effect
     assert not await other.acquire_lock(NS, "sleep", "w2", 30)
-    await asyncio.sleep(0.45)  # w1 "crashed": its lock lapses
+    await asyncio.sleep(1.2)  # w1 "crashed": its lock lapses
     assert await other.acquire_lock(NS, "sleep", "w2", 30)
     assert not await store.acquire_lock(NS, "sleep", "w1", 30)
     await other.release_lock(NS, "sleep", "w2")
