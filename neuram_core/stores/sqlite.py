@@ -41,10 +41,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # An engram is a row of its id, its record's fields as JSON (neuram_core.codec: the one
-# place that knows them) and its float32 embedding; forget_at is the pruning index.
+# place that knows them) and its float32 embedding; forget_at is the pruning index. A
+# rowid table, not WITHOUT ROWID: an index b-tree keeps at most a quarter of a page of a
+# row in place, so every ~2 KB engram spilled onto an overflow page of its own (4.8 KB on
+# disk per engram). Files made before keep that layout: the statements below fit both.
 _ENGRAMS_TABLE = """CREATE TABLE IF NOT EXISTS engrams (
     ns TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, embedding BLOB,
-    forget_at REAL NOT NULL, PRIMARY KEY (ns, id)) WITHOUT ROWID"""
+    forget_at REAL NOT NULL, UNIQUE (ns, id))"""
 _FORGET_AT_INDEX = "CREATE INDEX IF NOT EXISTS engrams_forget_at ON engrams (ns, forget_at)"
 _SCHEMA = f"""
 {_ENGRAMS_TABLE};
@@ -58,7 +61,17 @@ CREATE TABLE IF NOT EXISTS locks (
     PRIMARY KEY (ns, name));
 """
 _SELECT = "SELECT id, record, embedding FROM engrams"
-_UPSERT = "INSERT OR REPLACE INTO engrams (ns, id, record, embedding, forget_at) VALUES (?, ?, ?, ?, ?)"
+# A new file's page size: a 16 KB page holds seven ~2.1 KB engrams where a 4 KB page
+# holds one (2.5 KB on disk per engram instead of 4.3 KB), for about 0.2 ms more per
+# write of ten engrams.
+_PAGE_SIZE = 16_384
+# An update rewrites its row in place (keeping its rowid), where a REPLACE would delete it
+# and append a copy, leaving a hole in a page that appends never fill.
+_UPSERT = (
+    "INSERT INTO engrams (ns, id, record, embedding, forget_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (ns, id) DO UPDATE SET record = excluded.record, embedding = excluded.embedding, "
+    "forget_at = excluded.forget_at"
+)
 # Keep about this many change-log entries per namespace (see SQLiteStore).
 DEFAULT_CHANGE_LOG_KEEP = 100_000
 # Per namespace: the highest seq trimmed from its change log (a cursor below it missed
@@ -208,6 +221,8 @@ class SQLiteStore:
             except sqlite3.Error as exc:  # a folder, a path with no folder, no permission
                 raise StoreUnavailableError(f"cannot open the SQLite store at {self.path}: {exc}") from None
             try:
+                # Before WAL, which fixes it: a no-op for a file that already has pages.
+                conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
                 self._enter_wal(conn)
                 # NORMAL in WAL mode: a killed process loses nothing committed.
                 conn.execute("PRAGMA synchronous=NORMAL")
