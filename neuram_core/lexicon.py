@@ -12,22 +12,28 @@ Removed slots stay in the postings as dead entries until a compaction rewrites t
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from neuram_core.text import STOPWORDS, content_words, words
+from neuram_core.text import STOPWORDS, WORD_PATTERN, content_words
 
 __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
 
 _stemmer = Stemmer.Stemmer("english")
 _stem = _stemmer.stemWord
 _MAX_TF = 65535
+# A load tokenises its texts joined by this break, which no word contains: one regex pass
+# over many texts instead of one call per text.
+_BREAK = "\x00"
+_WORD_OR_BREAK = re.compile(f"{WORD_PATTERN}|{_BREAK}")
+_LOAD_CHUNK = 50_000  # texts per pass: bounds the words held at once
+_NOT_A_TERM, _BREAK_ID = -2, -1
 
 
 @lru_cache(maxsize=1 << 16)
@@ -137,8 +143,7 @@ class Lexicon:
         """Slots for (key, row) pairs with their lengths; the first slot."""
         first, count = self._slots, len(keyed)
         self._reserve(first + count)
-        for offset, (key, _) in enumerate(keyed):
-            self._slot_of[key] = first + offset
+        self._slot_of.update(zip([key for key, _ in keyed], range(first, first + count), strict=True))
         self._slot_row[first : first + count] = [row for _, row in keyed]
         self._slot_len[first : first + count] = lengths
         self._slots += count
@@ -149,29 +154,54 @@ class Lexicon:
     def add_many(self, items: Iterable[tuple[str, str, int]]) -> None:
         """:meth:`add` for many (key, text, row). Into an empty lexicon (a load), the
         postings of every term are built at once with numpy, not one append per word."""
-        fresh: list[tuple[str, str, int]] = []
-        for key, text, row in items:
-            if key in self._slot_of:
-                self.move(key, row)
-            else:
-                fresh.append((key, text, row))
+        items = list(items)
+        if self._slots == 0 and len(items) >= 64:
+            fresh = items  # nothing indexed yet: every key is new
+        else:
+            fresh = []
+            for key, text, row in items:
+                if key in self._slot_of:
+                    self.move(key, row)
+                else:
+                    fresh.append((key, text, row))
         if self._slots or len(fresh) < 64:
             for key, text, row in fresh:
                 self.add(key, text, row)
             return
-        per_text = self._term_ids_many([text for _, text, _ in fresh])
-        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        ids, owners = self._occurrences([text for _, text, _ in fresh])
+        lengths = np.bincount(owners, minlength=len(fresh))
         self._new_slots([(key, row) for key, _, row in fresh], lengths)
-        ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))
-        self._build_block(ids, np.repeat(np.arange(len(fresh), dtype=np.int64), lengths), None)
+        self._build_block(ids, owners, None)
 
-    def _term_ids_many(self, texts: Sequence[str]) -> list[list[int]]:
-        """The term ids of many texts' :func:`terms` (a load): each distinct word is
-        stemmed and numbered once, then every text is one look-up per word."""
-        lists = [words(text) for text in texts]
-        distinct = sorted({w for ws in lists for w in ws} - STOPWORDS)  # sorted: the same ids every run
-        tid_of = dict(zip(distinct, self._ids_of(_stemmer.stemWords(distinct)), strict=True)).get
-        return [[tid for tid in map(tid_of, ws) if tid is not None] for ws in lists]
+    def _occurrences(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every :func:`terms` occurrence of many texts (a load) as (term id, index of its
+        text). The texts are tokenised joined, a chunk at a time; each distinct word is
+        stemmed and numbered once (a number is its own stem), in sorted order, so a load
+        numbers the same texts the same way every run."""
+        term_of: dict[str, int] = {_BREAK: _BREAK_ID}
+        ids_parts, owner_parts = [], []
+        for start in range(0, len(texts), _LOAD_CHUNK):
+            chunk = texts[start : start + _LOAD_CHUNK]
+            joined = _BREAK.join(chunk)
+            if joined.count(_BREAK) != len(chunk) - 1:  # a text holds the break: it is a space to words()
+                joined = _BREAK.join(text.replace(_BREAK, " ") for text in chunk)
+            tokens = _WORD_OR_BREAK.findall(joined.lower().replace("’", "'"))
+            new = sorted(set(tokens).difference(term_of))
+            for word in STOPWORDS.intersection(new):
+                term_of[word] = _NOT_A_TERM
+            new = [w for w in new if w not in STOPWORDS]
+            numbers = [w for w in new if w.isascii() and w.isdigit()]
+            others = [w for w in new if not (w.isascii() and w.isdigit())]
+            term_of.update(zip(numbers, self._ids_of(numbers), strict=True))
+            term_of.update(zip(others, self._ids_of(_stemmer.stemWords(others)), strict=True))
+            ids = np.fromiter(map(term_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            owners = np.cumsum(ids == _BREAK_ID) + start
+            kept = ids >= 0
+            ids_parts.append(ids[kept])
+            owner_parts.append(owners[kept])
+        if not ids_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(ids_parts), np.concatenate(owner_parts)
 
     def _build_block(
         self, ids: npt.NDArray[np.int64], slots: npt.NDArray[np.int64], tf: npt.NDArray[np.int64] | None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REACTION_WORDS", "STOPWORDS", "content_words", "informative_words", "speaker", "words"]
+__all__ = ["REACTION_WORDS", "STOPWORDS", "WORD_PATTERN", "content_words", "informative_words", "speaker", "words"]
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+# A word: letters and digits, with one inner apostrophe ("don't", "Ann's").
+WORD_PATTERN = r"[^\W_]+(?:['’][^\W_]+)?"
+_WORD = re.compile(WORD_PATTERN, re.UNICODE)
 
 STOPWORDS = frozenset(
     """

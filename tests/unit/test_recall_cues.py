@@ -254,6 +254,34 @@ def test_a_bulk_load_builds_the_postings_one_add_at_a_time_would() -> None:
         assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12)
 
 
+def test_a_bulk_load_reads_every_kind_of_text_as_one_add_at_a_time_would() -> None:
+    """A load tokenises its texts joined by a break: a text holding that break, curly
+    apostrophes, capitals of any script (a final sigma), numbers, stopwords-only and empty
+    texts are read as :func:`terms` reads each one alone."""
+    pieces = [
+        "Ann's", "Ann’s", "don’t", "DON'T", "ΟΔΟΣ", "οδός", "Straße", "İstanbul", "2023", "2nd", "١٢٣",
+        "café", "CAFÉ", "24hours", "9ers", "the", "and", "x\x00y", "\x00", "meetings", "meeting", "naïve",
+        "日本語", "e-mail", "under_score", "Zanzibar!", "42.5", "—", "",
+    ]
+    rng = np.random.default_rng(5)
+    texts = [" ".join(rng.choice(pieces, size=int(rng.integers(0, 9))).tolist()) for _ in range(400)]
+    texts += ["", "the and of", "\x00", "ΣΑΣ\x00ΣΑΣ"]
+    one = Lexicon()
+    for i, text in enumerate(texts):
+        one.add(f"k{i}", text, i)
+    bulk = Lexicon()
+    bulk.add_many([(f"k{i}", text, i) for i, text in enumerate(texts)])
+    n = len(texts)
+    for cue in [*pieces, *texts[:60], "ΣΑΣ", "σας", "x y"]:
+        a, b = one.match(cue, n), bulk.match(cue, n)
+        assert (a is None) == (b is None), cue
+        if a is None or b is None:
+            continue
+        order_a, order_b = np.argsort(a.rows), np.argsort(b.rows)
+        assert a.rows[order_a].tolist() == b.rows[order_b].tolist(), cue
+        assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12), cue
+
+
 def test_a_bulk_load_defers_the_word_index_and_builds_it_right() -> None:
     """A load of 10,000+ engrams leaves the lexicon for the first cue with words; removals
     and encodes before that are reflected when it is built."""

@@ -25,7 +25,8 @@ def note(index: int, rng: np.random.Generator) -> Engram:
     vector = rng.standard_normal(384).astype(np.float32)
     links = [(uuid.uuid4().hex, float(weight)) for weight in rng.random(3)]
     text = f"Note {index}: the harbour meeting moved to Thursday, bring the training dataset and the key"
-    return engram(uuid.uuid4().hex, text[:100].ljust(100, "."), embedding=vector / np.linalg.norm(vector), associations=links)
+    unit = vector / np.linalg.norm(vector)
+    return engram(uuid.uuid4().hex, text[:100].ljust(100, "."), embedding=unit, associations=links)
 
 
 def accessed(times: int) -> Callable[[Engram], tuple[Engram, float]]:
