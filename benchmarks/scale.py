@@ -256,10 +256,11 @@ brain = Brain.open(path=sys.argv[1], embedder=HashingEmbedder(int(sys.argv[2])),
 opened = time.perf_counter() - t
 t = time.perf_counter()
 brain.hippocampus.lexicon()
+words = time.perf_counter() - t
 approximate = brain.hippocampus.approximate_index() is not None
 indexed = time.perf_counter() - t
 after = rss()
-print(json.dumps({"engrams": len(brain.hippocampus), "open_s": opened, "indexes_s": indexed,
+print(json.dumps({"engrams": len(brain.hippocampus), "open_s": opened, "indexes_s": indexed, "words_s": words,
                   "approximate": approximate, "rss_growth": after - before}))
 """
 
@@ -315,11 +316,13 @@ def bench_footprint(
         "sqlite_bytes_per_engram": files / n,
         "startup_s": opened["open_s"],
         "indexes_s": opened["indexes_s"],
+        "words_s": opened["words_s"],
         "approximate": opened["approximate"],
         "rss_bytes_per_engram": opened["rss_growth"] / n,
     }
     say(
         f"  n={n:,}: open {row['startup_s']:.1f} s + word and approximate indexes {row['indexes_s']:.1f} s "
+        f"(words {row['words_s']:.1f} s) "
         f"(approximate: {row['approximate']}), RSS {row['rss_bytes_per_engram']:,.0f} B per engram"
     )
     return row
