@@ -35,6 +35,8 @@ _NON_NEGATIVE = frozenset(
         "recall_min_relevance",
         "reminding_count",
         "approximate_min_engrams",
+        "answer_salience",
+        "follow_up_salience",
     }
 )
 
@@ -99,6 +101,17 @@ class NeuramConfig:
     # above the cue's mean cosine; 0 switches reminding off.
     reminding_count: int = 3
     reminding_min_relevance: float = 4.0
+    # The exchange (a conversation's turns, by speaker label): a statement that answers the
+    # other speaker's question gains answer_salience (what was asked for is encoded better:
+    # curiosity), and one the other speaker asks a follow-up question about gains
+    # follow_up_salience (the listener's interest marks it as news). 0 switches either off.
+    answer_salience: float = 0.2
+    follow_up_salience: float = 0.2
+    # Synaptic tagging: gated input of salience below tag_min_salience leaves only a weak
+    # trace, its stability × weak_trace_factor, that fades within days unless rehearsed;
+    # deliberate writes (gate=False) are always encoded in full. 0 switches tagging off.
+    tag_min_salience: float = 0.0
+    weak_trace_factor: float = 1.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
     # an inverted file of 8-bit codes (the closest approximate_probes of 1,024 clusters,
     # scaled by √(clusters / 1,024) at other sizes), then the best approximate_candidates are
@@ -155,8 +168,10 @@ class NeuramConfig:
                 "interference_factor",
                 "paraphrase_min_cosine",
                 "bm25_b",
+                "tag_min_salience",
+                "weak_trace_factor",
             }:
-                if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
+                if not 0.0 <= value <= 1.0 or (f.name in {"retention_threshold", "weak_trace_factor"} and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
             elif f.name in _NON_NEGATIVE:
                 if not math.isfinite(value) or value < 0:

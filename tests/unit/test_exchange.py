@@ -1,0 +1,107 @@
+"""The exchange: an answer to a question and a turn that draws a follow-up question are
+more salient (exchange.py), and weak traces fade (dynamics.trace_factor)."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig
+from neuram_core.dynamics import raised_salience_stability, salience_boost, trace_factor
+from neuram_core.exchange import Turn, asks, reply
+from neuram_core.regions.amygdala import Amygdala
+
+WINDOW = 300.0
+
+
+def test_asks() -> None:
+    assert asks("Ann: Where did you go?") and not asks("Ann: I went to Rome.")
+
+
+@pytest.mark.parametrize(
+    ("previous", "content", "at", "expected"),
+    [
+        (Turn("Ann", True, 0.0), "Ben: I went to Rome.", 30.0, (True, False)),  # answers
+        (Turn("Ann", False, 0.0), "Ben: Who went with you?", 30.0, (False, True)),  # follows up
+        (Turn("Ann", True, 0.0), "Ben: And you?", 30.0, (False, False)),  # a question for a question
+        (Turn("Ann", False, 0.0), "Ben: I went to Rome.", 30.0, (False, False)),  # a statement after one
+        (Turn("Ann", True, 0.0), "Ann: I went to Rome.", 30.0, (False, False)),  # the same speaker
+        (Turn("Ann", True, 0.0), "Ben: I went to Rome.", 301.0, (False, False)),  # too late
+        (Turn(None, True, 0.0), "Ben: I went to Rome.", 30.0, (False, False)),  # nobody named
+        (Turn("Ann", True, 0.0), "I went to Rome.", 30.0, (False, False)),
+        (None, "Ben: I went to Rome.", 30.0, (False, False)),
+    ],
+)
+def test_reply(previous: Turn | None, content: str, at: float, expected: tuple[bool, bool]) -> None:
+    assert reply(previous, content, at, WINDOW) == expected
+
+
+def test_trace_factor_is_weak_below_the_tag_only() -> None:
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
+    assert trace_factor(0.59, config) == 0.05
+    assert trace_factor(0.6, config) == 1.0
+    assert trace_factor(0.1, NeuramConfig()) == 1.0  # tagging off by a 0 threshold
+
+
+def test_raised_salience_stability_rescales_boost_and_tag() -> None:
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
+    # From untagged 0.5 to tagged 0.7: × 4^0.4 / (4^0 × 0.05).
+    assert raised_salience_stability(10.0, 0.5, 0.7, config) == pytest.approx(10.0 * 4**0.4 / 0.05)
+    assert raised_salience_stability(10.0, 0.7, 0.8, config) == pytest.approx(10.0 * 4**0.2)
+    assert salience_boost(0.5) == 1.0
+
+
+async def test_an_answer_to_a_question_is_more_salient() -> None:
+    config = NeuramConfig(answer_salience=0.2)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock(0.0), config=config)
+    try:
+        answer = "Ben: I climbed Mount Rainier with my brother last summer."
+        alone = await brain.perceive(answer.replace("Rainier", "Hood"))
+        await brain.perceive("Ann: What did you do on your holidays?")
+        asked = await brain.perceive(answer)
+        assert alone.salience == Amygdala().appraise(answer.replace("Rainier", "Hood"))
+        assert asked.salience == pytest.approx(Amygdala().appraise(answer) + 0.2)
+        # Deliberate writes are no exchange.
+        await brain.perceive("Ann: What did you do then?", gate=False)
+        direct = await brain.perceive(answer.replace("Rainier", "Baker"), gate=False)
+        assert direct.salience == Amygdala().appraise(answer.replace("Rainier", "Baker"))
+    finally:
+        await brain.close()
+
+
+async def test_a_follow_up_question_raises_the_turn_it_asks_about() -> None:
+    config = NeuramConfig(follow_up_salience=0.2)
+    clock = ManualClock(0.0)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
+    try:
+        news = await brain.perceive("Ben: I adopted a puppy from the shelter downtown.")
+        clock.advance(30.0)
+        dropped = await brain.perceive("Ann: Wow! What breed?")  # the gate drops it; it still counts
+        assert dropped.filtered
+        [stored] = await brain.list()
+        assert stored.salience == pytest.approx(news.salience + 0.2)
+        assert stored.stability == pytest.approx(news.stability * 4 ** (2 * 0.2))
+        assert (await brain.get(news.engram_id)).salience == stored.salience  # the index agrees
+    finally:
+        await brain.close()
+
+
+async def test_untagged_chatter_fades_before_news() -> None:
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
+    clock = ManualClock(0.0)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
+    try:
+        chatter = await brain.perceive("Ann: that sounds like a nice plan for the weekend")
+        news = await brain.perceive("Ben: I adopted a puppy named Max from the shelter last week.")
+        assert chatter.salience < 0.6 <= news.salience
+        assert chatter.stability == pytest.approx(168.0 * salience_boost(chatter.salience) * 0.05)
+        # A deliberate write of as little is encoded in full.
+        kept = await brain.perceive("Ann: that sounds like a nice idea for the holidays", gate=False)
+        assert kept.salience < 0.6
+        assert kept.stability == pytest.approx(168.0 * salience_boost(kept.salience))
+        await brain.sleep()
+        clock.advance(7 * 86400.0)
+        await brain.sleep()
+        left = {e.engram_id for e in await brain.list()}
+        assert news.engram_id in left and kept.engram_id in left and chatter.engram_id not in left
+    finally:
+        await brain.close()
