@@ -34,6 +34,7 @@ from neuram_core.dynamics import (
     encoding_stability,
     forget_at_for,
     interfered_stability,
+    novelty,
     raised_salience_stability,
     trace_factor,
 )
@@ -671,7 +672,11 @@ class Brain:
         if salience is None:
             salience = self.amygdala.appraise(content)
             if answers:  # asked for: curiosity encodes the answer better
-                salience = min(_MAX_SALIENCE, salience + self.config.answer_salience)
+                salience += self.config.answer_salience
+            if gate and self.config.novelty_salience > 0:
+                closest = self.hippocampus.nearest(embedding, 1)
+                salience += self.config.novelty_salience * novelty(closest[0][1] if closest else None)
+            salience = min(_MAX_SALIENCE, salience)
         stability = encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config)
         engram = Engram(
             content=content,

@@ -37,6 +37,7 @@ _NON_NEGATIVE = frozenset(
         "approximate_min_engrams",
         "answer_salience",
         "follow_up_salience",
+        "novelty_salience",
     }
 )
 
@@ -107,6 +108,10 @@ class NeuramConfig:
     # follow_up_salience (the listener's interest marks it as news). 0 switches either off.
     answer_salience: float = 0.2
     follow_up_salience: float = 0.2
+    # Novelty (the hippocampal comparator; Lisman & Grace 2005): perceived input gains
+    # novelty_salience × (1 − its cosine to the closest stored memory), so news far from
+    # all that is known outlasts another turn of familiar chatter. 0 switches it off.
+    novelty_salience: float = 0.3
     # Synaptic tagging: gated input of salience below tag_min_salience leaves only a weak
     # trace, its stability × weak_trace_factor, that fades within days unless rehearsed;
     # deliberate writes (gate=False) are always encoded in full. 0 switches tagging off.

@@ -28,6 +28,7 @@ __all__ = [
     "interfered_stability",
     "ltp_boost",
     "ltp_stability",
+    "novelty",
     "raised_salience_stability",
     "recall_score",
     "recall_scores",
@@ -128,6 +129,16 @@ def reward_factor(reward: float, gain: float = DEFAULT_CONFIG.reward_gain) -> fl
 def encoding_stability(base_hours: float, salience: float, reward: float, config: NeuramConfig) -> float:
     """Stability at encoding: the type's base, boosted by salience and any reward."""
     return base_hours * salience_boost(salience, config.salience_boost_base) * reward_factor(reward, config.reward_gain)
+
+
+def novelty(closest_cosine: float | None) -> float:
+    """How new an input is, 0–1: 1 − its cosine to the closest stored memory (1 when
+    nothing is stored; a negative cosine counts as unrelated). The hippocampus compares
+    what comes in with what it holds, and novelty drives the dopamine that makes the new
+    trace last (Lisman & Grace 2005)."""
+    if closest_cosine is None:
+        return 1.0
+    return 1.0 - min(1.0, max(0.0, closest_cosine))
 
 
 def trace_factor(salience: float, config: NeuramConfig = DEFAULT_CONFIG) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig
-from neuram_core.dynamics import raised_salience_stability, salience_boost, trace_factor
+from neuram_core.dynamics import novelty, raised_salience_stability, salience_boost, trace_factor
 from neuram_core.exchange import Turn, asks, reply
 from neuram_core.regions.amygdala import Amygdala
 
@@ -51,7 +51,7 @@ def test_raised_salience_stability_rescales_boost_and_tag() -> None:
 
 
 async def test_an_answer_to_a_question_is_more_salient() -> None:
-    config = NeuramConfig(answer_salience=0.2)
+    config = NeuramConfig(answer_salience=0.2, novelty_salience=0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock(0.0), config=config)
     try:
         answer = "Ben: I climbed Mount Rainier with my brother last summer."
@@ -69,7 +69,7 @@ async def test_an_answer_to_a_question_is_more_salient() -> None:
 
 
 async def test_a_follow_up_question_raises_the_turn_it_asks_about() -> None:
-    config = NeuramConfig(follow_up_salience=0.2)
+    config = NeuramConfig(follow_up_salience=0.2, novelty_salience=0.0)
     clock = ManualClock(0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
@@ -86,7 +86,7 @@ async def test_a_follow_up_question_raises_the_turn_it_asks_about() -> None:
 
 
 async def test_untagged_chatter_fades_before_news() -> None:
-    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05, novelty_salience=0.0)
     clock = ManualClock(0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
@@ -103,5 +103,30 @@ async def test_untagged_chatter_fades_before_news() -> None:
         await brain.sleep()
         left = {e.engram_id for e in await brain.list()}
         assert news.engram_id in left and kept.engram_id in left and chatter.engram_id not in left
+    finally:
+        await brain.close()
+
+
+def test_novelty() -> None:
+    assert novelty(None) == 1.0  # nothing stored: all is new
+    assert novelty(0.8) == pytest.approx(0.2)
+    assert novelty(-0.3) == 1.0 and novelty(1.0) == 0.0
+
+
+async def test_novel_input_is_more_salient_than_a_near_repeat() -> None:
+    config = NeuramConfig(novelty_salience=0.3, answer_salience=0.0, follow_up_salience=0.0)
+    embedder = HashingEmbedder()
+    brain = await Brain.create(path=":memory:", embedder=embedder, clock=ManualClock(0.0), config=config)
+    try:
+        first_text = "Ben: my sister paints birds in the old barn"
+        second_text = "Ben: my sister paints birds and my brother paints boats"
+        first = await brain.perceive(first_text)
+        assert first.salience == pytest.approx(Amygdala().appraise(first_text) + 0.3)
+        second = await brain.perceive(second_text)
+        cosine = float(embedder.embed([first_text])[0] @ embedder.embed([second_text])[0])
+        assert second.salience == pytest.approx(Amygdala().appraise(second_text) + 0.3 * (1 - cosine))
+        assert second.salience < first.salience
+        written = await brain.perceive("Ben: my brother sculpts whales in the new studio", gate=False)
+        assert written.salience == Amygdala().appraise(written.content)  # no novelty for a deliberate write
     finally:
         await brain.close()
