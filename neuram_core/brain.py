@@ -669,11 +669,15 @@ class Brain:
             if rehearsed is not None:
                 self.prefrontal.hold(rehearsed)
                 return rehearsed
+        # The stream: input the Thalamus let through and the Amygdala appraised (a caller's
+        # salience= or a deliberate write is taken as given) is weighed by the exchange and
+        # by novelty, and leaves a weak trace unless tagged (dynamics.trace_factor).
+        stream = gate and salience is None
         if salience is None:
             salience = self.amygdala.appraise(content)
             if answers:  # asked for: curiosity encodes the answer better
                 salience += self.config.answer_salience
-            if gate and self.config.novelty_salience > 0:
+            if stream and self.config.novelty_salience > 0:
                 closest = self.hippocampus.nearest(embedding, 1)
                 salience += self.config.novelty_salience * novelty(closest[0][1] if closest else None)
             salience = min(_MAX_SALIENCE, salience)
@@ -683,7 +687,7 @@ class Brain:
             memory_type=kind,
             salience=salience,
             embedding=embedding,
-            stability=stability * trace_factor(salience, self.config) if gate else stability,
+            stability=stability * trace_factor(salience, self.config) if stream else stability,
             reward=reward_value,
             encoded_at=when,
             last_accessed=when,
@@ -702,7 +706,7 @@ class Brain:
         for older in self._reminded_by(content, embedding, when, now):
             intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
-        if gate and self._last_turn is not None:
+        if stream and self._last_turn is not None:  # a follow-up may raise what the stream appraised
             self._last_turn = dataclasses.replace(self._last_turn, engram_id=engram.engram_id)
         return engram
 

@@ -112,11 +112,13 @@ class NeuramConfig:
     # novelty_salience × (1 − its cosine to the closest stored memory), so news far from
     # all that is known outlasts another turn of familiar chatter. 0 switches it off.
     novelty_salience: float = 0.3
-    # Synaptic tagging: gated input of salience below tag_min_salience leaves only a weak
-    # trace, its stability × weak_trace_factor, that fades within days unless rehearsed;
-    # deliberate writes (gate=False) are always encoded in full. 0 switches tagging off.
-    tag_min_salience: float = 0.0
-    weak_trace_factor: float = 1.0
+    # Synaptic tagging: appraised input through the gate of salience below tag_min_salience
+    # leaves only a weak trace, its stability × weak_trace_factor, gone within two days
+    # unless rehearsed; tagged input lasts × tagged_trace_factor. A caller's salience= and
+    # deliberate writes (gate=False) are encoded as given. 0 switches tagging off.
+    tag_min_salience: float = 0.72
+    weak_trace_factor: float = 0.02
+    tagged_trace_factor: float = 2.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
     # an inverted file of 8-bit codes (the closest approximate_probes of 1,024 clusters,
     # scaled by √(clusters / 1,024) at other sizes), then the best approximate_candidates are

@@ -146,8 +146,9 @@ def trace_factor(salience: float, config: NeuramConfig = DEFAULT_CONFIG) -> floa
     short-lived potentiation, which decays within hours to days unless a strong (salient)
     event supplies what makes it last. Perceived input of salience below
     ``tag_min_salience`` is such a weak trace: its stability × ``weak_trace_factor``, so
-    sleep's prune removes chatter long before news; 1 for tagged input."""
-    return 1.0 if salience >= config.tag_min_salience else config.weak_trace_factor
+    sleep's prune removes chatter long before news; tagged input is captured into late,
+    lasting potentiation: × ``tagged_trace_factor``."""
+    return config.tagged_trace_factor if salience >= config.tag_min_salience else config.weak_trace_factor
 
 
 def raised_salience_stability(

@@ -35,17 +35,17 @@ def test_reply(previous: Turn | None, content: str, at: float, expected: tuple[b
     assert reply(previous, content, at, WINDOW) == expected
 
 
-def test_trace_factor_is_weak_below_the_tag_only() -> None:
-    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
+def test_trace_factor_is_weak_below_the_tag_and_lasting_above() -> None:
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05, tagged_trace_factor=2.0)
     assert trace_factor(0.59, config) == 0.05
-    assert trace_factor(0.6, config) == 1.0
-    assert trace_factor(0.1, NeuramConfig()) == 1.0  # tagging off by a 0 threshold
+    assert trace_factor(0.6, config) == 2.0
+    assert trace_factor(0.1, NeuramConfig(tag_min_salience=0.0, tagged_trace_factor=1.0)) == 1.0  # off
 
 
 def test_raised_salience_stability_rescales_boost_and_tag() -> None:
-    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05)
-    # From untagged 0.5 to tagged 0.7: × 4^0.4 / (4^0 × 0.05).
-    assert raised_salience_stability(10.0, 0.5, 0.7, config) == pytest.approx(10.0 * 4**0.4 / 0.05)
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05, tagged_trace_factor=2.0)
+    # From untagged 0.5 to tagged 0.7: × 4^0.4 × 2 / (4^0 × 0.05).
+    assert raised_salience_stability(10.0, 0.5, 0.7, config) == pytest.approx(10.0 * 4**0.4 * 2 / 0.05)
     assert raised_salience_stability(10.0, 0.7, 0.8, config) == pytest.approx(10.0 * 4**0.2)
     assert salience_boost(0.5) == 1.0
 
@@ -69,7 +69,7 @@ async def test_an_answer_to_a_question_is_more_salient() -> None:
 
 
 async def test_a_follow_up_question_raises_the_turn_it_asks_about() -> None:
-    config = NeuramConfig(follow_up_salience=0.2, novelty_salience=0.0)
+    config = NeuramConfig(follow_up_salience=0.2, novelty_salience=0.0, tag_min_salience=0.0)
     clock = ManualClock(0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
@@ -86,7 +86,7 @@ async def test_a_follow_up_question_raises_the_turn_it_asks_about() -> None:
 
 
 async def test_untagged_chatter_fades_before_news() -> None:
-    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05, novelty_salience=0.0)
+    config = NeuramConfig(tag_min_salience=0.6, weak_trace_factor=0.05, tagged_trace_factor=2.0, novelty_salience=0.0)
     clock = ManualClock(0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
@@ -94,10 +94,14 @@ async def test_untagged_chatter_fades_before_news() -> None:
         news = await brain.perceive("Ben: I adopted a puppy named Max from the shelter last week.")
         assert chatter.salience < 0.6 <= news.salience
         assert chatter.stability == pytest.approx(168.0 * salience_boost(chatter.salience) * 0.05)
+        assert news.stability == pytest.approx(168.0 * salience_boost(news.salience) * 2.0)
         # A deliberate write of as little is encoded in full.
         kept = await brain.perceive("Ann: that sounds like a nice idea for the holidays", gate=False)
         assert kept.salience < 0.6
         assert kept.stability == pytest.approx(168.0 * salience_boost(kept.salience))
+        # So is a caller's salience: it is taken as given, not tagged.
+        given = await brain.perceive("Ann: the weather was fine on the beach walk", salience=0.3)
+        assert given.stability == pytest.approx(168.0 * salience_boost(0.3))
         await brain.sleep()
         clock.advance(7 * 86400.0)
         await brain.sleep()
