@@ -6,6 +6,8 @@ seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and
 use, so the stabilities below translate into these lifetimes for an unrecalled memory of
 salience 0.5 after one sleep: habitual 42 days, episodic 84 days, semantic 168 days,
 procedural 419 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
+Conversation perceived through the gate is also tagged: under salience 0.72 it leaves a
+weak trace (× 0.02, gone within about two days), above it lasts twice as long.
 """
 
 from __future__ import annotations
