@@ -669,10 +669,12 @@ class Brain:
             if rehearsed is not None:
                 self.prefrontal.hold(rehearsed)
                 return rehearsed
-        # The stream: input the Thalamus let through and the Amygdala appraised (a caller's
-        # salience= or a deliberate write is taken as given) is weighed by the exchange and
-        # by novelty, and leaves a weak trace unless tagged (dynamics.trace_factor).
-        stream = gate and salience is None
+        # The stream: a conversation's turns ("Ann: ...") that the Thalamus let through and
+        # the Amygdala appraised are weighed by the exchange and by novelty, and leave a weak
+        # trace unless tagged (dynamics.trace_factor). A caller's salience=, a deliberate
+        # write (gate=False) and a note stated on its own, with no speaker, keep their
+        # stability as encoded: tagging sorts the chatter of a conversation, not notes.
+        stream = gate and salience is None and speaker(content) is not None
         if salience is None:
             salience = self.amygdala.appraise(content)
             if answers:  # asked for: curiosity encodes the answer better

@@ -92,6 +92,10 @@ def test_both_modes_run_and_write_json(tmp_path: Path, mode: str, capsys: pytest
     if mode == "timeline":
         assert result["evidence_retained"] == 100.0
         assert result["store_kept"] == 60.0  # the two phatic turns were filtered out
+        assert result["halves"] == {  # one conversation: all of it is the first half
+            "conv1-5": {"evidence_retained": 100.0, "store_kept": 60.0},
+            "conv6-10": {"evidence_retained": None, "store_kept": None},
+        }
     assert "R@10" in capsys.readouterr().out
 
 

@@ -102,11 +102,16 @@ async def test_untagged_chatter_fades_before_news() -> None:
         # So is a caller's salience: it is taken as given, not tagged.
         given = await brain.perceive("Ann: the weather was fine on the beach walk", salience=0.3)
         assert given.stability == pytest.approx(168.0 * salience_boost(0.3))
+        # And a note with no speaker: tagging sorts a conversation's turns, not notes.
+        note = await brain.perceive("that sounds like a nice plan for the spring")
+        assert note.salience < 0.6
+        assert note.stability == pytest.approx(168.0 * salience_boost(note.salience))
         await brain.sleep()
         clock.advance(7 * 86400.0)
         await brain.sleep()
         left = {e.engram_id for e in await brain.list()}
         assert news.engram_id in left and kept.engram_id in left and chatter.engram_id not in left
+        assert note.engram_id in left
     finally:
         await brain.close()
 
@@ -132,5 +137,7 @@ async def test_novel_input_is_more_salient_than_a_near_repeat() -> None:
         assert second.salience < first.salience
         written = await brain.perceive("Ben: my brother sculpts whales in the new studio", gate=False)
         assert written.salience == Amygdala().appraise(written.content)  # no novelty for a deliberate write
+        note = "my cousin carves owls in a lighthouse"
+        assert (await brain.perceive(note)).salience == Amygdala().appraise(note)  # nor for a note with no speaker
     finally:
         await brain.close()
