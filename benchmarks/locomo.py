@@ -45,6 +45,9 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "spread": {"spreading_hops": 0},
     "reminding": {"reminding_count": 0},
     "floor": {"recall_min_relevance": 0.0},
+    "exchange": {"answer_salience": 0.0, "follow_up_salience": 0.0},
+    "novelty": {"novelty_salience": 0.0},
+    "tagging": {"tag_min_salience": 0.0, "tagged_trace_factor": 1.0},
 }
 TURN_GAP_SECONDS = 30.0
 _EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)
@@ -222,25 +225,34 @@ async def run(
 ) -> dict[str, Any]:
     conversations = load(path)
     scores = Scores()
-    kept = [0, 0, 0, 0]
+    kept = {half: [0, 0, 0, 0] for half in HALVES}
     middle = (len(conversations) + 1) // 2
     for index, conv in enumerate(conversations):
         if only is not None and index + 1 not in only:
             continue
         half = HALVES[0] if index < middle else HALVES[1]
         for i, value in enumerate(await run_conversation(conv, mode, embedder, scores, half, ablate)):
-            kept[i] += value
+            kept[half][i] += value
+    both = [sum(counts[i] for counts in kept.values()) for i in range(4)]
     return {
         "mode": mode,
         "ablated": list(ablate),
         "recall": scores.table(),
-        "evidence_retained": round(100.0 * kept[0] / kept[1], 1) if kept[1] else None,
-        "store_kept": round(100.0 * kept[2] / kept[3], 1) if kept[3] else None,
+        "evidence_retained": _percent(both[0], both[1]),
+        "store_kept": _percent(both[2], both[3]),
+        "halves": {
+            half: {"evidence_retained": _percent(c[0], c[1]), "store_kept": _percent(c[2], c[3])}
+            for half, c in kept.items()
+        },
         "questions": sum(len(scores.hits[KS[0]][c]) for c in CATEGORIES),
         "skipped": scores.skipped,
         "unmatched_evidence_ids": sum(c.unmatched_evidence for c in conversations),
         "recall_p50_ms": round(statistics.median(scores.latencies_ms), 2) if scores.latencies_ms else None,
     }
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -254,6 +266,9 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"R@{k:<2} {cells}")
     if result["mode"] == "timeline":
         print(f"evidence retained {result['evidence_retained']} %   store kept {result['store_kept']} %")
+        for half, part in result["halves"].items():
+            if part["evidence_retained"] is not None:
+                print(f"  {half}: evidence retained {part['evidence_retained']} %   store kept {part['store_kept']} %")
     print(f"recall p50 {result['recall_p50_ms']} ms per question")
 
 

@@ -34,10 +34,14 @@ from neuram_core.dynamics import (
     encoding_stability,
     forget_at_for,
     interfered_stability,
+    novelty,
+    raised_salience_stability,
+    trace_factor,
 )
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
+from neuram_core.exchange import Turn, asks, reply
 from neuram_core.explain import Explanation
 from neuram_core.identity import check_on_open, claim_identity
 from neuram_core.portal import LoopThread
@@ -153,6 +157,7 @@ class Brain:
         self.basal_ganglia = next(r for r in self.long_term_regions if isinstance(r, BasalGanglia))  # reward
         self.sleep_cycle = SleepCycle(self, follow=self._follow_changes)
         self.filtered_count = 0
+        self._last_turn: Turn | None = None  # the exchange: the last input perceived through the gate
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
         self._loaded: asyncio.Future[None] | None = None
@@ -620,7 +625,12 @@ class Brain:
         now = self.clock.now()
         when = now if stamp.at is None else stamp.at
         trace = self.sensory.register(content)
+        answers = False
         if gate:
+            answers, follows_up = reply(self._last_turn, content, when, self.config.temporal_window_seconds)
+            if follows_up and self._last_turn is not None and self._last_turn.engram_id is not None:
+                await self._follow_up(self._last_turn.engram_id, intake)
+            self._last_turn = Turn(speaker(content), asks(content), when)
             reason = self._text_gate(content)
             if reason is None and self.thalamus.focus is not None:
                 if embedding is None:
@@ -659,13 +669,27 @@ class Brain:
             if rehearsed is not None:
                 self.prefrontal.hold(rehearsed)
                 return rehearsed
-        salience = salience if salience is not None else self.amygdala.appraise(content)
+        # The stream: a conversation's turns ("Ann: ...") that the Thalamus let through and
+        # the Amygdala appraised are weighed by the exchange and by novelty, and leave a weak
+        # trace unless tagged (dynamics.trace_factor). A caller's salience=, a deliberate
+        # write (gate=False) and a note stated on its own, with no speaker, keep their
+        # stability as encoded: tagging sorts the chatter of a conversation, not notes.
+        stream = gate and salience is None and speaker(content) is not None
+        if salience is None:
+            salience = self.amygdala.appraise(content)
+            if answers:  # asked for: curiosity encodes the answer better
+                salience += self.config.answer_salience
+            if stream and self.config.novelty_salience > 0:
+                closest = self.hippocampus.nearest(embedding, 1)
+                salience += self.config.novelty_salience * novelty(closest[0][1] if closest else None)
+            salience = min(_MAX_SALIENCE, salience)
+        stability = encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config)
         engram = Engram(
             content=content,
             memory_type=kind,
             salience=salience,
             embedding=embedding,
-            stability=encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config),
+            stability=stability * trace_factor(salience, self.config) if stream else stability,
             reward=reward_value,
             encoded_at=when,
             last_accessed=when,
@@ -684,7 +708,35 @@ class Brain:
         for older in self._reminded_by(content, embedding, when, now):
             intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
+        if stream and self._last_turn is not None:  # a follow-up may raise what the stream appraised
+            self._last_turn = dataclasses.replace(self._last_turn, engram_id=engram.engram_id)
         return engram
+
+    async def _follow_up(self, engram_id: str, intake: _Intake) -> None:
+        """The listener asked a follow-up question about this engram: it was news, so its
+        salience rises by ``follow_up_salience`` and its stability with it
+        (:func:`raised_salience_stability`), atomically in the store."""
+        config = self.config
+        if config.follow_up_salience <= 0:
+            return
+
+        def raised(stored: Engram) -> Engram:
+            salience = min(_MAX_SALIENCE, stored.salience + config.follow_up_salience)
+            stability = raised_salience_stability(stored.stability, stored.salience, salience, config)
+            return dataclasses.replace(stored, salience=salience, stability=stability)
+
+        if engram_id in intake.new:  # perceived in this batch, not written yet
+            unwritten = self.hippocampus.get(engram_id)
+            if unwritten is not None:
+                self.hippocampus.refresh(raised(unwritten))
+            return
+
+        def change(stored: Engram) -> tuple[Engram, float]:
+            updated = raised(stored)
+            return updated, forget_at_for(updated, config)
+
+        [stored] = await self.store.update(self.namespace, [engram_id], change)
+        self.take_stored([engram_id], [stored])
 
     def _reminded_by(self, content: str, embedding: Vector, when: float, now: float) -> builtins.list[str]:
         """The older memories a new input brings to mind (reminding): those its words and
@@ -1315,6 +1367,7 @@ def _metadata_matches(wanted: dict[str, Any]) -> Callable[[Engram], bool]:
 
 
 _MISSING = object()
+_MAX_SALIENCE = 0.95  # the Amygdala's ceiling, which the exchange's bonuses keep to
 _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
 _LOAD_PROGRESS_OVER = 10_000  # loading more engrams than this shows a bar on a terminal

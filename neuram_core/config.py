@@ -6,6 +6,9 @@ seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and
 use, so the stabilities below translate into these lifetimes for an unrecalled memory of
 salience 0.5 after one sleep: habitual 42 days, episodic 84 days, semantic 168 days,
 procedural 419 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
+A conversation's turn ("Ann: ...") perceived through the gate is also tagged: under
+salience 0.72 it leaves a weak trace (× 0.02, gone within about two days), above it lasts
+twice as long; a note with no speaker is not.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ _NON_NEGATIVE = frozenset(
         "recall_min_relevance",
         "reminding_count",
         "approximate_min_engrams",
+        "answer_salience",
+        "follow_up_salience",
+        "novelty_salience",
     }
 )
 
@@ -99,6 +105,24 @@ class NeuramConfig:
     # above the cue's mean cosine; 0 switches reminding off.
     reminding_count: int = 3
     reminding_min_relevance: float = 4.0
+    # The exchange (a conversation's turns, by speaker label): a statement that answers the
+    # other speaker's question gains answer_salience (what was asked for is encoded better:
+    # curiosity), and one the other speaker asks a follow-up question about gains
+    # follow_up_salience (the listener's interest marks it as news). 0 switches either off.
+    answer_salience: float = 0.2
+    follow_up_salience: float = 0.2
+    # Novelty (the hippocampal comparator; Lisman & Grace 2005): a perceived turn gains
+    # novelty_salience × (1 − its cosine to the closest stored memory), so news far from
+    # all that is known outlasts another turn of familiar chatter. 0 switches it off.
+    novelty_salience: float = 0.3
+    # Synaptic tagging: a conversation's turn (a speaker label) through the gate, appraised
+    # below tag_min_salience, leaves only a weak trace, its stability × weak_trace_factor,
+    # gone within two days unless rehearsed; a tagged turn lasts × tagged_trace_factor. A
+    # note with no speaker, a caller's salience= and a deliberate write (gate=False) are
+    # encoded as given. tag_min_salience 0 with tagged_trace_factor 1 switches tagging off.
+    tag_min_salience: float = 0.72
+    weak_trace_factor: float = 0.02
+    tagged_trace_factor: float = 2.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
     # an inverted file of 8-bit codes (the closest approximate_probes of 1,024 clusters,
     # scaled by √(clusters / 1,024) at other sizes), then the best approximate_candidates are
@@ -155,8 +179,10 @@ class NeuramConfig:
                 "interference_factor",
                 "paraphrase_min_cosine",
                 "bm25_b",
+                "tag_min_salience",
+                "weak_trace_factor",
             }:
-                if not 0.0 <= value <= 1.0 or (f.name == "retention_threshold" and value == 0):
+                if not 0.0 <= value <= 1.0 or (f.name in {"retention_threshold", "weak_trace_factor"} and value == 0):
                     raise ValueError(f"{f.name} must lie in (0, 1], got {value!r}")
             elif f.name in _NON_NEGATIVE:
                 if not math.isfinite(value) or value < 0:

@@ -28,6 +28,8 @@ __all__ = [
     "interfered_stability",
     "ltp_boost",
     "ltp_stability",
+    "novelty",
+    "raised_salience_stability",
     "recall_score",
     "recall_scores",
     "retention",
@@ -37,6 +39,7 @@ __all__ = [
     "salience_boost",
     "superseded_penalty",
     "time_until_forgotten",
+    "trace_factor",
 ]
 
 DEFAULT_CONFIG = NeuramConfig()
@@ -126,6 +129,38 @@ def reward_factor(reward: float, gain: float = DEFAULT_CONFIG.reward_gain) -> fl
 def encoding_stability(base_hours: float, salience: float, reward: float, config: NeuramConfig) -> float:
     """Stability at encoding: the type's base, boosted by salience and any reward."""
     return base_hours * salience_boost(salience, config.salience_boost_base) * reward_factor(reward, config.reward_gain)
+
+
+def novelty(closest_cosine: float | None) -> float:
+    """How new an input is, 0–1: 1 − its cosine to the closest stored memory (1 when
+    nothing is stored; a negative cosine counts as unrelated). The hippocampus compares
+    what comes in with what it holds, and novelty drives the dopamine that makes the new
+    trace last (Lisman & Grace 2005)."""
+    if closest_cosine is None:
+        return 1.0
+    return 1.0 - min(1.0, max(0.0, closest_cosine))
+
+
+def trace_factor(salience: float, config: NeuramConfig = DEFAULT_CONFIG) -> float:
+    """Synaptic tagging and capture (Frey & Morris 1997): a weak input sets only early,
+    short-lived potentiation, which decays within hours to days unless a strong (salient)
+    event supplies what makes it last. Perceived input of salience below
+    ``tag_min_salience`` is such a weak trace: its stability × ``weak_trace_factor``, so
+    sleep's prune removes chatter long before news; tagged input is captured into late,
+    lasting potentiation: × ``tagged_trace_factor``."""
+    return config.tagged_trace_factor if salience >= config.tag_min_salience else config.weak_trace_factor
+
+
+def raised_salience_stability(
+    stability: float, salience: float, raised: float, config: NeuramConfig = DEFAULT_CONFIG
+) -> float:
+    """Stability of a perceived memory whose salience rose from ``salience`` to ``raised``
+    after encoding (the listener's follow-up question marked it as news): scaled by the
+    change in the Amygdala's boost and in its tag (:func:`trace_factor`), as if it had been
+    encoded that salient, keeping what recalls and sleep added since."""
+    before = salience_boost(salience, config.salience_boost_base) * trace_factor(salience, config)
+    after = salience_boost(raised, config.salience_boost_base) * trace_factor(raised, config)
+    return stability * after / before
 
 
 def ltp_stability(

@@ -36,6 +36,26 @@ _LIFE_EVENT = re.compile(
 INFORMATION_WEIGHT = 0.4
 INFORMATION_SATURATION = 20
 _SPECIFIC = re.compile(r"\b\d+\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
+# Who a turn is about: the speaker's own life (self-disclosure, news) or the listener's
+# (a reaction, advice, a question back). Their share of salience, reached at this many
+# words, counts the words of each person (LoCoMo conversations 1–5: a first-person turn is
+# news more often, a second-person one less; docs/recall.md).
+PERSON_WEIGHT = 0.1
+PERSON_SATURATION = 3
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|ours)\b", re.IGNORECASE)
+_SECOND_PERSON = re.compile(r"\b(?:you|you're|you've|you'd|you'll|your|yours|yourself)\b", re.IGNORECASE)
+# An event placed in time ("yesterday", "last week", "in May") is episodic news.
+TIME_WEIGHT = 0.1
+_TIME_ANCHOR = re.compile(
+    r"\b(?:today|yesterday|tonight|tomorrow|ago|recently|last (?:night|week|weekend|month|year|\w+day)|"
+    r"this (?:morning|afternoon|evening|week|weekend|month|year)|next (?:week|weekend|month|year)|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february|march|april|june|july|august|"
+    r"september|october|november|december)\b",
+    re.IGNORECASE,
+)
+# A turn that asks carries less news than one that tells.
+QUESTION_PENALTY = 0.05
+_SPEAKER_LABEL = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
 
 
 class Amygdala:
@@ -53,14 +73,25 @@ class Amygdala:
 
         Information weighs most (the words of news it carries, with diminishing returns:
         a reaction holds none, a told event many), then a life event, stated importance,
-        emotion and specifics (names, numbers)."""
+        emotion and specifics (names, numbers); a turn about the speaker (first person)
+        or placed in time rises, one about the listener (second person) or that asks falls.
+        A speaker label ("Ann: ") is not part of what is said."""
+        said = _SPEAKER_LABEL.sub("", content, count=1)  # who speaks is not what is said
         score = self.baseline
-        news = len(informative_words(content))
+        news = len(informative_words(said))
         score += INFORMATION_WEIGHT * min(1.0, math.log1p(news) / math.log1p(INFORMATION_SATURATION))
         if _LIFE_EVENT.search(content):
             score += 0.15
         score += 0.15 * min(2, len(_IMPORTANT.findall(content)))
         score += 0.05 * min(2, len(_EMOTION.findall(content)))
         # Names, numbers and dates make a memory specific, and specific memories matter more.
-        score += 0.05 * min(2, len(_SPECIFIC.findall(content[1:])))
+        score += 0.05 * min(2, len(_SPECIFIC.findall(said[1:])))
+        score += PERSON_WEIGHT * (
+            min(PERSON_SATURATION, len(_FIRST_PERSON.findall(said)))
+            - min(PERSON_SATURATION, len(_SECOND_PERSON.findall(said)))
+        ) / PERSON_SATURATION
+        if _TIME_ANCHOR.search(said):
+            score += TIME_WEIGHT
+        if "?" in said:
+            score -= QUESTION_PENALTY
         return round(min(0.95, max(0.05, score)), 4)

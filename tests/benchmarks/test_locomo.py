@@ -92,6 +92,10 @@ def test_both_modes_run_and_write_json(tmp_path: Path, mode: str, capsys: pytest
     if mode == "timeline":
         assert result["evidence_retained"] == 100.0
         assert result["store_kept"] == 60.0  # the two phatic turns were filtered out
+        assert result["halves"] == {  # one conversation: all of it is the first half
+            "conv1-5": {"evidence_retained": 100.0, "store_kept": 60.0},
+            "conv6-10": {"evidence_retained": None, "store_kept": None},
+        }
     assert "R@10" in capsys.readouterr().out
 
 
@@ -149,3 +153,17 @@ def test_a_bad_set_is_a_clear_error(tmp_path: Path, item: str) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--data", str(path), "--embedder", "hashing", "--set", item])
     assert exc.value.code == 2
+
+
+def test_every_ablation_is_a_valid_config_that_switches_its_mechanism_off() -> None:
+    from benchmarks.locomo import ABLATIONS
+    from neuram_core import NeuramConfig
+    from neuram_core.dynamics import trace_factor
+
+    default = NeuramConfig()
+    for name, changes in ABLATIONS.items():
+        ablated = default.replace(**changes)  # valid
+        if name != "floor":  # the floor is off by default already
+            assert any(getattr(ablated, k) != getattr(default, k) for k in changes), name
+    untagged = default.replace(**ABLATIONS["tagging"])
+    assert trace_factor(0.0, untagged) == trace_factor(0.95, untagged) == 1.0

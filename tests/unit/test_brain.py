@@ -154,9 +154,10 @@ async def test_reward_strengthens_and_negative_reward_weakens_a_habit(brain: Bra
     await brain.reinforce(habit.engram_id, -0.8)  # back to where it started
     down = await brain.reinforce(habit.engram_id, -0.8)
     assert down.stability == pytest.approx(base * math.exp(-0.8)) and down.stability < base
-    rewarded = await brain.perceive("user always wants dark mode", memory_type="habitual", reward=0.9)
-    neutral = await brain.perceive("user always wants metric units", memory_type="habitual")
-    assert rewarded.stability == pytest.approx(neutral.stability * math.exp(0.9), rel=0.05)
+    # The same salience for both, so that only the reward sets them apart (novelty would not).
+    rewarded = await brain.perceive("user always wants dark mode", memory_type="habitual", salience=0.5, reward=0.9)
+    neutral = await brain.perceive("user always wants metric units", memory_type="habitual", salience=0.5)
+    assert rewarded.stability == pytest.approx(neutral.stability * math.exp(0.9))
 
 
 async def test_unconsolidated_traces_that_faded_are_pruned_at_sleep(brain: Brain, clock: ManualClock) -> None:

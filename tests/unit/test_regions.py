@@ -90,6 +90,21 @@ def test_amygdala_tags_emotion_and_importance() -> None:
     assert 0.05 <= calm <= 0.95 and moving <= 0.95
 
 
+def test_amygdala_weighs_who_a_turn_is_about_when_and_whether_it_asks() -> None:
+    amygdala = Amygdala()
+    neutral = amygdala.appraise("the sister paints birds")
+    # The speaker's own life rises, the listener's falls: 0.1 × words / 3 (at most 3).
+    assert amygdala.appraise("my sister paints birds") == pytest.approx(neutral + 0.1 / 3, abs=1e-4)
+    assert amygdala.appraise("your sister paints birds") == pytest.approx(neutral - 0.1 / 3, abs=1e-4)
+    # Asking takes 0.05; an event placed in time adds 0.1.
+    assert amygdala.appraise("the sister paints birds?") == pytest.approx(neutral - 0.05, abs=1e-4)
+    assert amygdala.appraise("the sister paints birds on sunday") == pytest.approx(
+        amygdala.appraise("the sister paints birds on stone") + 0.1, abs=1e-4
+    )
+    # Who speaks is not what is said: a speaker label changes nothing.
+    assert amygdala.appraise("Ann: my sister paints birds") == amygdala.appraise("my sister paints birds")
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [

@@ -1,0 +1,48 @@
+"""The exchange: what a conversation's turn-taking tells about what matters.
+
+A listener's behaviour is evidence of news that the words of a turn do not carry: a
+statement that answers the other speaker's question was asked for (curiosity: what one
+wants to know is encoded better, Gruber et al. 2014), and one that draws a follow-up
+question from the other speaker caught the listener's interest (social feedback marks
+salience). Both need speaker labels ("Ann: ..."); without them there is no exchange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neuram_core.text import speaker
+
+__all__ = ["Turn", "asks", "reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One perceived input of a conversation: who said it, whether it asked, when, and
+    the engram it left (None when the Thalamus dropped it)."""
+
+    speaker: str | None
+    asked: bool
+    at: float
+    engram_id: str | None = None
+
+
+def asks(content: str) -> bool:
+    """Whether ``content`` asks something (a question mark in what is said)."""
+    return "?" in content
+
+
+def reply(previous: Turn | None, content: str, at: float, window_seconds: float) -> tuple[bool, bool]:
+    """(answers, follows up): whether ``content``, said at ``at``, answers ``previous`` (the
+    other speaker asked, this one states) and whether it asks a follow-up question about
+    ``previous`` (the other speaker stated, this one asks). Only a reply by another named
+    speaker within ``window_seconds`` counts: a turn talks to the one before it."""
+    said_by = speaker(content)
+    if (
+        previous is None
+        or said_by is None
+        or previous.speaker in (None, said_by)
+        or not 0.0 <= at - previous.at <= window_seconds
+    ):
+        return False, False
+    asking = asks(content)
+    return previous.asked and not asking, asking and not previous.asked
