@@ -41,7 +41,7 @@ from neuram_core.dynamics import (
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
-from neuram_core.exchange import Turn, asks, reply
+from neuram_core.exchange import Turn, asks, in_conversation, reply
 from neuram_core.explain import Explanation
 from neuram_core.identity import check_on_open, claim_identity
 from neuram_core.portal import LoopThread
@@ -158,6 +158,7 @@ class Brain:
         self.sleep_cycle = SleepCycle(self, follow=self._follow_changes)
         self.filtered_count = 0
         self._last_turn: Turn | None = None  # the exchange: the last input perceived through the gate
+        self._turn_before: Turn | None = None  # and the one before it
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
         self._loaded: asyncio.Future[None] | None = None
@@ -625,12 +626,17 @@ class Brain:
         now = self.clock.now()
         when = now if stamp.at is None else stamp.at
         trace = self.sensory.register(content)
-        answers = False
+        answers = conversing = False
+        turn = None
         if gate:
-            answers, follows_up = reply(self._last_turn, content, when, self.config.temporal_window_seconds)
+            window = self.config.temporal_window_seconds
+            said_by = speaker(content)
+            conversing = in_conversation(self._last_turn, self._turn_before, said_by, when, window)
+            answers, follows_up = reply(self._last_turn, content, when, window)
             if follows_up and self._last_turn is not None and self._last_turn.engram_id is not None:
-                await self._follow_up(self._last_turn.engram_id, intake)
-            self._last_turn = Turn(speaker(content), asks(content), when)
+                await self._follow_up(self._last_turn.engram_id, intake, tagged=self._last_turn.tagged)
+            turn = Turn(said_by, asks(content), when)
+            self._turn_before, self._last_turn = self._last_turn, turn
             reason = self._text_gate(content)
             if reason is None and self.thalamus.focus is not None:
                 if embedding is None:
@@ -669,12 +675,14 @@ class Brain:
             if rehearsed is not None:
                 self.prefrontal.hold(rehearsed)
                 return rehearsed
-        # The stream: a conversation's turns ("Ann: ...") that the Thalamus let through and
-        # the Amygdala appraised are weighed by the exchange and by novelty, and leave a weak
-        # trace unless tagged (dynamics.trace_factor). A caller's salience=, a deliberate
-        # write (gate=False) and a note stated on its own, with no speaker, keep their
-        # stability as encoded: tagging sorts the chatter of a conversation, not notes.
-        stream = gate and salience is None and speaker(content) is not None
+        # The stream: a conversation's turns ("Ann: ..." after "Ben: ..." after "Ann: ...")
+        # that the Thalamus let through and the Amygdala appraised are weighed by the exchange
+        # and by novelty, and leave a weak trace unless tagged (dynamics.trace_factor). A
+        # caller's salience=, a deliberate write (gate=False), a rewrite of a stored id and a
+        # note, even one headed "Parking: ...", keep their stability as encoded: tagging
+        # sorts the chatter of a conversation, not what an agent writes down.
+        stream = conversing and salience is None and replaces is None
+        salience_given = salience
         if salience is None:
             salience = self.amygdala.appraise(content)
             if answers:  # asked for: curiosity encodes the answer better
@@ -708,11 +716,19 @@ class Brain:
         for older in self._reminded_by(content, embedding, when, now):
             intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
-        if stream and self._last_turn is not None:  # a follow-up may raise what the stream appraised
-            self._last_turn = dataclasses.replace(self._last_turn, engram_id=engram.engram_id)
+        appraised = salience_given is None and replaces is None
+        if appraised and turn is not None and turn.speaker is not None and self._last_turn is turn:
+            # A follow-up may raise what was appraised here: this call's turn only (a
+            # perceive that ran meanwhile has a turn of its own).
+            self._last_turn = dataclasses.replace(turn, engram_id=engram.engram_id, tagged=stream)
+        elif replaces is not None:  # rewritten as given: no follow-up rescales it as a weak trace
+            for name in ("_last_turn", "_turn_before"):
+                held = getattr(self, name)
+                if held is not None and held.engram_id == replaces:
+                    setattr(self, name, dataclasses.replace(held, engram_id=None))
         return engram
 
-    async def _follow_up(self, engram_id: str, intake: _Intake) -> None:
+    async def _follow_up(self, engram_id: str, intake: _Intake, *, tagged: bool) -> None:
         """The listener asked a follow-up question about this engram: it was news, so its
         salience rises by ``follow_up_salience`` and its stability with it
         (:func:`raised_salience_stability`), atomically in the store."""
@@ -722,7 +738,7 @@ class Brain:
 
         def raised(stored: Engram) -> Engram:
             salience = min(_MAX_SALIENCE, stored.salience + config.follow_up_salience)
-            stability = raised_salience_stability(stored.stability, stored.salience, salience, config)
+            stability = raised_salience_stability(stored.stability, stored.salience, salience, config, tagged=tagged)
             return dataclasses.replace(stored, salience=salience, stability=stability)
 
         if engram_id in intake.new:  # perceived in this batch, not written yet

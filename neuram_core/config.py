@@ -6,9 +6,9 @@ seed's 0.1.0 forgot an unrecalled memory within hours). With R(t) = e^(-t/S) and
 use, so the stabilities below translate into these lifetimes for an unrecalled memory of
 salience 0.5 after one sleep: habitual 42 days, episodic 84 days, semantic 168 days,
 procedural 419 days. Salience scales that by 0.25× (salience 0) to 4× (salience 1).
-A conversation's turn ("Ann: ...") perceived through the gate is also tagged: under
-salience 0.72 it leaves a weak trace (× 0.02, gone within about two days), above it lasts
-twice as long; a note with no speaker is not.
+A conversation's turn ("Ann: ..." after "Ben: ..." after "Ann: ...") perceived through the
+gate is also tagged: under salience 0.72 it leaves a weak trace (× 0.02, gone within days),
+above it lasts twice as long; a note is not.
 """
 
 from __future__ import annotations
@@ -111,15 +111,16 @@ class NeuramConfig:
     # follow_up_salience (the listener's interest marks it as news). 0 switches either off.
     answer_salience: float = 0.2
     follow_up_salience: float = 0.2
-    # Novelty (the hippocampal comparator; Lisman & Grace 2005): a perceived turn gains
+    # Novelty (the hippocampal comparator; Lisman & Grace 2005): a conversation's turn gains
     # novelty_salience × (1 − its cosine to the closest stored memory), so news far from
     # all that is known outlasts another turn of familiar chatter. 0 switches it off.
     novelty_salience: float = 0.3
-    # Synaptic tagging: a conversation's turn (a speaker label) through the gate, appraised
-    # below tag_min_salience, leaves only a weak trace, its stability × weak_trace_factor,
-    # gone within two days unless rehearsed; a tagged turn lasts × tagged_trace_factor. A
-    # note with no speaker, a caller's salience= and a deliberate write (gate=False) are
-    # encoded as given. tag_min_salience 0 with tagged_trace_factor 1 switches tagging off.
+    # Synaptic tagging: a conversation's turn (exchange.in_conversation) through the gate,
+    # appraised below tag_min_salience, leaves only a weak trace, its stability ×
+    # weak_trace_factor, gone within days unless rehearsed; a tagged turn lasts ×
+    # tagged_trace_factor. A note, a caller's salience=, a deliberate write (gate=False) and
+    # a rewrite are encoded as given. tag_min_salience 0 with tagged_trace_factor 1 switches
+    # tagging off.
     tag_min_salience: float = 0.72
     weak_trace_factor: float = 0.02
     tagged_trace_factor: float = 2.0

@@ -152,14 +152,17 @@ def trace_factor(salience: float, config: NeuramConfig = DEFAULT_CONFIG) -> floa
 
 
 def raised_salience_stability(
-    stability: float, salience: float, raised: float, config: NeuramConfig = DEFAULT_CONFIG
+    stability: float, salience: float, raised: float, config: NeuramConfig = DEFAULT_CONFIG, *, tagged: bool = True
 ) -> float:
     """Stability of a perceived memory whose salience rose from ``salience`` to ``raised``
     after encoding (the listener's follow-up question marked it as news): scaled by the
     change in the Amygdala's boost and in its tag (:func:`trace_factor`), as if it had been
-    encoded that salient, keeping what recalls and sleep added since."""
-    before = salience_boost(salience, config.salience_boost_base) * trace_factor(salience, config)
-    after = salience_boost(raised, config.salience_boost_base) * trace_factor(raised, config)
+    encoded that salient, keeping what recalls and sleep added since. ``tagged`` False: its
+    stability never carried a tag (a turn that opened a conversation), only the boost moves."""
+    before = salience_boost(salience, config.salience_boost_base)
+    after = salience_boost(raised, config.salience_boost_base)
+    if tagged:
+        before, after = before * trace_factor(salience, config), after * trace_factor(raised, config)
     return stability * after / before
 
 

@@ -12,18 +12,19 @@ from dataclasses import dataclass
 
 from neuram_core.text import speaker
 
-__all__ = ["Turn", "asks", "reply"]
+__all__ = ["Turn", "asks", "in_conversation", "reply"]
 
 
 @dataclass(frozen=True, slots=True)
 class Turn:
     """One perceived input of a conversation: who said it, whether it asked, when, and
-    the engram it left (None when the Thalamus dropped it)."""
+    the engram it left (None when the Thalamus dropped it, or it was not appraised)."""
 
     speaker: str | None
     asked: bool
     at: float
     engram_id: str | None = None
+    tagged: bool = False  # its engram's stability carries the tag (dynamics.trace_factor)
 
 
 def asks(content: str) -> bool:
@@ -46,3 +47,21 @@ def reply(previous: Turn | None, content: str, at: float, window_seconds: float)
         return False, False
     asking = asks(content)
     return previous.asked and not asking, asking and not previous.asked
+
+
+def in_conversation(
+    last: Turn | None, before: Turn | None, said_by: str | None, at: float, window_seconds: float
+) -> bool:
+    """Whether a turn by ``said_by`` at ``at`` continues a conversation: its speaker spoke
+    before (``before``) and another has spoken since (``last``), each turn within
+    ``window_seconds`` of the next. A header that looks like a label ("Parking: level 3")
+    is no speaker to anyone: labels take turns only in a conversation."""
+    return (
+        said_by is not None
+        and last is not None
+        and before is not None
+        and last.speaker not in (None, said_by)
+        and before.speaker == said_by
+        and 0.0 <= at - last.at <= window_seconds
+        and 0.0 <= last.at - before.at <= window_seconds
+    )

@@ -3,10 +3,20 @@ more salient (exchange.py), and weak traces fade (dynamics.trace_factor)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig
-from neuram_core.dynamics import novelty, raised_salience_stability, salience_boost, trace_factor
+from neuram_core.dynamics import (
+    encoding_stability,
+    novelty,
+    raised_salience_stability,
+    salience_boost,
+    trace_factor,
+)
 from neuram_core.exchange import Turn, asks, reply
 from neuram_core.regions.amygdala import Amygdala
 
@@ -90,6 +100,16 @@ async def test_untagged_chatter_fades_before_news() -> None:
     clock = ManualClock(0.0)
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock, config=config)
     try:
+        # A conversation opens: its first two turns are no stream yet (each label has not
+        # taken a turn), so they keep their stability as encoded.
+        opening = [
+            await brain.perceive("Ann: I finally visited the animal shelter downtown today."),
+            await brain.perceive("Ben: I went to the shelter downtown on Saturday as well."),
+        ]
+        for turn in opening:
+            assert turn.stability == pytest.approx(
+                encoding_stability(config.base_stability_hours[turn.memory_type], turn.salience, 0.0, config)
+            )
         chatter = await brain.perceive("Ann: that sounds like a nice plan for the weekend")
         news = await brain.perceive("Ben: I adopted a puppy named Max from the shelter last week.")
         assert chatter.salience < 0.6 <= news.salience
@@ -102,6 +122,12 @@ async def test_untagged_chatter_fades_before_news() -> None:
         # So is a caller's salience: it is taken as given, not tagged.
         given = await brain.perceive("Ann: the weather was fine on the beach walk", salience=0.3)
         assert given.stability == pytest.approx(168.0 * salience_boost(0.3))
+        # And a note headed like a label, right after the conversation: "Parking" never
+        # took a turn in it, so it is a note, not a turn.
+        header = await brain.perceive("Parking: level three near the lifts")
+        assert header.stability == pytest.approx(
+            encoding_stability(config.base_stability_hours[header.memory_type], header.salience, 0.0, config)
+        )
         # And a note with no speaker: tagging sorts a conversation's turns, not notes.
         note = await brain.perceive("that sounds like a nice plan for the spring")
         assert note.salience < 0.6
@@ -127,17 +153,70 @@ async def test_novel_input_is_more_salient_than_a_near_repeat() -> None:
     embedder = HashingEmbedder()
     brain = await Brain.create(path=":memory:", embedder=embedder, clock=ManualClock(0.0), config=config)
     try:
+        opener = "Ben: we drove up to the lake house for the long weekend"
+        assert (await brain.perceive(opener)).salience == Amygdala().appraise(opener)  # no conversation yet
+        await brain.perceive("Ann: Saturday was rainy here so I stayed at home")
         first_text = "Ben: my sister paints birds in the old barn"
         second_text = "Ben: my sister paints birds and my brother paints boats"
+        async def novelty_of(text: str) -> float:  # 1 - the cosine to the closest stored memory
+            vector = embedder.embed([text])[0]
+            return 1.0 - max(0.0, max(float(vector @ e.embedding) for e in await brain.list()))
+
+        expected = Amygdala().appraise(first_text) + 0.3 * await novelty_of(first_text)
         first = await brain.perceive(first_text)
-        assert first.salience == pytest.approx(Amygdala().appraise(first_text) + 0.3)
+        assert first.salience == pytest.approx(expected)
+        await brain.perceive("Ann: my cousin keeps bees on the roof of her flat")
+        expected = Amygdala().appraise(second_text) + 0.3 * await novelty_of(second_text)
         second = await brain.perceive(second_text)
-        cosine = float(embedder.embed([first_text])[0] @ embedder.embed([second_text])[0])
-        assert second.salience == pytest.approx(Amygdala().appraise(second_text) + 0.3 * (1 - cosine))
-        assert second.salience < first.salience
+        assert second.salience == pytest.approx(expected)
+        assert second.salience < first.salience  # a near repeat of the first
         written = await brain.perceive("Ben: my brother sculpts whales in the new studio", gate=False)
         assert written.salience == Amygdala().appraise(written.content)  # no novelty for a deliberate write
         note = "my cousin carves owls in a lighthouse"
         assert (await brain.perceive(note)).salience == Amygdala().appraise(note)  # nor for a note with no speaker
+    finally:
+        await brain.close()
+
+
+class _SlowOnPuppies(HashingEmbedder):
+    """Embeds a text about a puppy slowly: a perceive of it is overtaken by the next."""
+
+    def embed(self, texts: list[str]) -> Any:
+        if any("puppy" in t for t in texts):
+            time.sleep(0.3)
+        return super().embed(texts)
+
+
+async def test_a_perceive_that_overtakes_another_keeps_its_own_turn() -> None:
+    clock = ManualClock(0.0)
+    config = NeuramConfig(novelty_salience=0.0)
+    brain = await Brain.create(path=":memory:", embedder=_SlowOnPuppies(), clock=clock, config=config)
+    try:
+        await brain.perceive("Cat: the garden is full of tomatoes this summer.")  # the embedder claimed
+        ann, bob = await asyncio.gather(
+            brain.perceive("Ann: I adopted a puppy from the shelter downtown."),
+            brain.perceive("Bob: I moved to Denver for a new nursing job in May."),
+        )
+        clock.advance(10.0)
+        await brain.perceive("Ann: How do you like the new hospital job there?")  # asks Bob
+        assert (await brain.get(ann.engram_id)).salience == ann.salience  # not Ann's own statement
+        assert (await brain.get(bob.engram_id)).salience == pytest.approx(min(0.95, bob.salience + 0.2))
+    finally:
+        await brain.close()
+
+
+async def test_a_turn_rewritten_as_given_is_not_rescaled_by_a_follow_up() -> None:
+    clock = ManualClock(0.0)
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=clock)
+    try:
+        await brain.perceive("Ben: we drove up to the lake house for the long weekend")
+        await brain.perceive("Ann: Saturday was rainy here so I stayed at home")
+        news = await brain.perceive("Ben: I adopted a puppy from the shelter downtown.")
+        fixed = await brain.perceive(
+            "Ben adopted a puppy from the shelter in May.", gate=False, engram_id=news.engram_id, salience=0.6
+        )
+        await brain.perceive("Ann: Oh nice, what breed is the puppy?")  # a follow-up to the turn
+        stored = await brain.get(news.engram_id)
+        assert stored.salience == 0.6 and stored.stability == fixed.stability  # as given
     finally:
         await brain.close()
