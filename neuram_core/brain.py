@@ -41,7 +41,7 @@ from neuram_core.dynamics import (
 from neuram_core.embeddings import BaseEmbedder, embedder_identity, resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
 from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
-from neuram_core.exchange import Turn, asks, in_conversation, reply
+from neuram_core.exchange import Turn, in_conversation, reply, turn_of
 from neuram_core.explain import Explanation
 from neuram_core.identity import check_on_open, claim_identity
 from neuram_core.portal import LoopThread
@@ -630,12 +630,11 @@ class Brain:
         turn = None
         if gate:
             window = self.config.temporal_window_seconds
-            said_by = speaker(content)
-            conversing = in_conversation(self._last_turn, self._turn_before, said_by, when, window)
-            answers, follows_up = reply(self._last_turn, content, when, window)
+            turn = turn_of(content, when)
+            conversing = in_conversation(self._last_turn, self._turn_before, turn, window)
+            answers, follows_up = reply(self._last_turn, turn, window)
             if follows_up and self._last_turn is not None and self._last_turn.engram_id is not None:
                 await self._follow_up(self._last_turn.engram_id, intake, tagged=self._last_turn.tagged)
-            turn = Turn(said_by, asks(content), when)
             self._turn_before, self._last_turn = self._last_turn, turn
             reason = self._text_gate(content)
             if reason is None and self.thalamus.focus is not None:

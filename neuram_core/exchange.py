@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from neuram_core.text import speaker
 
-__all__ = ["Turn", "asks", "in_conversation", "reply"]
+__all__ = ["Turn", "asks", "in_conversation", "reply", "turn_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,36 +32,38 @@ def asks(content: str) -> bool:
     return "?" in content
 
 
-def reply(previous: Turn | None, content: str, at: float, window_seconds: float) -> tuple[bool, bool]:
-    """(answers, follows up): whether ``content``, said at ``at``, answers ``previous`` (the
-    other speaker asked, this one states) and whether it asks a follow-up question about
-    ``previous`` (the other speaker stated, this one asks). Only a reply by another named
-    speaker within ``window_seconds`` counts: a turn talks to the one before it."""
-    said_by = speaker(content)
+def turn_of(content: str, at: float) -> Turn:
+    """The turn ``content`` takes at ``at``: its speaker label (if any) and whether it asks."""
+    return Turn(speaker(content), asks(content), at)
+
+
+def reply(previous: Turn | None, current: Turn, window_seconds: float) -> tuple[bool, bool]:
+    """(answers, follows up): whether ``current`` answers ``previous`` (the other speaker
+    asked, this one states) and whether it asks a follow-up question about ``previous``
+    (the other speaker stated, this one asks). Only a reply by another named speaker
+    within ``window_seconds`` counts: a turn talks to the one before it."""
     if (
         previous is None
-        or said_by is None
-        or previous.speaker in (None, said_by)
-        or not 0.0 <= at - previous.at <= window_seconds
+        or current.speaker is None
+        or previous.speaker in (None, current.speaker)
+        or not 0.0 <= current.at - previous.at <= window_seconds
     ):
         return False, False
-    asking = asks(content)
-    return previous.asked and not asking, asking and not previous.asked
+    return previous.asked and not current.asked, current.asked and not previous.asked
 
 
-def in_conversation(
-    last: Turn | None, before: Turn | None, said_by: str | None, at: float, window_seconds: float
-) -> bool:
-    """Whether a turn by ``said_by`` at ``at`` continues a conversation: its speaker spoke
-    before (``before``) and another has spoken since (``last``), each turn within
-    ``window_seconds`` of the next. A header that looks like a label ("Parking: level 3")
-    is no speaker to anyone: labels take turns only in a conversation."""
+def in_conversation(last: Turn | None, before: Turn | None, current: Turn, window_seconds: float) -> bool:
+    """Whether ``current`` continues a conversation: its speaker spoke before (``before``)
+    and another has spoken since (``last``), each turn within ``window_seconds`` of the
+    next. A header that looks like a label ("Parking: level 3") is no speaker to anyone:
+    labels take turns only in a conversation."""
+    said_by = current.speaker
     return (
         said_by is not None
         and last is not None
         and before is not None
         and last.speaker not in (None, said_by)
         and before.speaker == said_by
-        and 0.0 <= at - last.at <= window_seconds
+        and 0.0 <= current.at - last.at <= window_seconds
         and 0.0 <= last.at - before.at <= window_seconds
     )

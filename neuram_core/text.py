@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REACTION_WORDS", "STOPWORDS", "WORD_PATTERN", "content_words", "informative_words", "speaker", "words"]
+__all__ = [
+    "REACTION_WORDS",
+    "STOPWORDS",
+    "WORD_PATTERN",
+    "content_words",
+    "informative_words",
+    "speaker",
+    "without_label",
+    "words",
+]
 
 # A word: letters and digits, with one inner apostrophe ("don't", "Ann's").
 WORD_PATTERN = r"[^\W_]+(?:['’][^\W_]+)?"
@@ -75,6 +84,16 @@ _NOTE_LABELS = frozenset(
         "warning",
     ]
 )
+
+
+# Any leading "Label: " (up to 40 characters): who speaks, or what a note is about.
+_LEADING_LABEL = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
+
+
+def without_label(text: str) -> str:
+    """What ``text`` says, a leading label ("Ann: ", "Note: ") taken off: who speaks is not
+    what is said (the Thalamus and the Amygdala read this)."""
+    return _LEADING_LABEL.sub("", text, count=1)
 
 
 def speaker(text: str) -> str | None:

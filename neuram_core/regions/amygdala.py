@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 
-from neuram_core.text import informative_words
+from neuram_core.text import informative_words, without_label
 
 __all__ = ["Amygdala"]
 
@@ -55,7 +55,6 @@ _TIME_ANCHOR = re.compile(
 )
 # A turn that asks carries less news than one that tells.
 QUESTION_PENALTY = 0.05
-_SPEAKER_LABEL = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
 
 
 class Amygdala:
@@ -76,7 +75,7 @@ class Amygdala:
         emotion and specifics (names, numbers); a turn about the speaker (first person)
         or placed in time rises, one about the listener (second person) or that asks falls.
         A speaker label ("Ann: ") is not part of what is said."""
-        said = _SPEAKER_LABEL.sub("", content, count=1)  # who speaks is not what is said
+        said = without_label(content)
         score = self.baseline
         news = len(informative_words(said))
         score += INFORMATION_WEIGHT * min(1.0, math.log1p(news) / math.log1p(INFORMATION_SATURATION))

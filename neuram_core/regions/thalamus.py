@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from neuram_core.engram import Vector
-from neuram_core.text import content_words, informative_words, words
+from neuram_core.text import content_words, informative_words, without_label, words
 
 __all__ = ["Thalamus"]
 
@@ -26,8 +26,6 @@ _PHATIC = re.compile(
     r"i see|got it|makes sense|of course|indeed|right|alright|yep|yup|nope|hmm+|uh+|um+)\b",
     re.IGNORECASE,
 )
-# "Ann: ...", "User: ..." — who speaks is not what is said.
-_SPEAKER = re.compile(r"^\s*[^\W\d][\w .'-]{0,39}:\s+")
 # A question back ("What did you paint?") holds nothing to remember; one that names two
 # things ("Where do I park my Volvo?") tells what matters to the asker.
 QUESTION_MIN_WORDS = 2
@@ -49,7 +47,7 @@ class Thalamus:
     def gate(self, content: str, embedding: Vector | None = None) -> str | None:
         """None if ``content`` passes; else why not: ``"phatic"``, ``"low_information"``,
         ``"question"`` (it only asks), ``"reaction"`` (it only reacts) or ``"off_task"``."""
-        said = _SPEAKER.sub("", content, count=1)
+        said = without_label(content)  # "Ann: ...", "User: ...": who speaks is not what is said
         if not words(said):
             return "low_information"
         remainder = _PHATIC.sub(" ", said)

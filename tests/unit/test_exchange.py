@@ -17,7 +17,7 @@ from neuram_core.dynamics import (
     salience_boost,
     trace_factor,
 )
-from neuram_core.exchange import Turn, asks, reply
+from neuram_core.exchange import Turn, asks, reply, turn_of
 from neuram_core.regions.amygdala import Amygdala
 
 WINDOW = 300.0
@@ -42,7 +42,7 @@ def test_asks() -> None:
     ],
 )
 def test_reply(previous: Turn | None, content: str, at: float, expected: tuple[bool, bool]) -> None:
-    assert reply(previous, content, at, WINDOW) == expected
+    assert reply(previous, turn_of(content, at), WINDOW) == expected
 
 
 def test_trace_factor_is_weak_below_the_tag_and_lasting_above() -> None:
