@@ -125,8 +125,8 @@ class NeuramConfig:
     weak_trace_factor: float = 0.02
     tagged_trace_factor: float = 2.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
-    # an inverted file of 8-bit codes (the closest approximate_probes of 1,024 clusters,
-    # scaled by √(clusters / 1,024) at other sizes), then the best approximate_candidates are
+    # an inverted file of 4-bit codes (the closest approximate_probes of 1,024 clusters,
+    # scaled by √(clusters / 1,024) at other sizes), then the best 2 × approximate_candidates are
     # re-ranked exactly; below it, for a recall whose filters keep few memories, and for
     # vectors the clusters do not fit, every row is compared. 0 always searches exactly.
     approximate_min_engrams: int = 50_000

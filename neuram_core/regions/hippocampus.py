@@ -386,7 +386,7 @@ class Hippocampus:
                 self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
             if self._approximate is not None:
-                self._approximate.move(last, row, self._matrix[row])
+                self._approximate.move(last, row)
             self._types[row] = self._types[last]
             self._encoded_at[row] = self._encoded_at[last]
             self._expires_at[row] = self._expires_at[last]
@@ -651,7 +651,7 @@ class Hippocampus:
         if n < threshold // 2 or (index is None and n < threshold):
             self._approximate = None
             return None
-        if index is None or n > 2 * index.trained_size or 4 * n < index.trained_size:
+        if index is None or n > 2 * index.trained_size or 4 * n < index.trained_size or index.exhausted:
             if index is None and self._unfit_at and n <= 2 * self._unfit_at:
                 return None  # these vectors did not cluster: try again when they have doubled
             vectors = self._matrix[:n]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neuram_core import Cue, Engram, Hippocampus, ManualClock, MemoryType, NeuramConfig
-from neuram_core.approximate import ApproximateIndex, list_count, measured_recall, probe_count
+from neuram_core.approximate import ApproximateIndex, code_count, list_count, measured_recall, probe_count
 
 DIM = 32
 N = 3000
@@ -247,3 +247,60 @@ def test_the_approximate_constants_refuse_what_faiss_cannot_take(
 ) -> None:
     with pytest.raises(error, match=message):
         NeuramConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_code_count_is_one_code_per_four_dimensions_or_the_nearest_divisor() -> None:
+    assert code_count(384) == 96
+    assert code_count(32) == 8
+    assert code_count(30) == 6  # 7 does not divide 30
+    assert code_count(3) == 1
+
+
+def test_a_search_returns_twice_the_candidates_asked_for_re_ranking() -> None:
+    vectors = clustered(N)
+    index, _ = ApproximateIndex.build(vectors, probes=96)
+    assert index is not None
+    found = index.search(vectors[5], 50)
+    assert len(found) == 100 and len(set(found.tolist())) == 100
+    assert 5 in found.tolist()
+
+
+def test_removed_rows_are_dropped_from_the_lists_once_they_are_a_third() -> None:
+    vectors = clustered(N)
+    index, _ = ApproximateIndex.build(vectors, probes=96)
+    assert index is not None
+    gone = list(range(999))  # 999 of 3,000: just under a third
+    for row in gone:
+        index.remove(row)
+    assert len(index) == N - 999 and index.listed == N  # marked dead, still in the lists
+    assert not set(index.search(vectors[8], 64).tolist()) & set(gone)
+    index.remove(N - 1)  # the thousandth: a third of the entries, dropped in one pass
+    assert len(index) == N - 1000 and index.listed == N - 1000
+    assert not set(index.search(vectors[8], 64).tolist()) & {*gone, N - 1}
+    assert 1500 in index.search(vectors[1500], 5).tolist()
+
+
+def test_a_swap_delete_moves_the_slot_and_keeps_nothing_of_the_removed_row() -> None:
+    vectors = clustered(N)
+    index, _ = ApproximateIndex.build(vectors, probes=96)
+    assert index is not None
+    index.move(N - 1, 10)  # row 10 removed, the last row moved into it
+    found = index.search(vectors[N - 1], 10).tolist()
+    assert 10 in found and N - 1 not in found  # row 10 answers with the moved vector's codes
+    assert len(index) == N - 1 and index.listed == N
+
+
+def test_an_index_whose_slots_ran_out_is_rebuilt() -> None:
+    vectors = clustered(N)
+    hippocampus = index_of(vectors)
+    first = hippocampus.approximate_index()
+    assert first is not None
+    for round_ in range(4):  # every engram re-encoded four times: 12,000 more slots than rows
+        engrams = [hippocampus.get(f"e{i:05d}") for i in range(N)]
+        for engram in engrams:
+            assert engram is not None
+            engram.embedding = vectors[(int(engram.engram_id[1:]) + round_) % N].copy()
+        hippocampus.encode_many([e for e in engrams if e is not None])
+    assert first.exhausted
+    rebuilt = hippocampus.approximate_index()
+    assert rebuilt is not first and rebuilt is not None and not rebuilt.exhausted and len(rebuilt) == N
