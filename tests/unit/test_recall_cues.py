@@ -66,6 +66,39 @@ def test_lexicon_scores_updates_on_remove_and_move_and_compacts() -> None:
     assert len(lex) == 502
 
 
+def test_a_cue_of_many_words_sums_each_row_once_and_leaves_no_trace_for_the_next() -> None:
+    rng = np.random.default_rng(11)
+    vocabulary = [f"word{i}" for i in range(40)]
+    texts = [" ".join(rng.choice(vocabulary, 6).tolist()) for _ in range(500)]
+    lex = Lexicon(k1=1.2, b=0.3)
+    for row, text in enumerate(texts):
+        lex.add(f"d{row}", text, row)
+    average = sum(len(terms(t)) for t in texts) / len(texts)
+
+    def expected(cue: str) -> dict[int, float]:
+        sums: dict[int, float] = {}
+        for term in dict.fromkeys(terms(cue)):
+            for row, text in enumerate(texts):
+                tf = terms(text).count(term)
+                if tf:
+                    weight = bm25_weights(
+                        np.array([float(tf)]), np.array([float(len(terms(text)))]), average, lex.idf(term), 1.2, 0.3
+                    )[0]
+                    sums[row] = sums.get(row, 0.0) + weight
+        return sums
+
+    for cue in ("word1 word2 word3", "word3 word4 word1 word5", "word39 word1"):
+        match = lex.match(cue, 500)
+        assert match is not None
+        rows = match.rows.tolist()
+        assert len(rows) == len(set(rows))  # each row once
+        got = dict(zip(rows, match.values.tolist(), strict=True))
+        want = expected(cue)
+        assert set(got) == set(want)
+        assert all(got[row] == pytest.approx(want[row], rel=1e-12) for row in want)
+        assert match.std == pytest.approx(float(np.std([want.get(r, 0.0) for r in range(500)])), rel=1e-9)
+
+
 def test_the_cues_words_complete_a_memory_the_dense_cue_misses() -> None:
     """Dense similarity points at the wrong memory; the cue's rare name finds the right one,
     and the fused score is cosine + lexical_weight × std(cosines) × bm25 / std(bm25)."""
