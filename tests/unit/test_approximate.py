@@ -256,12 +256,12 @@ def test_code_count_is_one_code_per_four_dimensions_or_the_nearest_divisor() -> 
     assert code_count(3) == 1
 
 
-def test_a_search_returns_twice_the_candidates_asked_for_re_ranking() -> None:
+def test_a_search_returns_six_times_the_candidates_asked_for_re_ranking() -> None:
     vectors = clustered(N)
     index, _ = ApproximateIndex.build(vectors, probes=96)
     assert index is not None
     found = index.search(vectors[5], 50)
-    assert len(found) == 100 and len(set(found.tolist())) == 100
+    assert len(found) == 300 and len(set(found.tolist())) == 300
     assert 5 in found.tolist()
 
 
