@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +11,7 @@ import numpy.typing as npt
 __all__ = ["Support", "spread_activation", "spread_support", "top_k_indices"]
 
 
-def top_k_indices(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
+def top_k_indices(scores: npt.NDArray[np.floating[Any]], k: int) -> npt.NDArray[np.intp]:
     """Indices of the ``k`` highest scores, best first (argpartition, then a small sort)."""
     n = scores.shape[0]
     if k <= 0 or n == 0:

@@ -28,6 +28,7 @@ __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
 _stemmer = Stemmer.Stemmer("english")
 _stem = _stemmer.stemWord
 _MAX_TF = 65535
+_NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 # A load tokenises its texts joined by this break, which no word contains: one regex pass
 # over many texts instead of one call per text.
 _BREAK = "\x00"
@@ -64,16 +65,32 @@ class LexicalMatch:
     first and second moments of the scores over all ``n`` rows (unmatched rows score 0),
     which fusion needs to put the lexical cue on the dense cue's scale."""
 
-    __slots__ = ("mean", "rows", "std", "values")
+    __slots__ = ("_by_row", "mean", "rows", "std", "values")
 
-    def __init__(self, rows: npt.NDArray[np.intp], values: npt.NDArray[np.float64], n: int) -> None:
+    def __init__(
+        self,
+        rows: npt.NDArray[np.intp],
+        values: npt.NDArray[np.float64],
+        n: int,
+        by_row: npt.NDArray[np.float64] | None = None,
+    ) -> None:
         self.rows = rows
         self.values = values
+        self._by_row = by_row  # every row's score (0 for the unmatched): until the next match
         total = float(values.sum())
         mean = total / n if n else 0.0
         variance = float(np.dot(values, values)) / n - mean * mean if n else 0.0
         self.mean = mean
         self.std = math.sqrt(variance) if variance > 0 else 0.0
+
+    def at(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """The scores of ``rows`` (0 where the cue's words are not), read from the lexicon's
+        array by row: valid until its next :meth:`Lexicon.match`, so only while the recall
+        that asked is running (the index's thread runs one at a time)."""
+        if self._by_row is None:
+            raise RuntimeError("this match holds no scores by row")
+        scores: npt.NDArray[np.float64] = self._by_row[rows]
+        return scores
 
 
 class Lexicon:
@@ -100,7 +117,8 @@ class Lexicon:
         self._slots = 0
         self._live = 0
         self._total_len = 0.0
-        self._sums = np.zeros(0, dtype=np.float64)  # scratch of match, by row: zero between cues
+        self._sums = np.zeros(0, dtype=np.float64)  # the last cue's scores by row (0 elsewhere)
+        self._summed_rows = _NO_ROWS  # where they are not 0
         self._seen = np.zeros(0, dtype=np.bool_)
 
     def __len__(self) -> int:
@@ -317,25 +335,26 @@ class Lexicon:
             parts_values.append(
                 bm25_weights(counts.astype(np.float64), self._slot_len[slots], average, self.idf(term), self.k1, self.b)
             )
+        self._sums[self._summed_rows] = 0.0  # the previous cue's scores, cleared
+        self._summed_rows = _NO_ROWS
         if not parts_rows:
             return None
-        if len(parts_rows) == 1:
-            return LexicalMatch(parts_rows[0].astype(np.intp), parts_values[0], n)
         unique, summed = self._summed(parts_rows, parts_values, n)
-        return LexicalMatch(unique, summed, n)
+        return LexicalMatch(unique, summed, n, self._sums)
 
     def _summed(
         self, parts_rows: list[npt.NDArray[np.int64]], parts_values: list[npt.NDArray[np.float64]], n: int
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-        """The rows several words matched, each once, and the sum of their words' scores:
-        added into a scratch array by row and read back, in the order first matched. A
-        word's rows are distinct, so each step is a plain scatter. Measured against sorting
-        the rows to group them (``np.unique``) and against summing into all ``n`` rows
-        (``np.bincount``), for 2,000 to 600,000 postings at 100k and 1M engrams: 2.7–18×
-        and 1.3–260× faster."""
-        if self._sums.shape[0] < n:
-            self._sums = np.zeros(n, dtype=np.float64)
-            self._seen = np.zeros(n, dtype=np.bool_)
+        """The rows the words matched, each once, and the sum of their words' scores:
+        added into an array by row (left there for :meth:`LexicalMatch.at` until the next
+        cue) and read back, in the order first matched. A word's rows are distinct, so each
+        step is a plain scatter. Measured against sorting the rows to group them
+        (``np.unique``) and against summing into all ``n`` rows (``np.bincount``), for
+        2,000 to 600,000 postings at 100k and 1M engrams: 2.7–18× and 1.3–260× faster."""
+        size = max(n, 1 + max(int(rows.max()) for rows in parts_rows if rows.shape[0]))
+        if self._sums.shape[0] < size:
+            self._sums = np.zeros(size, dtype=np.float64)
+            self._seen = np.zeros(size, dtype=np.bool_)
         sums, seen = self._sums, self._seen
         pieces = []
         for rows, values in zip(parts_rows, parts_values, strict=True):
@@ -343,8 +362,7 @@ class Lexicon:
             fresh = rows[~seen[rows]]
             seen[fresh] = True
             pieces.append(fresh)
-        unique = np.concatenate(pieces)
-        summed = sums[unique]
-        sums[unique] = 0.0  # left as found, for the next cue
+        unique = np.concatenate(pieces).astype(np.intp)
         seen[unique] = False
-        return unique.astype(np.intp), summed
+        self._summed_rows = unique  # cleared by the next cue
+        return unique, sums[unique]

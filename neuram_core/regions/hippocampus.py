@@ -170,8 +170,6 @@ class Hippocampus:
         self._approximate: ApproximateIndex | None = None  # built at the first cue past the size
         self._moment_sample: Vector = np.zeros((0, 0), dtype=np.float32)  # rows drawn at its build
         self._unfit_at = 0  # the size at which an index was built and did not fit the vectors
-        self._scratch: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)  # a cue's words by row
-        self._scratch_used: npt.NDArray[np.intp] = _NO_ROWS  # its non-zero rows, cleared by the next cue
         self.pending: dict[str, None] = {}  # encoded, not yet consolidated (ordered set)
 
     # -- embedding -------------------------------------------------------------------
@@ -727,17 +725,11 @@ class Hippocampus:
         wanted = max(self.config.approximate_candidates, 2 * seeds_wanted)
         candidates = index.search(vector, wanted)
         match = self._lexical(text, n, std)
-        scratch = self._scratch
-        scratch[self._scratch_used] = 0.0  # the previous cue's words, cleared
-        self._scratch_used = _NO_ROWS
+        scale = 0.0
         if match is not None:
-            lexical = (self._lexical_scale(match, std) * match.values).astype(np.float32)
-            best = top_k_indices(lexical, wanted)
+            scale = self._lexical_scale(match, std)
+            best = top_k_indices(match.values, wanted)  # a positive scale keeps the order
             candidates = np.union1d(candidates, match.rows[best])
-            if scratch.shape[0] < n:
-                scratch = self._scratch = np.zeros(self._matrix.shape[0], dtype=np.float32)
-            scratch[match.rows] = lexical  # the word cue of any row, read as scores() needs it
-            self._scratch_used = match.rows
 
         memory_type, since, until, now, where = filters
         filtered = memory_type is not None or since is not None or until is not None or where is not None
@@ -751,7 +743,7 @@ class Hippocampus:
 
         def scores(rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
             cosines = (self._matrix[rows] @ vector).astype(np.float64)
-            return cosines, cosines if match is None else cosines + scratch[rows]
+            return cosines, cosines if match is None else cosines + scale * match.at(rows)
 
         _, fused = scores(candidates)
         keep = admitted(candidates)
