@@ -43,7 +43,7 @@ def new_engram_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Engram:
     """One memory trace: its content, how it was encoded and how it has been used.
 
