@@ -168,7 +168,7 @@ class Hippocampus:
         self._engrams: dict[str, Engram] = {}
         self._graph: dict[str, dict[str, float]] = {}
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
-        self._by_content: dict[tuple[str, MemoryType], str] = {}
+        self._by_content: dict[MemoryType, dict[str, str]] = {t: {} for t in MemoryType}  # no key tuple per engram
         self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
         self._lexicon_stale = False  # after a bulk load: rebuilt from content on first use
         self._approximate: ApproximateIndex | None = None  # built at the first cue past the size
@@ -230,7 +230,7 @@ class Hippocampus:
         self._expires_at[row] = _expiry(engram)
         self._fields[row] = _fields_of(engram)
         self._engrams[engram.engram_id] = engram
-        self._by_content[(engram.content, engram.memory_type)] = engram.engram_id
+        self._by_content[engram.memory_type][engram.content] = engram.engram_id
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
         if pending is True:
@@ -296,7 +296,7 @@ class Hippocampus:
         for engram in engrams:
             a = engram.engram_id
             indexed[a] = engram
-            by_content[(engram.content, engram.memory_type)] = a
+            by_content[engram.memory_type][engram.content] = a
             links = engram.associations
             if not links:
                 continue
@@ -467,8 +467,9 @@ class Hippocampus:
         gone = self._engrams[engram_id]
         if not self._lexicon_stale:
             self._lexicon.remove(engram_id, gone.content)
-        if self._by_content.get((gone.content, gone.memory_type)) == engram_id:
-            del self._by_content[(gone.content, gone.memory_type)]
+        same = self._by_content[gone.memory_type]
+        if same.get(gone.content) == engram_id:
+            del same[gone.content]
         for other in self._graph.pop(engram_id, {}):
             edges = self._graph.get(other)
             if edges is not None:
@@ -536,7 +537,8 @@ class Hippocampus:
 
     def recognise(self, content: str, memory_type: MemoryType) -> Engram | None:
         """The engram already holding exactly this content and type, if any."""
-        engram_id = self._by_content.get((content, memory_type))
+        same = self._by_content.get(memory_type)
+        engram_id = None if same is None else same.get(content)
         return None if engram_id is None else self._engrams.get(engram_id)
 
     def nearest(self, vector: Vector, k: int) -> list[tuple[Engram, float]]:
