@@ -401,12 +401,11 @@ class Hippocampus:
     def _relend(self, old: Vector) -> None:
         """Point every engram that borrowed a row of ``old`` (the matrix before it grew) at
         its row in the new one: a view would keep the old matrix alive and go stale."""
-        engrams, lent = self._engrams, self._lent
-        for row, engram_id in enumerate(self._ids):
-            engram = engrams[engram_id]
+        rows = self._lent[: len(self._ids)]  # iterated in C: a view per row
+        for engram, view in zip(map(self._engrams.__getitem__, self._ids), rows, strict=True):
             vector = engram.embedding
             if vector is not None and vector.base is old:
-                engram.embedding = lent[row]
+                engram.embedding = view
 
     def _adopt(self, engram: Engram, row: int) -> None:
         """Lend a refreshed engram its row if it carries that row's vector (the usual case: a
