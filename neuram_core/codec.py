@@ -23,6 +23,7 @@ import base64
 import binascii
 import json
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -226,7 +227,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
     ):
         _reject(fields)
     try:  # a load decodes 100k of these: one pass over the edges, then one check in C
-        links = [(str(i), w) for i, w in assoc]
+        links = [(sys.intern(str(i)), w) for i, w in assoc]  # one string per id: see engram_id below
     except (TypeError, ValueError):
         _reject(fields)
     if not _all_numbers([w for _, w in links]):
@@ -252,7 +253,7 @@ def engram_from_fields(engram_id: str, fields: dict[str, Any], embedding: Vector
         access_count=access_count,
         associations=[(i, float(w)) for i, w in links],
         fragments=list(fragments),
-        engram_id=engram_id,
+        engram_id=sys.intern(engram_id),  # shared with the links naming it: ~60-80 B per link
         encoded_at=float(encoded_at),
         last_accessed=float(last_accessed),
         metadata=meta,

@@ -43,7 +43,7 @@ def new_engram_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Engram:
     """One memory trace: its content, how it was encoded and how it has been used.
 
@@ -72,6 +72,14 @@ class Engram:
     supersedes: str | None = None  # the older engram this one revises
     superseded_by: str | None = None  # the newer engram that revises this one
     filtered_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # An index lends the engrams it holds their vectors as read-only views of its matrix
+        # (one copy of each vector). A new engram made from one (dataclasses.replace) takes
+        # its own copy: the index re-points only its own engrams when a row moves.
+        vector = self.embedding
+        if vector is not None and isinstance(getattr(vector, "base", None), np.ndarray) and not vector.flags.writeable:
+            self.embedding = vector.copy()
 
     @property
     def filtered(self) -> bool:

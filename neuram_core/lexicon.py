@@ -33,7 +33,7 @@ _NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 # over many texts instead of one call per text.
 _BREAK = "\x00"
 _WORD_OR_BREAK = re.compile(f"{WORD_PATTERN}|{_BREAK}")
-_LOAD_CHUNK = 50_000  # texts per pass: bounds the words held at once
+_LOAD_CHUNK = 10_000  # texts per pass: bounds the words held at once (their freed strings stay in the process)
 _NOT_A_TERM, _BREAK_ID = -2, -1
 
 

@@ -1,8 +1,11 @@
 """Hippocampus: the in-process index over everything the namespace remembers.
 
 A contiguous float32 matrix (one row per engram, grown by doubling, rows swap-deleted)
-answers cues with one matrix-vector product; from ``approximate_min_engrams`` on, an
-approximate index (approximate.py) proposes candidates that the matrix re-ranks exactly.
+answers cues with one matrix-vector product. It holds the only copy of each vector: an
+indexed engram's embedding is a read-only view of its row, re-pointed when the row moves,
+and an engram that leaves the index (or is replaced in it) takes a copy of its own. From
+``approximate_min_engrams`` on, an approximate index (approximate.py) proposes candidates
+that the matrix re-ranks exactly.
 An association graph carries temporal links between items perceived close together;
 pattern completion spreads activation from the best direct matches to their associates.
 """
@@ -155,6 +158,7 @@ class Hippocampus:
         self._dimension: int | None = None
         self._reserved = 0  # rows to allocate when the dimension becomes known
         self._matrix: Vector = np.zeros((0, 0), dtype=np.float32)
+        self._lent: Vector = self._matrix  # the matrix, read-only: its rows are the engrams' embeddings
         self._types: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
         self._expires_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)  # inf: never
@@ -164,7 +168,7 @@ class Hippocampus:
         self._engrams: dict[str, Engram] = {}
         self._graph: dict[str, dict[str, float]] = {}
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
-        self._by_content: dict[tuple[str, MemoryType], str] = {}
+        self._by_content: dict[MemoryType, dict[str, str]] = {t: {} for t in MemoryType}  # no key tuple per engram
         self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
         self._lexicon_stale = False  # after a bulk load: rebuilt from content on first use
         self._approximate: ApproximateIndex | None = None  # built at the first cue past the size
@@ -197,7 +201,7 @@ class Hippocampus:
         if self._dimension is None:
             self._dimension = vector.shape[0]
             rows = max(16, self._reserved)
-            self._matrix = np.zeros((rows, self._dimension), dtype=np.float32)
+            self._set_matrix(np.zeros((rows, self._dimension), dtype=np.float32))
             self._types = np.zeros(rows, dtype=np.int8)
             self._encoded_at = np.zeros(rows, dtype=np.float64)
             self._expires_at = np.full(rows, np.inf, dtype=np.float64)
@@ -214,7 +218,9 @@ class Hippocampus:
                 self._lexicon.add(engram.engram_id, engram.content, row)
         elif self._approximate is not None:
             self._approximate.remove(row)  # re-encoded: its new vector replaces the old code
+        self._detach_replaced(engram)
         self._matrix[row] = vector
+        engram.embedding = self._lent[row]
         if self._approximate is not None:
             self._approximate.add(np.array([row], dtype=np.int64), vector.reshape(1, -1))
         self._types[row] = _TYPE_CODES[engram.memory_type]
@@ -222,7 +228,7 @@ class Hippocampus:
         self._expires_at[row] = _expiry(engram)
         self._fields[row] = _fields_of(engram)
         self._engrams[engram.engram_id] = engram
-        self._by_content[(engram.content, engram.memory_type)] = engram.engram_id
+        self._by_content[engram.memory_type][engram.content] = engram.engram_id
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
         if pending is True:
@@ -270,7 +276,12 @@ class Hippocampus:
             rows[j] = row
         if added:
             self._lexicon.add_many(added)
+        for j in np.flatnonzero(rows < known).tolist():  # re-encoded: an older copy keeps its vector
+            self._detach_replaced(engrams[j])
         self._matrix[rows] = block
+        lent = self._lent
+        for engram, row in zip(engrams, rows.tolist(), strict=True):
+            engram.embedding = lent[row]  # the decoded copy is dropped: one vector per engram
         if self._approximate is not None:
             for row in rows[rows < known].tolist():  # re-encoded: new vectors replace the old codes
                 self._approximate.remove(row)
@@ -283,7 +294,7 @@ class Hippocampus:
         for engram in engrams:
             a = engram.engram_id
             indexed[a] = engram
-            by_content[(engram.content, engram.memory_type)] = a
+            by_content[engram.memory_type][engram.content] = a
             links = engram.associations
             if not links:
                 continue
@@ -349,32 +360,88 @@ class Hippocampus:
         size = max(needed, 2 * self._matrix.shape[0])
         matrix = np.zeros((size, self._matrix.shape[1]), dtype=np.float32)
         matrix[: len(self._ids)] = self._matrix[: len(self._ids)]
-        self._matrix = matrix
+        old = self._matrix
+        self._set_matrix(matrix)
+        self._relend(old)
         self._types = np.resize(self._types, size)
         self._encoded_at = np.resize(self._encoded_at, size)
         self._expires_at = np.resize(self._expires_at, size)
         self._fields = np.resize(self._fields, (size, len(_FIELDS)))
 
+    def _set_matrix(self, matrix: Vector) -> None:
+        """Hold ``matrix``, and a read-only view of it whose rows the engrams borrow."""
+        self._matrix = matrix
+        self._lent = matrix.view()
+        self._lent.flags.writeable = False  # its rows are views that cannot write the matrix
+
+    def _lends(self, engram: Engram) -> bool:
+        """Whether ``engram``'s embedding is a row of the matrix (a view, not its own array)."""
+        vector = engram.embedding
+        return vector is not None and vector.base is self._matrix
+
+    def _detach(self, engram: Engram) -> None:
+        """Give ``engram`` its own copy of its vector: it leaves the index (or is replaced in
+        it) and its row is about to be overwritten or reused by another engram."""
+        if self._lends(engram):
+            engram.embedding = np.array(engram.embedding, dtype=np.float32)  # writeable, as decoded
+
+    def _detach_replaced(self, engram: Engram) -> None:
+        """Detach the object indexed under ``engram``'s id if ``engram`` is a new one."""
+        old = self._engrams.get(engram.engram_id)
+        if old is not None and old is not engram:
+            self._detach(old)
+
+    def _follow(self, engram: Engram, row: int) -> None:
+        """Point an engram whose vector moved (swap-delete) at its new row."""
+        if self._lends(engram):
+            engram.embedding = self._lent[row]
+
+    def _relend(self, old: Vector) -> None:
+        """Point every engram that borrowed a row of ``old`` (the matrix before it grew) at
+        its row in the new one: a view would keep the old matrix alive and go stale."""
+        rows = self._lent[: len(self._ids)]  # iterated in C: a view per row
+        for engram, view in zip(map(self._engrams.__getitem__, self._ids), rows, strict=True):
+            vector = engram.embedding
+            if vector is not None and vector.base is old:
+                engram.embedding = view
+
+    def _adopt(self, engram: Engram, row: int) -> None:
+        """Lend a refreshed engram its row if it carries that row's vector (the usual case: a
+        new copy of the same memory); one that carries another keeps its own (the matrix
+        keeps what encode wrote: a refresh changes dynamics, not vectors), never a view."""
+        vector, mine = engram.embedding, self._lent[row]
+        if vector is None:
+            return
+        if vector.dtype == np.float32 and vector.shape == mine.shape and vector.tobytes() == mine.tobytes():
+            engram.embedding = mine
+        elif np.shares_memory(vector, self._matrix):
+            engram.embedding = np.array(vector, dtype=np.float32)
+
     def refresh(self, engram: Engram) -> None:
-        """Replace the stored object (new dynamics) of an engram already indexed."""
+        """Replace the stored object (new dynamics) of an engram already indexed; the old
+        object keeps a copy of its vector, the new one borrows the row (see _adopt)."""
         if engram.engram_id not in self._rows:
             self.encode(engram)
             return
         old = self._engrams[engram.engram_id]
         if engram.embedding is None:
             engram.embedding = old.embedding
+        self._detach_replaced(engram)
         self._engrams[engram.engram_id] = engram
         row = self._rows[engram.engram_id]
+        self._adopt(engram, row)
         self._expires_at[row] = _expiry(engram)  # pinning may change it
         self._fields[row] = _fields_of(engram)  # recall, reward and pinning do
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
 
     def remove(self, engram_id: str) -> Engram | None:
-        """Drop an engram and its edges; swap-deletes its row (O(1))."""
+        """Drop an engram and its edges; swap-deletes its row (O(1)). The engram returned
+        holds a copy of its vector, no longer a view of the matrix."""
         row = self._rows.pop(engram_id, None)
         if row is None:
             return None
+        self._detach(self._engrams[engram_id])  # it is returned, and its row is overwritten or reused
         last = len(self._ids) - 1
         if row != last:
             moved = self._ids[last]
@@ -383,6 +450,7 @@ class Hippocampus:
             if not self._lexicon_stale:
                 self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
+            self._follow(self._engrams[moved], row)
             if self._approximate is not None:
                 self._approximate.move(last, row)
             self._types[row] = self._types[last]
@@ -396,8 +464,9 @@ class Hippocampus:
         gone = self._engrams[engram_id]
         if not self._lexicon_stale:
             self._lexicon.remove(engram_id, gone.content)
-        if self._by_content.get((gone.content, gone.memory_type)) == engram_id:
-            del self._by_content[(gone.content, gone.memory_type)]
+        same = self._by_content[gone.memory_type]
+        if same.get(gone.content) == engram_id:
+            del same[gone.content]
         for other in self._graph.pop(engram_id, {}):
             edges = self._graph.get(other)
             if edges is not None:
@@ -465,7 +534,8 @@ class Hippocampus:
 
     def recognise(self, content: str, memory_type: MemoryType) -> Engram | None:
         """The engram already holding exactly this content and type, if any."""
-        engram_id = self._by_content.get((content, memory_type))
+        same = self._by_content.get(memory_type)
+        engram_id = None if same is None else same.get(content)
         return None if engram_id is None else self._engrams.get(engram_id)
 
     def nearest(self, vector: Vector, k: int) -> list[tuple[Engram, float]]:

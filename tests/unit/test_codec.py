@@ -92,6 +92,17 @@ def test_fields_round_trip_exactly() -> None:
     assert back.salience == 0.1 + 0.2 and back.stability == 123.456789012345  # floats exact
 
 
+def test_decoded_records_share_one_string_per_id() -> None:
+    """An id is named by its own record and by the links of each engram associated with
+    it: decoded, they are one string object (a load holds them all)."""
+    a = Engram("first", MemoryType.EPISODIC, 0.5, engram_id="a" * 32, associations=[("b" * 32, 0.5)])
+    b = Engram("second", MemoryType.EPISODIC, 0.5, engram_id="b" * 32, associations=[("a" * 32, 0.5)])
+    ids = ["".join(["a"] * 32), "".join(["b"] * 32)]  # fresh strings, as a store reads them
+    back_a, back_b = (engram_from_fields(i, unpack_fields(pack_fields(e))) for i, e in zip(ids, (a, b), strict=True))
+    assert back_a.associations[0][0] is back_b.engram_id
+    assert back_b.associations[0][0] is back_a.engram_id
+
+
 def test_a_version_1_record_reads_as_the_same_engram() -> None:
     fields = engram_to_fields(sample())  # a consolidated engram's record has no "consolidated"
     del fields["v"]

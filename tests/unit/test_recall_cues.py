@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
+from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig, lexicon
 from neuram_core.lexicon import Lexicon, bm25_weights, terms
 from neuram_core.regions import Cue, Hippocampus
 
@@ -269,7 +269,12 @@ async def test_an_explanation_sums_to_the_score() -> None:
         await brain.close()
 
 
-def test_a_bulk_load_builds_the_postings_one_add_at_a_time_would() -> None:
+@pytest.mark.parametrize("chunk", [None, 64])  # 64: a load of many chunks, words numbered across them
+def test_a_bulk_load_builds_the_postings_one_add_at_a_time_would(
+    chunk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if chunk is not None:
+        monkeypatch.setattr(lexicon, "_LOAD_CHUNK", chunk)
     rng = np.random.default_rng(11)
     words_ = [f"w{i}" for i in range(300)] + ["meeting", "meetings", "Paris", "2023"]
     texts = [" ".join(rng.choice(words_, size=int(rng.integers(0, 12))).tolist()) for _ in range(500)]

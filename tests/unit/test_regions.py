@@ -227,6 +227,23 @@ def test_a_reserved_index_loads_without_copying_its_matrix() -> None:
     assert [x.content for x, _ in hpc.pattern_complete("item 321", top_k=1)] == ["item 321"]
 
 
+def test_recognition_is_by_content_and_type_and_forgets_what_was_removed() -> None:
+    hpc = Hippocampus(HashingEmbedder(16))
+    fact = Engram("the shed key hangs on hook 3", MemoryType.SEMANTIC, 0.5)
+    event = Engram("the shed key hangs on hook 3", MemoryType.EPISODIC, 0.5)
+    hpc.encode(fact)
+    hpc.encode_many([event, e("another thing")])
+    assert hpc.recognise(fact.content, MemoryType.SEMANTIC) is fact
+    assert hpc.recognise(fact.content, "episodic") is event  # type: ignore[arg-type]
+    assert hpc.recognise(fact.content, MemoryType.PROCEDURAL) is None
+    hpc.remove(fact.engram_id)
+    assert hpc.recognise(fact.content, MemoryType.SEMANTIC) is None
+    assert hpc.recognise(fact.content, MemoryType.EPISODIC) is event
+    hpc.clear()
+    assert hpc.recognise(fact.content, MemoryType.EPISODIC) is None
+    assert all(not held for held in hpc._by_content.values())  # nothing kept for what is gone
+
+
 def test_encode_many_names_an_embedding_that_does_not_fit() -> None:
     hpc = Hippocampus(HashingEmbedder(16))
     hpc.encode(e("first"))
