@@ -95,10 +95,11 @@ def test_a_cue_of_many_words_sums_each_row_once_and_leaves_no_trace_for_the_next
         got = dict(zip(rows, match.values.tolist(), strict=True))
         want = expected(cue)
         assert set(got) == set(want)
-        assert all(got[row] == pytest.approx(want[row], rel=1e-12) for row in want)
-        assert match.std == pytest.approx(float(np.std([want.get(r, 0.0) for r in range(500)])), rel=1e-9)
+        # each word's weights in float32 (half the traffic over a common word's postings), summed in float64
+        assert all(got[row] == pytest.approx(want[row], rel=1e-6) for row in want)
+        assert match.std == pytest.approx(float(np.std([want.get(r, 0.0) for r in range(500)])), rel=1e-6)
         every = match.at(np.arange(500))  # by row, until the next match: the last cue's rows only
-        assert every.tolist() == pytest.approx([want.get(r, 0.0) for r in range(500)], rel=1e-12)
+        assert every.tolist() == pytest.approx([want.get(r, 0.0) for r in range(500)], rel=1e-6)
 
 
 def test_the_cues_words_complete_a_memory_the_dense_cue_misses() -> None:
