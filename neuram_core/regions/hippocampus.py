@@ -83,8 +83,9 @@ class _CueMatch(NamedTuple):
     allowed: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.bool_] | None]
 
 
-_FIELDS = ("last_accessed", "stability", "access_count", "pinned")  # the columns of Hippocampus._fields
+_FIELDS = ("last_accessed", "stability", "access_count", "pinned", "superseded")  # the columns of Hippocampus._fields
 _LAST_ACCESSED, _STABILITY = _FIELDS.index("last_accessed"), _FIELDS.index("stability")
+_SUPERSEDED = _FIELDS.index("superseded")
 
 
 class Listing(NamedTuple):
@@ -120,7 +121,7 @@ class Listing(NamedTuple):
         """A listing of these engrams, in their order (one Python pass over them)."""
         engrams = list(engrams)
         fields = np.array([_fields_of(e) for e in engrams], dtype=np.float64).reshape(len(engrams), len(_FIELDS)).T
-        last_accessed, stability, access_count, pinned = fields  # the order of _FIELDS
+        last_accessed, stability, access_count, pinned, _ = fields  # the order of _FIELDS
         return cls(
             engrams,
             [e.engram_id for e in engrams],
@@ -657,7 +658,6 @@ class Hippocampus:
             cand_rows = cand_rows[keep]
             if not candidates:
                 return []
-        engrams = [self._engrams[i] for i in candidates]
         own, matched = matched_cue.scores(cand_rows)
         lent = [support.get(i) for i in candidates]
         lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
@@ -668,18 +668,19 @@ class Hippocampus:
         # recall_score(activation, compute_retention(engram, now), w) per engram.
         values = recall_scores(activated, (now - last) / SECONDS_PER_HOUR, stability, config.recall_retention_weight)
         if since is None and until is None:  # a question about now: updates outrank what they revised
-            stale = np.fromiter((e.superseded_by is not None for e in engrams), dtype=bool, count=len(engrams))
+            stale = self._fields[cand_rows, _SUPERSEDED] > 0.0
             values = superseded_penalty(values, stale, config.superseded_rank_factor)
         bar = _relevance_bar(min_relevance, n)
         order = [j for j in range(len(candidates)) if bar is None or relevance[j] >= bar]
         ranked = zip((-values[order]).tolist(), [candidates[j] for j in order], order, strict=True)
         best = heapq.nsmallest(len(order) if limit is None else limit, ranked)
         out = []
-        for negated, _, j in best:
+        engrams = self._engrams
+        for negated, engram_id, j in best:
             lift = lent[j]
             out.append(
                 Activation(
-                    engrams[j],
+                    engrams[engram_id],
                     float(own[j]),
                     float(activated[j]),
                     -negated,
@@ -877,7 +878,7 @@ class Hippocampus:
             ids = [self._ids[row] for row in rows.tolist()]
             encoded_at, fields = self._encoded_at[rows], self._fields[rows].T.copy()
         engrams = self._engrams
-        last_accessed, stability, access_count, pinned = fields  # the order of _FIELDS
+        last_accessed, stability, access_count, pinned, _ = fields  # the order of _FIELDS
         return Listing(
             [engrams[engram_id] for engram_id in ids],
             ids,
@@ -914,9 +915,16 @@ def _relevance_bar(factor: float | None, n: int) -> float | None:
     return factor * math.sqrt(2.0 * math.log(n))
 
 
-def _fields_of(engram: Engram) -> tuple[float, float, float, float]:
-    """The row of an engram's fields that change (:data:`_FIELDS`, pinned as 1 or 0)."""
-    return (engram.last_accessed, engram.stability, float(engram.access_count), 1.0 if engram.pinned else 0.0)
+def _fields_of(engram: Engram) -> tuple[float, float, float, float, float]:
+    """The row of an engram's fields that change (:data:`_FIELDS`; pinned and superseded as
+    1 or 0: a recall reads them for its candidates without touching their objects)."""
+    return (
+        engram.last_accessed,
+        engram.stability,
+        float(engram.access_count),
+        1.0 if engram.pinned else 0.0,
+        0.0 if engram.superseded_by is None else 1.0,
+    )
 
 
 def _expiry(engram: Engram) -> float:
