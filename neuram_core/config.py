@@ -126,7 +126,7 @@ class NeuramConfig:
     tagged_trace_factor: float = 2.0
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
     # an inverted file of 4-bit codes (the closest approximate_probes of 1,024 clusters,
-    # scaled by √(clusters / 1,024) at other sizes), then the best 6 × approximate_candidates are
+    # scaled by √(clusters / 1,024) at other sizes), then the best 8 × approximate_candidates are
     # re-ranked exactly; below it, for a recall whose filters keep few memories, and for
     # vectors the clusters do not fit, every row is compared. 0 always searches exactly.
     approximate_min_engrams: int = 50_000

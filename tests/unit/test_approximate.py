@@ -57,7 +57,8 @@ def test_list_count_is_the_power_of_two_nearest_three_root_n_capped() -> None:
     assert list_count(3) == 3
     assert list_count(1000) == 128  # 3·√1000 ≈ 94.9 → 2^round(6.57) = 2^7
     assert list_count(100_000) == 1024  # ≈ 948.7 → 2^10
-    assert list_count(1_000_000) == 2048  # ≈ 3000 → 2^12, capped at 2,048
+    assert list_count(200_000) == 1024  # ≈ 1341.6 → 2^10
+    assert list_count(1_000_000) == 1024  # ≈ 3000 → 2^12, capped at 1,024
     with pytest.raises(ValueError, match="at least one vector"):
         list_count(0)
 
@@ -256,12 +257,12 @@ def test_code_count_is_one_code_per_four_dimensions_or_the_nearest_divisor() -> 
     assert code_count(3) == 1
 
 
-def test_a_search_returns_six_times_the_candidates_asked_for_re_ranking() -> None:
+def test_a_search_returns_eight_times_the_candidates_asked_for_re_ranking() -> None:
     vectors = clustered(N)
     index, _ = ApproximateIndex.build(vectors, probes=96)
     assert index is not None
     found = index.search(vectors[5], 50)
-    assert len(found) == 300 and len(set(found.tolist())) == 300
+    assert len(found) == 400 and len(set(found.tolist())) == 400
     assert 5 in found.tolist()
 
 
