@@ -61,12 +61,15 @@ def bm25_weights(
     b: float,
 ) -> npt.NDArray[_Float]:
     """BM25's share of one term: idf × tf(k1 + 1) / (tf + k1(1 − b + b·len/avg)), in the
-    inputs' precision. One new array, the rest in place: a common word has postings in
-    half a million memories, and each temporary array is another pass over them."""
-    weights = doc_len * (k1 * b / average_len)
+    inputs' precision (broadcast together; a scalar pair gives a 0-d array). One new
+    array, the rest in place: a common word has postings in half a million memories, and
+    each temporary array is another pass over them."""
+    counts, lengths = np.broadcast_arrays(np.asarray(tf), np.asarray(doc_len))
+    weights = np.empty(counts.shape, dtype=np.result_type(counts, lengths, np.float32))
+    np.multiply(lengths, k1 * b / average_len, out=weights)
     weights += k1 * (1.0 - b)
-    weights += tf
-    np.divide(tf, weights, out=weights)
+    weights += counts
+    np.divide(counts, weights, out=weights)
     weights *= idf * (k1 + 1.0)
     return weights
 
@@ -344,6 +347,8 @@ class Lexicon:
             live = rows >= 0
             if not live.all():
                 slots, rows, counts = slots[live], rows[live], counts[live]
+                if not rows.shape[0]:
+                    continue
             parts_rows.append(rows)
             parts_values.append(
                 bm25_weights(counts.astype(np.float32), self._slot_len[slots], average, self.idf(term), self.k1, self.b)

@@ -31,8 +31,14 @@ def test_terms_are_stemmed_content_words() -> None:
 
 def test_bm25_weights_follow_the_formula() -> None:
     idf = math.log(1 + (10 - 2 + 0.5) / (2 + 0.5))
+    want = idf * 2 * 2.2 / (2 + 1.2 * (0.7 + 0.3 * 4 / 5))
     got = bm25_weights(np.array([2.0]), np.array([4.0]), 5.0, idf, 1.2, 0.3)
-    assert got[0] == pytest.approx(idf * 2 * 2.2 / (2 + 1.2 * (0.7 + 0.3 * 4 / 5)), rel=1e-12)
+    assert got[0] == pytest.approx(want, rel=1e-12)
+    assert float(bm25_weights(2.0, 4.0, 5.0, idf, 1.2, 0.3)) == pytest.approx(want, rel=1e-12)  # type: ignore[arg-type]
+    broadcast = bm25_weights(np.array([2.0, 2.0]), np.array(4.0), 5.0, idf, 1.2, 0.3)  # one length for all
+    assert broadcast.tolist() == pytest.approx([want, want], rel=1e-12)
+    single = bm25_weights(np.array([2.0], np.float32), np.array([4.0], np.float32), 5.0, idf, 1.2, 0.3)
+    assert single.dtype == np.float32 and single[0] == pytest.approx(want, rel=1e-6)
 
 
 def test_lexicon_scores_updates_on_remove_and_move_and_compacts() -> None:
