@@ -97,6 +97,17 @@ class LexicalMatch:
         self.mean = mean
         self.std = math.sqrt(variance) if variance > 0 else 0.0
 
+    def strongest(self, k: int) -> npt.NDArray[np.intp]:
+        """Positions in :attr:`rows` of the ``k`` highest scores, in no order. Partitioned
+        as they are (BM25 sums are finite), not negated: a name in half a million memories
+        makes this one of the longest arrays a recall reads."""
+        n = self.values.shape[0]
+        if k <= 0:
+            return np.empty(0, dtype=np.intp)
+        if k >= n:
+            return np.arange(n, dtype=np.intp)
+        return np.argpartition(self.values, n - k)[n - k :]
+
     def at(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         """The scores of ``rows`` (0 where the cue's words are not), read from the lexicon's
         array by row: valid until its next :meth:`Lexicon.match`, so only while the recall
@@ -336,6 +347,7 @@ class Lexicon:
         if not self._live:
             return None
         average = self._total_len / self._live or 1.0
+        some_dead = self._live < self._slots  # else every posting is live: no pass to check
         parts_rows: list[npt.NDArray[np.int32]] = []
         parts_values: list[npt.NDArray[np.float32]] = []
         for term in dict.fromkeys(terms(text)):
@@ -344,8 +356,8 @@ class Lexicon:
                 continue
             slots, counts = self._postings(tid)
             rows = self._slot_row[slots]
-            live = rows >= 0
-            if not live.all():
+            live = rows >= 0 if some_dead else None
+            if live is not None and not live.all():
                 slots, rows, counts = slots[live], rows[live], counts[live]
                 if not rows.shape[0]:
                     continue
@@ -387,7 +399,7 @@ class Lexicon:
             fresh = rows[~seen[rows]]
             seen[fresh] = True
             pieces.append(fresh)
-        unique = np.concatenate(pieces).astype(np.intp)
+        unique = np.concatenate(pieces, dtype=np.intp)
         seen[unique] = False
         self._summed_rows = unique  # cleared by the next cue
         return unique, sums[unique]

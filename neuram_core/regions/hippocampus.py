@@ -799,7 +799,7 @@ class Hippocampus:
         scale = 0.0
         if match is not None:
             scale = self._lexical_scale(match, std)
-            best = top_k_indices(match.values, wanted)  # a positive scale keeps the order
+            best = match.strongest(wanted)  # a positive scale keeps the order
             candidates = np.union1d(candidates, match.rows[best])
 
         memory_type, since, until, now, where = filters

@@ -375,3 +375,17 @@ def test_a_loaded_lexicon_with_later_adds_removals_and_compaction_answers_as_a_f
         assert a.rows[order_a].tolist() == b.rows[order_b].tolist()
         assert np.allclose(a.values[order_a], b.values[order_b], rtol=0, atol=1e-12)
         assert lex.idf(terms(cue)[0]) == pytest.approx(fresh.idf(terms(cue)[0]))
+
+
+def test_the_strongest_rows_of_a_word_match_are_its_highest_scores() -> None:
+    lex = Lexicon(k1=1.2, b=0.3)
+    texts = ["kayak", "kayak kayak kayak", "kayak river", "kayak kayak", "river"]
+    for row, text in enumerate(texts):
+        lex.add(f"d{row}", text, row)
+    match = lex.match("kayak", 5)
+    assert match is not None
+    ranked = sorted(range(len(match.rows)), key=lambda i: -match.values[i])
+    for k in range(1, 5):
+        assert set(match.strongest(k).tolist()) == set(ranked[:k])
+    assert match.strongest(0).tolist() == []
+    assert sorted(match.strongest(9).tolist()) == list(range(len(match.rows)))
