@@ -60,7 +60,7 @@ from neuram_core.revision import Relation, relate, same_kind
 from neuram_core.routing import classify_memory_type, describes_event
 from neuram_core.sleep import SleepCycle
 from neuram_core.stores.registry import open_store
-from neuram_core.text import speaker
+from neuram_core.text import fragments, speaker
 from neuram_core.types import Clock, Embedder, LongTermStore
 from neuram_core.validation import (
     check_engram_id,
@@ -706,6 +706,7 @@ class Brain:
         )
         if replaces is not None:  # the put overwrites the stored record; the index starts afresh
             engram.engram_id = replaces
+            intake.dropped += self.hippocampus.parts(replaces)  # the old text's fragments go
             self.hippocampus.remove(replaces)
             self.prefrontal.release(replaces)
         if consolidate:
@@ -715,6 +716,7 @@ class Brain:
         for older in self._reminded_by(content, embedding, when, now):
             intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
+        await self._encode_fragments(engram, intake)
         appraised = salience_given is None and replaces is None
         if appraised and turn is not None and turn.speaker is not None and self._last_turn is turn:
             # A follow-up may raise what was appraised here: this call's turn only (a
@@ -852,6 +854,31 @@ class Brain:
                 intake.links.setdefault(other, {})[engram.engram_id] = weight
         self.prefrontal.hold(engram)
 
+    async def _encode_fragments(self, engram: Engram, intake: _Intake) -> None:
+        """Index the fragments of a long text (each cues the whole: a model reads only a
+        text's first few hundred words); they are written with it and go with it."""
+        if self.config.fragment_words <= 0:
+            return
+        pieces = fragments(engram.content, self.config.fragment_words)
+        if not pieces:
+            return
+        vectors = await self._embed(pieces)
+        for piece, vector in zip(pieces, vectors, strict=True):
+            part = Engram(
+                content=piece,
+                memory_type=engram.memory_type,
+                salience=engram.salience,
+                embedding=vector,
+                stability=engram.stability,
+                encoded_at=engram.encoded_at,
+                last_accessed=engram.last_accessed,
+                fragment_of=engram.engram_id,
+                consolidated=True,  # never replayed nor pruned on its own: it goes with its whole
+            )
+            self.hippocampus.encode(part, pending=False)
+            intake.new[part.engram_id] = None
+            engram.fragments.append(part.engram_id)
+
     async def _write_through(self, intake: _Intake) -> None:
         """Store what perceive indexed, before it returns: the new engrams in one put (all
         or nothing: if it fails they leave the index too), then the edges that engrams
@@ -865,6 +892,8 @@ class Brain:
                     self.hippocampus.remove(engram.engram_id)
                     self.prefrontal.release(engram.engram_id)
                 raise
+        if intake.dropped:
+            await self.store.delete(self.namespace, intake.dropped)
         if intake.links:
             await self._add_links(intake.links)
         reminded = [i for i in intake.reminded if i not in intake.new and i in self.hippocampus]
@@ -991,6 +1020,8 @@ class Brain:
                     retention=kept,
                     retention_factor=factor,
                     superseded_factor=stale,
+                    fragment_id=a.fragment,
+                    fragment_content=None if (part := self.hippocampus.get(a.fragment or "")) is None else part.content,
                 )
             )
         return out
@@ -1137,7 +1168,11 @@ class Brain:
         return await self._forget(check_engram_id(engram_id))
 
     async def _forget(self, engram_id: str) -> bool:
-        deleted = await self.store.delete(self.namespace, [engram_id])
+        parts = self.hippocampus.parts(engram_id)
+        if engram_id not in self.hippocampus:  # its fragments, as the store knows them
+            [stored] = await self.store.get(self.namespace, [engram_id])
+            parts = [] if stored is None else stored.fragments
+        deleted = await self.store.delete(self.namespace, [engram_id, *parts])
         known = self.hippocampus.remove(engram_id) is not None
         self.prefrontal.release(engram_id)
         return deleted > 0 or known
@@ -1216,13 +1251,14 @@ class Brain:
     @on_brain_loop
     async def clear(self) -> int:
         """Forget everything in this namespace; returns how many engrams went."""
-        ids = [e.engram_id async for e in self.store.scan(self.namespace)]
+        found = [(e.engram_id, e.fragment_of) async for e in self.store.scan(self.namespace)]
+        ids = [i for i, _ in found]
         stored = set(ids)
         ids += [e.engram_id for e in self.hippocampus if e.engram_id not in stored]
         await self.store.delete(self.namespace, ids)
         self.hippocampus.clear()
         self.prefrontal.clear()
-        return len(ids)
+        return len(ids) - sum(whole is not None for _, whole in found)  # memories, not their fragments
 
     @on_brain_loop
     async def namespaces(self) -> builtins.list[str]:
@@ -1236,6 +1272,7 @@ class Brain:
         first), ``long_term`` the store's other records (corrupt ones included)."""
         await self._follow_changes()
         pending = len(self.hippocampus.pending)
+        fragment_count = self.hippocampus.fragment_count
         by_type = {t.value: 0 for t in MemoryType}
         for engram in self.hippocampus:
             by_type[engram.memory_type.value] += 1
@@ -1243,8 +1280,9 @@ class Brain:
             "namespace": self.namespace,
             "working_memory": len(self.prefrontal),
             "pending": pending,
-            "long_term": max(0, await self.store.count(self.namespace) - pending),
-            "indexed": len(self.hippocampus),
+            "long_term": max(0, await self.store.count(self.namespace) - pending - fragment_count),
+            "indexed": len(self.hippocampus) - fragment_count,
+            "fragments": fragment_count,
             "by_type": by_type,
             "filtered": self.filtered_count,
             "corrupt_records": getattr(self.store, "corrupt_records", 0) + self.skipped_records,
@@ -1309,10 +1347,11 @@ class _Intake:
     """What one perceive (or one batch of perceive_many) indexed and must write through
     before it returns: the new engrams, and the edges that engrams already stored gained."""
 
-    __slots__ = ("links", "new", "reminded")
+    __slots__ = ("dropped", "links", "new", "reminded")
 
     def __init__(self) -> None:
-        self.new: dict[str, None] = {}  # ids of the new engrams, in perception order
+        self.new: dict[str, None] = {}  # ids of the new engrams (and their fragments), in perception order
+        self.dropped: list[str] = []  # fragments of a rewritten text, to delete once it is written
         self.links: dict[str, dict[str, float]] = {}  # stored engram -> new neighbour -> weight
         self.reminded: dict[str, float] = {}  # stored engram -> when the reminder happened
 

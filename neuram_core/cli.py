@@ -225,10 +225,13 @@ async def cmd_stats(args: argparse.Namespace) -> int:
         by_type: Counter[str] = Counter()
         by_region: Counter[str] = Counter()
         bins = [0] * _HISTOGRAM_BINS
-        due = pending = 0
+        due = pending = parts = 0
         bar = tqdm(total=total, desc="scanning", unit=" engrams", disable=not _progress(args), file=sys.stderr)
         async for engram in store.scan(args.namespace):
             bar.update()
+            if engram.fragment_of is not None:  # part of a long text, counted apart
+                parts += 1
+                continue
             by_type[engram.memory_type.value] += 1
             value = compute_retention(engram, now)
             bins[min(int(value * _HISTOGRAM_BINS), _HISTOGRAM_BINS - 1)] += 1
@@ -249,8 +252,9 @@ async def cmd_stats(args: argparse.Namespace) -> int:
                 {
                     "store": repr(store),
                     "namespace": args.namespace,
-                    "long_term": total - pending,
+                    "long_term": total - pending - parts,
                     "pending": pending,
+                    "fragments": parts,
                     "by_region": regions,
                     "by_type": types,
                     "retention_histogram": histogram,
@@ -261,8 +265,10 @@ async def cmd_stats(args: argparse.Namespace) -> int:
             return 0
         print(f"store       {store!r}")
         print(f"namespace   {args.namespace}")
-        print(f"long-term   {total - pending} engrams")
+        print(f"long-term   {total - pending - parts} engrams")
         print(f"pending     {pending} engrams (perceived, not yet consolidated by a sleep)")
+        if parts:
+            print(f"fragments   {parts} (parts of long texts, each cueing its whole)")
         print("by region   " + ", ".join(f"{k} {v}" for k, v in regions.items()))
         print("by type     " + ", ".join(f"{k} {v}" for k, v in types.items()))
         print("retention now:")
@@ -286,7 +292,11 @@ async def cmd_list(args: argparse.Namespace) -> int:
 
     async def work(store: LongTermStore) -> int:
         now = SystemClock().now()
-        found = [e async for e in store.scan(args.namespace) if kind is None or e.memory_type is kind]
+        found = [
+            e
+            async for e in store.scan(args.namespace)
+            if (kind is None or e.memory_type is kind) and e.fragment_of is None  # a fragment is part of its whole
+        ]
         found.sort(key=lambda e: (e.encoded_at, e.engram_id))
         if args.limit is not None:
             found = found[-args.limit :] if args.limit else []
@@ -359,6 +369,8 @@ async def _explain(brain: Any, args: argparse.Namespace) -> int:
         if x.superseded_factor != 1.0:
             parts += f" × superseded {x.superseded_factor:.2f}"
         print(f"       {parts}")
+        if x.fragment_id is not None:
+            print(f"       matched in its fragment {x.fragment_id}: {_short(x.fragment_content or '')}")
     return 0
 
 
@@ -472,7 +484,11 @@ async def _set_pinned(args: argparse.Namespace, pinned: bool) -> int:
 
 async def cmd_forget(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
+        found = await store.get(args.namespace, list(args.ids))
+        parts = [part for e in found if e is not None for part in e.fragments]  # a long text's go with it
         gone = await store.delete(args.namespace, list(args.ids))
+        if parts:
+            await store.delete(args.namespace, parts)
         if gone < len(set(args.ids)):
             found = await store.get(args.namespace, list(args.ids))
             missing = [i for i, e in zip(args.ids, found, strict=True) if e is None]

@@ -41,13 +41,14 @@ _NON_NEGATIVE = frozenset(
         "answer_salience",
         "follow_up_salience",
         "novelty_salience",
+        "fragment_words",
     }
 )
 
 
 # Counts handed to FAISS, which takes only whole numbers (a fraction fails deep inside a
-# recall otherwise).
-_WHOLE = frozenset({"approximate_min_engrams", "approximate_probes", "approximate_candidates"})
+# recall otherwise), and a count of words.
+_WHOLE = frozenset({"approximate_min_engrams", "approximate_probes", "approximate_candidates", "fragment_words"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,11 @@ class NeuramConfig:
     approximate_min_engrams: int = 50_000
     approximate_probes: int = 64
     approximate_candidates: int = 128
+    # Fragments: a text of more than fragment_words words is also held as fragments of at
+    # most that many (whole sentences), each with its own embedding, so a cue that matches
+    # any part of it completes the whole (a model reads only a text's first ~256 word
+    # pieces). 0 switches fragments off.
+    fragment_words: int = 100
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0
     temporal_links: int = 3

@@ -108,9 +108,10 @@ def forget_at_for(engram: Engram, config: NeuramConfig = DEFAULT_CONFIG) -> floa
     """The forget-at score a store keeps ``engram`` by: a pending trace is due when it falls
     below ``consolidation_threshold`` (too faded to consolidate, so sleep's prune drops it),
     a consolidated one when it falls below ``retention_threshold``; an expiring one at the
-    earlier of that and its ``expires_at``; a pinned one never (infinity)."""
-    if engram.pinned:
-        return math.inf  # never due: a pinned memory is never pruned
+    earlier of that and its ``expires_at``; a pinned one never (infinity), nor a fragment
+    (it goes when its whole goes)."""
+    if engram.pinned or engram.fragment_of is not None:
+        return math.inf  # never due: a pinned memory is never pruned, a fragment goes with its whole
     threshold = config.retention_threshold if engram.consolidated else config.consolidation_threshold
     due = forget_at(engram, threshold)
     return due if engram.expires_at is None else min(due, engram.expires_at)

@@ -32,6 +32,8 @@ class Explanation:
     retention: float  # e^(-t/S) now
     retention_factor: float  # 1 − w + w × retention
     superseded_factor: float  # superseded_rank_factor for a stale fact, else 1
+    fragment_id: str | None = None  # the fragment of a long text the cues matched (its similarity and words)
+    fragment_content: str | None = None  # that fragment's text
 
     def as_dict(self) -> dict[str, Any]:
         """The parts as plain JSON-ready values (the engram as its id and content)."""
@@ -50,4 +52,6 @@ class Explanation:
             "retention": self.retention,
             "retention_factor": self.retention_factor,
             "superseded_factor": self.superseded_factor,
+            "fragment_id": self.fragment_id,
+            "fragment_content": self.fragment_content,
         }

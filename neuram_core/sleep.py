@@ -122,9 +122,13 @@ class SleepCycle:
         pruned: list[str] = []
         while True:
             ids = await brain.store.prune(brain.namespace, now, brain.config.prune_batch)
+            parts: list[str] = []  # a long text's fragments go with it
             for engram_id in ids:
+                parts += brain.hippocampus.parts(engram_id)
                 brain.hippocampus.remove(engram_id)
                 brain.prefrontal.release(engram_id)
+            if parts:
+                await brain.store.delete(brain.namespace, parts)
             pruned += ids
             if len(ids) < brain.config.prune_batch:
                 return pruned

@@ -10,6 +10,7 @@ __all__ = [
     "STOPWORDS",
     "WORD_PATTERN",
     "content_words",
+    "fragments",
     "informative_words",
     "speaker",
     "without_label",
@@ -102,3 +103,46 @@ def speaker(text: str) -> str | None:
     if match is None or match.group(1).lower() in _NOTE_LABELS:
         return None
     return match.group(1)
+
+
+# Where one sentence ends and the next begins: after . ! ? (and closing quotes), or a line break.
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\s*\n\s*")
+
+
+def fragments(text: str, size: int) -> list[str]:
+    """The parts of a long ``text`` that each cue the whole: whole sentences packed, in
+    order, into pieces of at most ``size`` words (a longer sentence is cut between words).
+    A text of ``size`` words or fewer has no fragments: its own embedding reads all of it."""
+    if size <= 0:
+        raise ValueError(f"fragment size must be a positive number of words, got {size!r}")
+    if len(_WORD.findall(text)) <= size:
+        return []
+    pieces: list[str] = []
+    held: list[str] = []
+    count = 0  # words held
+    for sentence in _SENTENCE_BREAK.split(text.strip()):
+        tokens = sentence.split()
+        if held and count + len(_WORD.findall(sentence)) > size:  # it does not fit beside them
+            pieces.append(" ".join(held))
+            held, count = [], 0
+        while tokens:
+            taken = max(1, _within(tokens, size - count))
+            held += tokens[:taken]
+            count += sum(len(_WORD.findall(token)) for token in tokens[:taken])
+            tokens = tokens[taken:]
+            if tokens:  # a sentence longer than a piece: cut between words
+                pieces.append(" ".join(held))
+                held, count = [], 0
+    if held:
+        pieces.append(" ".join(held))
+    return pieces
+
+
+def _within(tokens: list[str], room: int) -> int:
+    """How many of ``tokens`` (split at white space) hold at most ``room`` words."""
+    total = 0
+    for taken, token in enumerate(tokens):
+        total += len(_WORD.findall(token))
+        if total > room:
+            return taken
+    return len(tokens)

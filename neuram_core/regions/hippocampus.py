@@ -6,6 +6,8 @@ indexed engram's embedding is a read-only view of its row, re-pointed when the r
 and an engram that leaves the index (or is replaced in it) takes a copy of its own. From
 ``approximate_min_engrams`` on, an approximate index (approximate.py) proposes candidates
 that the matrix re-ranks exactly.
+A long text's fragments (engrams with ``fragment_of`` set) are rows of their own: a cue that
+matches one completes its whole, which recall returns in its place.
 An association graph carries temporal links between items perceived close together;
 pattern completion spreads activation from the best direct matches to their associates.
 """
@@ -65,6 +67,7 @@ class Activation(NamedTuple):
     spread_via: str | None = None  # the neighbour it arrived from, over an edge of spread_weight
     spread_weight: float = 0.0
     relevance: float = 0.0  # activation in standard deviations above the cue's mean cosine
+    fragment: str | None = None  # the fragment of it that the cue matched, if not its own start
 
 
 _Filters = tuple[MemoryType | None, float | None, float | None, float, Callable[[Engram], bool] | None]
@@ -164,6 +167,10 @@ class Hippocampus:
         self._encoded_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
         self._expires_at: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)  # inf: never
         self._fields: npt.NDArray[np.float64] = np.zeros((0, len(_FIELDS)), dtype=np.float64)  # for listing
+        self._is_part: npt.NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)  # a fragment's row
+        self._whole_of: dict[str, str] = {}  # fragment id -> the id of its whole
+        self._parts: dict[str, list[str]] = {}  # whole id -> its indexed fragments' ids
+        self._folding: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None = None  # see _fold_rows
         self._ids: list[str] = []
         self._rows: dict[str, int] = {}
         self._engrams: dict[str, Engram] = {}
@@ -207,6 +214,7 @@ class Hippocampus:
             self._encoded_at = np.zeros(rows, dtype=np.float64)
             self._expires_at = np.full(rows, np.inf, dtype=np.float64)
             self._fields = np.zeros((rows, len(_FIELDS)), dtype=np.float64)
+            self._is_part = np.zeros(rows, dtype=np.bool_)
         if vector.shape[0] != self._dimension:
             raise ValueError(f"embedding has {vector.shape[0]} dimensions, the index holds {self._dimension}")
         row = self._rows.get(engram.engram_id)
@@ -229,7 +237,9 @@ class Hippocampus:
         self._expires_at[row] = _expiry(engram)
         self._fields[row] = _fields_of(engram)
         self._engrams[engram.engram_id] = engram
-        self._by_content[engram.memory_type][engram.content] = engram.engram_id
+        self._is_part[row] = self._note_part(engram)
+        if engram.fragment_of is None:  # a fragment is recognised as part of its whole, not alone
+            self._by_content[engram.memory_type][engram.content] = engram.engram_id
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
         if pending is True:
@@ -292,9 +302,14 @@ class Hippocampus:
         self._expires_at[rows] = [_expiry(e) for e in engrams]
         self._fields[rows] = [_fields_of(e) for e in engrams]
         graph, by_content, indexed = self._graph, self._by_content, self._engrams
-        for engram in engrams:
+        for j, engram in enumerate(engrams):
             a = engram.engram_id
             indexed[a] = engram
+            if engram.fragment_of is not None:
+                self._is_part[rows[j]] = self._note_part(engram)
+                continue  # a fragment has no content of its own to recognise, and no links
+            if self._is_part[rows[j]]:  # an id once a fragment, now a whole
+                self._is_part[rows[j]] = self._note_part(engram)
             by_content[engram.memory_type][engram.content] = a
             links = engram.associations
             if not links:
@@ -368,6 +383,86 @@ class Hippocampus:
         self._encoded_at = np.resize(self._encoded_at, size)
         self._expires_at = np.resize(self._expires_at, size)
         self._fields = np.resize(self._fields, (size, len(_FIELDS)))
+        self._is_part = np.resize(self._is_part, size)
+
+    def _note_part(self, engram: Engram) -> bool:
+        """Record whether ``engram`` is a fragment, and of which whole; True if it is."""
+        engram_id, whole = engram.engram_id, engram.fragment_of
+        before = self._whole_of.get(engram_id)
+        if before == whole:
+            return whole is not None
+        self._folding = None
+        if before is not None:
+            self._unnote_part(engram_id)
+        if whole is None:
+            return False
+        self._whole_of[engram_id] = whole
+        self._parts.setdefault(whole, []).append(engram_id)
+        return True
+
+    def _unnote_part(self, engram_id: str) -> None:
+        whole = self._whole_of.pop(engram_id, None)
+        if whole is None:
+            return
+        self._folding = None
+        parts = self._parts.get(whole)
+        if parts is not None:
+            parts.remove(engram_id)
+            if not parts:
+                del self._parts[whole]
+
+    def parts(self, engram_id: str) -> list[str]:
+        """The ids of the indexed fragments of the engram ``engram_id``, in text order."""
+        return list(self._parts.get(engram_id, ()))
+
+    def whole(self, engram_id: str) -> Engram | None:
+        """The engram ``engram_id`` stands for in recall: its whole if it is a fragment
+        (None while that whole is not indexed), else itself (None if not indexed)."""
+        return self._engrams.get(self._whole_of.get(engram_id, engram_id))
+
+    def _fold(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """The fragments' rows (ascending) and their wholes' rows (-1: a whole not indexed),
+        kept until a row moves or a fragment comes or goes."""
+        if self._folding is None:
+            parts = np.flatnonzero(self._is_part[: len(self._ids)])
+            row_of, ids, whole_of = self._rows, self._ids, self._whole_of
+            wholes = np.fromiter(
+                (row_of.get(whole_of[ids[r]], -1) for r in parts.tolist()), dtype=np.intp, count=len(parts)
+            )
+            self._folding = (parts, wholes)
+        return self._folding
+
+    def _fold_rows(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """The row of the engram each row stands for in recall: a fragment's whole (-1 while
+        that whole is not indexed), else the row itself."""
+        if not self._whole_of:
+            return rows
+        parts, wholes = self._fold()
+        at = np.minimum(np.searchsorted(parts, rows), len(parts) - 1)
+        hit = parts[at] == rows
+        folded = rows.copy()
+        folded[hit] = wholes[at[hit]]
+        return folded
+
+    def _best_per_whole(
+        self, rows: npt.NDArray[np.intp], values: npt.NDArray[np.floating], k: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.floating]]:
+        """The ``k`` best of ``rows`` by ``values``, best first, keeping for each whole only
+        its best row (its own or a fragment's); a fragment of no indexed whole is dropped."""
+        if not self._whole_of:
+            order = top_k_indices(values, k)
+            return rows[order], values[order]
+        order = np.argsort(-values, kind="stable")
+        wholes = self._fold_rows(rows[order])
+        order, wholes = order[wholes >= 0], wholes[wholes >= 0]
+        _, first = np.unique(wholes, return_index=True)
+        order = order[np.sort(first)][:k]
+        return rows[order], values[order]
+
+    @property
+    def fragment_count(self) -> int:
+        """How many of the indexed rows are fragments of a longer text."""
+        return len(self._whole_of)
 
     def _set_matrix(self, matrix: Vector) -> None:
         """Hold ``matrix``, and a read-only view of it whose rows the engrams borrow."""
@@ -439,9 +534,15 @@ class Hippocampus:
     def remove(self, engram_id: str) -> Engram | None:
         """Drop an engram and its edges; swap-deletes its row (O(1)). The engram returned
         holds a copy of its vector, no longer a view of the matrix."""
-        row = self._rows.pop(engram_id, None)
+        row = self._rows.get(engram_id)
         if row is None:
             return None
+        for part in self._parts.pop(engram_id, ()):  # a whole takes its fragments with it
+            self._whole_of.pop(part, None)
+            self.remove(part)
+        self._folding = None  # rows move
+        self._unnote_part(engram_id)
+        row = self._rows.pop(engram_id)
         self._detach(self._engrams[engram_id])  # it is returned, and its row is overwritten or reused
         last = len(self._ids) - 1
         if row != last:
@@ -458,6 +559,7 @@ class Hippocampus:
             self._encoded_at[row] = self._encoded_at[last]
             self._expires_at[row] = self._expires_at[last]
             self._fields[row] = self._fields[last]
+            self._is_part[row] = self._is_part[last]
         elif self._approximate is not None:
             self._approximate.remove(row)
         self._ids.pop()
@@ -550,11 +652,14 @@ class Hippocampus:
         index = self.approximate_index()
         if index is None:
             scores = self._matrix[:n] @ vector
-            rows = top_k_indices(scores, k).tolist()
-            return [(self._engrams[self._ids[r]], float(scores[r])) for r in rows]
-        found = index.search(vector, max(4 * k, self.config.approximate_candidates))
-        cosines = self._matrix[found] @ vector
-        return [(self._engrams[self._ids[found[j]]], float(cosines[j])) for j in top_k_indices(cosines, k).tolist()]
+            rows = top_k_indices(scores, k + len(self._whole_of))  # enough for k wholes
+        else:
+            rows = index.search(vector, max(4 * k, self.config.approximate_candidates) + len(self._whole_of))
+            scores = np.zeros(n, dtype=np.float32)
+            scores[rows] = self._matrix[rows] @ vector
+        rows, _ = self._best_per_whole(rows, scores[rows], k)
+        wholes = self._fold_rows(rows).tolist()
+        return [(self._engrams[self._ids[w]], float(scores[r])) for r, w in zip(rows.tolist(), wholes, strict=True)]
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
         return dict(self._graph.get(engram_id, {}))
@@ -634,14 +739,18 @@ class Hippocampus:
         if matched_cue is None:
             matched_cue = self._match_exactly(vector, text, n, seeds_wanted, (memory_type, since, until, now, where))
         mean, std = matched_cue.mean, matched_cue.std
-        ids, row_of = self._ids, self._rows
-        rows, seed_values = matched_cue.seed_rows, matched_cue.seed_values.tolist()
+        ids, row_of, whole_of = self._ids, self._rows, self._whole_of
+        rows, seed_values = matched_cue.seed_rows.tolist(), matched_cue.seed_values.tolist()
+        seed_ids = [ids[r] for r in rows]
+        if whole_of:  # a fragment's row seeds its whole (the matchers give at most one row per whole)
+            seed_ids = [whole_of.get(i, i) for i in seed_ids]
         # A seed must match the cue at all (a cue that matches nothing recalls nothing).
-        seed_rows = {ids[r]: r for r, v in zip(rows.tolist(), seed_values, strict=True) if v > 0}
+        seed_rows = {i: r for i, r, v in zip(seed_ids, rows, seed_values, strict=True) if v > 0}
         # A seed passes on what it matched above the cue's typical cosine: an average memory
         # lends its neighbours nothing.
+        above = max(mean, 0.0)
         support = spread_support(
-            {ids[r]: v - mean for r, v in zip(rows.tolist(), seed_values, strict=True) if v > max(mean, 0.0)},
+            {i: v - mean for i, v in zip(seed_ids, seed_values, strict=True) if v > above},
             self._graph,
             decay=config.spreading_decay,
             hops=config.spreading_hops if spread else 0,
@@ -652,13 +761,19 @@ class Hippocampus:
         if not candidates:
             return []
         cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
+        # What each matched with: its own row, or the fragment of it that the cue matched best.
+        matched_rows = cand_rows
+        if whole_of:
+            matched_rows = np.fromiter(
+                (seed_rows.get(i, row_of[i]) for i in candidates), dtype=np.intp, count=len(candidates)
+            )
         keep = matched_cue.allowed(cand_rows)
         if keep is not None and not keep.all():
             candidates = [i for i, k in zip(candidates, keep.tolist(), strict=True) if k]
-            cand_rows = cand_rows[keep]
+            cand_rows, matched_rows = cand_rows[keep], matched_rows[keep]
             if not candidates:
                 return []
-        own, matched = matched_cue.scores(cand_rows)
+        own, matched = matched_cue.scores(matched_rows)
         lent = [support.get(i) for i in candidates]
         lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
         activated = matched + lifted
@@ -676,6 +791,7 @@ class Hippocampus:
         best = heapq.nsmallest(len(order) if limit is None else limit, ranked)
         out = []
         engrams = self._engrams
+        by_fragment = None if matched_rows is cand_rows else (matched_rows != cand_rows).tolist()
         for negated, engram_id, j in best:
             lift = lent[j]
             out.append(
@@ -690,6 +806,7 @@ class Hippocampus:
                     spread_via=None if lift is None else lift.via,
                     spread_weight=0.0 if lift is None else lift.weight,
                     relevance=float(relevance[j]),
+                    fragment=ids[matched_rows[j]] if by_fragment is not None and by_fragment[j] else None,
                 )
             )
         return out
@@ -766,10 +883,14 @@ class Hippocampus:
         memory_type, since, until, now, where = filters
         allowed = self._allowed(n, memory_type, since, until, now)
         if where is not None:
-            wanted = np.fromiter((where(self._engrams[i]) for i in self._ids), dtype=bool, count=n)
+            wanted = np.fromiter((_admits(where, self.whole(i)) for i in self._ids), dtype=bool, count=n)
             allowed = wanted if allowed is None else allowed & wanted
+        if allowed is not None and self._whole_of:  # a fragment is reached as its whole is
+            parts, wholes = self._fold()
+            allowed[parts] &= (wholes >= 0) & allowed[np.maximum(wholes, 0)]
         ranked = fused if allowed is None else np.where(allowed, fused, np.float32(-np.inf)).astype(np.float32)
-        rows = top_k_indices(ranked, seeds_wanted)
+        rows = top_k_indices(ranked, seeds_wanted + len(self._whole_of))  # enough for that many wholes
+        rows, _ = self._best_per_whole(rows, ranked[rows], seeds_wanted)
 
         def scores(rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
             return cosines[rows].astype(np.float64), fused[rows].astype(np.float64)
@@ -794,7 +915,7 @@ class Hippocampus:
         sample = self._moment_sample @ vector
         mean, std = float(sample.mean()), float(sample.std())
         wanted = max(self.config.approximate_candidates, 2 * seeds_wanted)
-        candidates = index.search(vector, wanted)
+        candidates = index.search(vector, wanted + min(len(self._whole_of), 4 * wanted))  # fragments crowd it
         match = self._lexical(text, n, std)
         scale = 0.0
         if match is not None:
@@ -806,9 +927,13 @@ class Hippocampus:
         filtered = memory_type is not None or since is not None or until is not None or where is not None
 
         def admitted(rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_] | None:
-            keep = self._allowed_rows(rows, memory_type, since, until, now)
+            wholes = self._fold_rows(rows)  # a fragment is reached as its whole is
+            known = wholes >= 0
+            keep = self._allowed_rows(np.where(known, wholes, 0), memory_type, since, until, now)
+            if not known.all():
+                keep = known if keep is None else keep & known
             if where is not None:
-                found = np.fromiter((where(self._engrams[self._ids[r]]) for r in rows.tolist()), bool, len(rows))
+                found = np.fromiter((where(self._engrams[self._ids[w]]) for w in wholes.tolist()), bool, len(rows))
                 keep = found if keep is None else keep & found
             return keep
 
@@ -823,8 +948,8 @@ class Hippocampus:
             if kept < seeds_wanted or (filtered and 2 * kept < len(candidates)):
                 return None  # a filter that keeps few: its best may lie past the candidates
             candidates, fused = candidates[keep], fused[keep]
-        best = top_k_indices(fused.astype(np.float32), seeds_wanted)
-        return _CueMatch(candidates[best], fused[best], mean, std, scores, admitted)
+        best, values = self._best_per_whole(candidates, fused.astype(np.float32), seeds_wanted)
+        return _CueMatch(best, values, mean, std, scores, admitted)
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None, now: float
@@ -870,6 +995,8 @@ class Hippocampus:
         its owner cannot reach the columns otherwise."""
         n = len(self._ids)
         allowed = self._allowed(n, memory_type, None, None, now)
+        if self._whole_of:  # fragments are read as part of their wholes
+            allowed = ~self._is_part[:n] if allowed is None else allowed & ~self._is_part[:n]
         if allowed is None:
             ids = self._ids[:n]
             encoded_at, fields = self._encoded_at[:n].copy(), self._fields[:n].T.copy()
@@ -899,7 +1026,10 @@ class Hippocampus:
         return engram_id in self._rows
 
     def __iter__(self) -> Iterator[Engram]:
-        return iter(list(self._engrams.values()))
+        """The indexed engrams, fragments left out (:meth:`parts` names a whole's)."""
+        if not self._whole_of:
+            return iter(list(self._engrams.values()))
+        return iter([e for e in self._engrams.values() if e.fragment_of is None])
 
     @property
     def dimension(self) -> int | None:
@@ -913,6 +1043,11 @@ def _relevance_bar(factor: float | None, n: int) -> float | None:
     if not factor or n < _FLOOR_MIN_MEMORIES:
         return None
     return factor * math.sqrt(2.0 * math.log(n))
+
+
+def _admits(where: Callable[[Engram], bool], engram: Engram | None) -> bool:
+    """Whether ``where`` keeps ``engram`` (a fragment's whole; None: not indexed, never)."""
+    return engram is not None and where(engram)
 
 
 def _fields_of(engram: Engram) -> tuple[float, float, float, float, float]:

@@ -269,6 +269,10 @@ function explanation(parts, names) {
         ` (edge weight ${number(parts.spread_weight)})`));
     table.tBodies[0].append(from);
   }
+  if (parts.fragment_content) {
+    table.tBodies[0].append(el("tr", {}, el("th", { scope: "row", text: "Matched in the passage" }),
+      el("td", { text: parts.fragment_content })));
+  }
   return table;
 }
 

@@ -361,9 +361,10 @@ def test_a_bad_optional_field_is_named(field: str, value: Any, message: str) -> 
 def test_pinned_and_expiring_forget_at() -> None:
     from neuram_core.dynamics import forget_at, forget_at_for
 
-    consolidated = sample(consolidated=True)
-    assert forget_at_for(sample(pinned=True)) == math.inf
+    consolidated = sample(consolidated=True, fragment_of=None)
+    assert forget_at_for(sample(pinned=True, fragment_of=None)) == math.inf
     natural = forget_at(consolidated, 0.05)
     assert forget_at_for(consolidated) == natural
-    assert forget_at_for(sample(expires_at=START + 10.0)) == START + 10.0  # the earlier of the two
-    assert forget_at_for(sample(expires_at=natural + 10.0)) == natural
+    assert forget_at_for(sample(expires_at=START + 10.0, fragment_of=None)) == START + 10.0  # the earlier
+    assert forget_at_for(sample(expires_at=natural + 10.0, fragment_of=None)) == natural
+    assert forget_at_for(sample(consolidated=True, fragment_of="whole")) == math.inf  # goes with its whole
