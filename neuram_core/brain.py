@@ -691,6 +691,9 @@ class Brain:
                 salience += self.config.novelty_salience * novelty(closest[0][1] if closest else None)
             salience = min(_MAX_SALIENCE, salience)
         stability = encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config)
+        # A long text's fragments are embedded before anything is indexed: a failure leaves nothing.
+        pieces = fragments(content, self.config.fragment_words) if self.config.fragment_words > 0 else []
+        piece_vectors = await self._embed(pieces) if pieces else None
         engram = Engram(
             content=content,
             memory_type=kind,
@@ -716,7 +719,8 @@ class Brain:
         for older in self._reminded_by(content, embedding, when, now):
             intake.reminded.setdefault(older, when)
         self._encode_new(engram, when, intake)
-        await self._encode_fragments(engram, intake)
+        if piece_vectors is not None:
+            self._encode_fragments(engram, pieces, piece_vectors, intake)
         appraised = salience_given is None and replaces is None
         if appraised and turn is not None and turn.speaker is not None and self._last_turn is turn:
             # A follow-up may raise what was appraised here: this call's turn only (a
@@ -854,15 +858,9 @@ class Brain:
                 intake.links.setdefault(other, {})[engram.engram_id] = weight
         self.prefrontal.hold(engram)
 
-    async def _encode_fragments(self, engram: Engram, intake: _Intake) -> None:
+    def _encode_fragments(self, engram: Engram, pieces: Sequence[str], vectors: Vector, intake: _Intake) -> None:
         """Index the fragments of a long text (each cues the whole: a model reads only a
         text's first few hundred words); they are written with it and go with it."""
-        if self.config.fragment_words <= 0:
-            return
-        pieces = fragments(engram.content, self.config.fragment_words)
-        if not pieces:
-            return
-        vectors = await self._embed(pieces)
         for piece, vector in zip(pieces, vectors, strict=True):
             part = Engram(
                 content=piece,

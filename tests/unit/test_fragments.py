@@ -282,3 +282,25 @@ async def test_short_texts_have_no_fragments() -> None:
         assert note.fragments == [] and (await brain.stats())["fragments"] == 0
     finally:
         await brain.close()
+
+
+class FailsOnFragments(FirstWords):
+    """Embeds one text at a time, and fails on a batch (a long text's fragments)."""
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) > 1:
+            raise RuntimeError("the model ran out of memory")
+        return super()._embed(texts)
+
+
+async def test_a_failure_to_embed_the_fragments_leaves_nothing_behind() -> None:
+    config = NeuramConfig(fragment_words=50)
+    brain = await Brain.create(path=":memory:", embedder=FailsOnFragments(), clock=ManualClock(START), config=config)
+    try:
+        with pytest.raises(RuntimeError, match="ran out of memory"):
+            await brain.perceive(LONG_NOTE, gate=False)
+        assert (len(brain.hippocampus), await brain.store.count(brain.namespace), await brain.list()) == (0, 0, [])
+        await brain.perceive("A short note still goes in.", gate=False)
+        assert await brain.store.count(brain.namespace) == 1
+    finally:
+        await brain.close()
