@@ -582,21 +582,25 @@ class Brain:
                     vectors = await self._embed([batch[i] for i in wanted])
                     embeddings = {i: vectors[j] for j, i in enumerate(wanted)}
                 intake = _Intake()
-                for i, text in enumerate(batch):
-                    perceived.append(
-                        await self._perceive_one(
-                            text,
-                            kind,
-                            salience,
-                            0.0,
-                            metas[start + i],
-                            gate=gate,
-                            intake=intake,
-                            embedding=embeddings.get(i),
-                            consolidate=consolidate,
-                            stamp=stamps[start + i],
+                try:
+                    for i, text in enumerate(batch):
+                        perceived.append(
+                            await self._perceive_one(
+                                text,
+                                kind,
+                                salience,
+                                0.0,
+                                metas[start + i],
+                                gate=gate,
+                                intake=intake,
+                                embedding=embeddings.get(i),
+                                consolidate=consolidate,
+                                stamp=stamps[start + i],
+                            )
                         )
-                    )
+                except BaseException:
+                    self._unindex(intake)  # the batch's put never ran: its engrams leave the index
+                    raise
                 await self._write_through(intake)
                 if bar is not None:
                     bar.update(len(batch))
@@ -886,9 +890,7 @@ class Brain:
             try:
                 await self.store.put(self.namespace, [(e, forget_at_for(e, self.config)) for e in new])
             except BaseException:
-                for engram in new:
-                    self.hippocampus.remove(engram.engram_id)
-                    self.prefrontal.release(engram.engram_id)
+                self._unindex(intake)
                 raise
         if intake.dropped:
             await self.store.delete(self.namespace, intake.dropped)
@@ -898,6 +900,13 @@ class Brain:
         if reminded:
             found = [e for i in reminded if (e := self.hippocampus.get(i)) is not None]
             await self._potentiate(_strengthened_by_use(found, history=False), max(intake.reminded.values()))
+
+    def _unindex(self, intake: _Intake) -> None:
+        """Take what ``intake`` indexed out of the index and working memory: it was never
+        written (all or nothing)."""
+        for engram_id in intake.new:
+            self.hippocampus.remove(engram_id)
+            self.prefrontal.release(engram_id)
 
     async def _add_links(self, links: dict[str, dict[str, float]]) -> None:
         """Stored engrams learn their edges to new ones (a read-modify-write in the store,

@@ -304,3 +304,25 @@ async def test_a_failure_to_embed_the_fragments_leaves_nothing_behind() -> None:
         assert await brain.store.count(brain.namespace) == 1
     finally:
         await brain.close()
+
+
+class FailsOnMore(FirstWords):
+    """Embeds up to two texts at a time (a batch of two inputs), and fails on more (a long
+    text's fragments)."""
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) > 2:
+            raise RuntimeError("the model ran out of memory")
+        return super()._embed(texts)
+
+
+async def test_a_batch_that_fails_midway_leaves_none_of_it_indexed() -> None:
+    config = NeuramConfig(fragment_words=50)
+    brain = await Brain.create(path=":memory:", embedder=FailsOnMore(), clock=ManualClock(START), config=config)
+    try:
+        with pytest.raises(RuntimeError, match="ran out of memory"):  # the second input's fragments fail
+            await brain.perceive_many(["A first short note.", LONG_NOTE], gate=False)
+        assert (len(brain.hippocampus), await brain.store.count(brain.namespace)) == (0, 0)
+        assert brain.working_memory == []
+    finally:
+        await brain.close()
