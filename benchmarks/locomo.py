@@ -48,6 +48,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "exchange": {"answer_salience": 0.0, "follow_up_salience": 0.0},
     "novelty": {"novelty_salience": 0.0},
     "tagging": {"tag_min_salience": 0.0, "tagged_trace_factor": 1.0},
+    "fragments": {"fragment_words": 0},
 }
 TURN_GAP_SECONDS = 30.0
 _EVIDENCE = re.compile(r"D\s*(\d+)\s*:\s*(\d+)(?:\s*-\s*(?:D\s*(\d+)\s*:\s*)?(\d+))?", re.IGNORECASE)

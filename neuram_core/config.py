@@ -136,8 +136,9 @@ class NeuramConfig:
     # Fragments: a text of more than fragment_words words is also held as fragments of at
     # most that many (whole sentences), each with its own embedding, so a cue that matches
     # any part of it completes the whole (a model reads only a text's first ~256 word
-    # pieces). 0 switches fragments off.
-    fragment_words: int = 100
+    # pieces). Chosen on LoCoMo sessions as notes, conversations 1–5 (benchmarks/long_notes.py).
+    # 0 switches fragments off.
+    fragment_words: int = 60
     # Hippocampus: items perceived within this window are linked (weight e^(-Δt/window)).
     temporal_window_seconds: float = 300.0
     temporal_links: int = 3

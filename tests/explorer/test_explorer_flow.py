@@ -288,3 +288,21 @@ def test_a_list_drawn_again_keeps_the_keyboard_focus(page: Any, server: ServerPr
     page.wait_for_timeout(200)  # the search's list drawn
     page.keyboard.press("Enter")
     page.locator("#memory-content").filter(has_text=CAT).wait_for(timeout=5000)
+
+
+def test_a_long_note_is_one_memory_and_the_answer_names_its_passage(page: Any, server: ServerProcess) -> None:
+    note = "Minutes of the board meeting. " + " ".join(
+        f"Item {i}: the board reviewed budget line {i} and approved it." for i in range(30)
+    ) + " Last: the spare key to the archive is in the blue envelope at reception."
+    page.goto(server.url + "/")
+    page.get_by_role("heading", name="Memories").wait_for()
+    add(page, note)
+    page.get_by_role("link", name="Browse").click()
+    page.get_by_text("1 memory matches").wait_for()  # its fragments are part of it, not memories
+    page.get_by_role("link", name="Ask").click()
+    page.get_by_label("Query").fill("where is the spare key to the archive?")
+    page.get_by_role("button", name="Recall").click()
+    passage = page.locator("#results tr", has_text="Matched in the passage")
+    passage.wait_for()
+    assert "blue envelope at reception" in passage.inner_text()
+    assert page.locator("#results li").count() == 1
