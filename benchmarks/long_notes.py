@@ -11,6 +11,13 @@ conv1-5 and conv6-10 split the conversations in halves (constants are chosen on 
 Each ``--fragment-words`` value is one run (0: no fragments, the text's embedding alone),
 with the word cue on and off (``dense only``): the word cue finds a rare word anywhere in a
 text, the embedding only what the model read.
+
+    python -m benchmarks.long_notes --big-note [--fragment-words 0,60]
+
+puts one fact at the start, then at the end, of a 0.88 MB note (11,500 generated
+sentences; no data set needed) and prints the fact's question's dense similarity to the
+note (its best part), whether recall puts the note before a short unrelated one, and what
+perceiving the note and recalling it cost.
 """
 
 from __future__ import annotations
@@ -102,6 +109,48 @@ def _percent(values: list[float]) -> float:
     return round(100.0 * sum(values) / len(values), 1) if values else 0.0
 
 
+BIG_FACT = "Maria's daughter is called Sofia and she turns five in May."
+BIG_QUESTION = "what is Maria's daughter called?"
+
+
+def big_note(fact_at_end: bool) -> str:
+    """0.88 MB of logistics sentences with :data:`BIG_FACT` at its start or its end."""
+    lines = " ".join(
+        f"On day {i} the logistics team moved crate {i} from dock {i % 7} to warehouse {i % 13}." for i in range(11_500)
+    )
+    return f"{lines} {BIG_FACT}" if fact_at_end else f"{BIG_FACT} {lines}"
+
+
+async def run_big_note(fragment_words: int, fact_at_end: bool, embedder: Embedder) -> dict[str, Any]:
+    """The question's dense similarity to the note (its best part: its own start or a
+    fragment), whether recall puts the note before a short unrelated one, and the costs."""
+    config = NeuramConfig().replace(fragment_words=fragment_words)
+    brain = await Brain.create(path=":memory:", embedder=embedder, config=config)
+    try:
+        await brain.perceive("A short note about the weather.", gate=False)
+        text = big_note(fact_at_end)
+        started = time.perf_counter()
+        note = await brain.perceive(text, gate=False)
+        perceive_s = time.perf_counter() - started
+        started = time.perf_counter()
+        found = await brain.recall(BIG_QUESTION, top_k=2, strengthen=False)
+        recall_ms = 1000 * (time.perf_counter() - started)
+        query = embedder.embed([BIG_QUESTION])[0]
+        parts = [note, *(p for p in await brain.store.get(brain.namespace, note.fragments) if p is not None)]
+        return {
+            "fragment_words": fragment_words,
+            "fact": "end" if fact_at_end else "start",
+            "megabytes": round(len(text.encode()) / 1e6, 2),
+            "similarity": round(max(float(p.embedding @ query) for p in parts if p.embedding is not None), 3),
+            "recalled_first": bool(found) and found[0][0].engram_id == note.engram_id,
+            "fragments": len(note.fragments),
+            "perceive_s": round(perceive_s, 1),
+            "recall_ms": round(recall_ms, 1),
+        }
+    finally:
+        await brain.close()
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     head = "| fragment words | cues | " + " | ".join(f"R@{k}" for k in KS)
     head += " | R@1 conv 1–5 / 6–10 | R@3 conv 1–5 / 6–10 | fragments per note | recall p50 ms |"
@@ -123,15 +172,31 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="LoCoMo JSON (read in place, never copied)")
+    parser.add_argument("--data", type=Path, help="LoCoMo JSON (read in place, never copied)")
+    parser.add_argument("--big-note", action="store_true", help="one fact in a 0.88 MB note instead")
     parser.add_argument("--fragment-words", default="0,50,100,150", help="comma-separated; 0 is no fragments")
-    parser.add_argument("--model", default=None, help="embedding model (default: all-MiniLM-L6-v2)")
+    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    from neuram_core.embeddings import resolve_embedder
+    from neuram_core.embeddings import HashingEmbedder, resolve_embedder
 
-    embedder = resolve_embedder(args.model)
+    embedder: Embedder = HashingEmbedder() if args.embedder == "hashing" else resolve_embedder(None)
     sizes = [int(v) for v in args.fragment_words.split(",") if v.strip()]
+    if args.big_note:
+        found = [asyncio.run(run_big_note(size, at_end, embedder)) for size in sizes for at_end in (False, True)]
+        print("| fragment words | fact at | MB | similarity | recalled first | fragments | perceive s | recall ms |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in found:
+            first = "yes" if r["recalled_first"] else "no"
+            print(
+                f"| {r['fragment_words'] or 'off'} | {r['fact']} | {r['megabytes']} | {r['similarity']:.3f} | "
+                f"{first} | {r['fragments']:,} | {r['perceive_s']} | {r['recall_ms']} |"
+            )
+        if args.json is not None:
+            args.json.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
+        return 0
+    if args.data is None:
+        parser.error("--data is required (or --big-note)")
     rows = []
     for lexical in (True, False):
         for size in sizes:
