@@ -1,6 +1,6 @@
 """Recall of long notes: can a cue find a text by a part the model never read?
 
-    python -m benchmarks.long_notes --data PATH [--fragment-words 0,50,100,150] [--json OUT]
+    python -m benchmarks.long_notes --data PATH [--fragment-words 0,30,60,100,150] [--json OUT]
 
 Each LoCoMo session (its turns as "Speaker: text" lines, median 529 words: two to six
 times what all-MiniLM-L6-v2 reads, 256 word pieces) is perceived as one note, and every
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="LoCoMo JSON (read in place, never copied)")
     parser.add_argument("--big-note", action="store_true", help="one fact in a 0.88 MB note instead")
-    parser.add_argument("--fragment-words", default="0,50,100,150", help="comma-separated; 0 is no fragments")
+    parser.add_argument("--fragment-words", default="0,30,60,100,150", help="comma-separated; 0 is no fragments")
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)

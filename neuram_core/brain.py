@@ -337,7 +337,7 @@ class Brain:
         # On a reload: the ids the scan must show again for them to stay indexed.
         unseen = None
         if len(self.hippocampus):
-            unseen = {e.engram_id for e in self.hippocampus}
+            unseen = set(self.hippocampus.indexed_ids())  # fragments too
             self.skipped_records = 0  # the scan below counts every unindexable record again
         total = await self.store.count(self.namespace)
         self.hippocampus.reserve(len(self.hippocampus) + total)
@@ -391,7 +391,9 @@ class Brain:
         replaced), so the stored one is indexed afresh, never merged into the old row."""
         old = self.hippocampus.get(engram.engram_id)
         if old is not None and (old.content, old.memory_type) != (engram.content, engram.memory_type):
-            self.hippocampus.remove(engram.engram_id)
+            # Its fragments stay: the store's are indexed already or come with the next
+            # page (a rewrite deletes the old ones, and a reload drops what it did not see).
+            self.hippocampus.remove(engram.engram_id, with_fragments=False)
 
     def _indexable(self, engrams: builtins.list[Engram]) -> builtins.list[Engram]:
         """The engrams whose embedding fits the index; the others are skipped and counted.
@@ -713,7 +715,7 @@ class Brain:
         )
         if replaces is not None:  # the put overwrites the stored record; the index starts afresh
             engram.engram_id = replaces
-            intake.dropped += self.hippocampus.parts(replaces)  # the old text's fragments go
+            intake.dropped += await self._fragments_of(replaces)  # the old text's go
             self.hippocampus.remove(replaces)
             self.prefrontal.release(replaces)
         if consolidate:
@@ -797,7 +799,7 @@ class Brain:
         so a paraphrase must also share the kind and the metadata (as exact recognition)."""
         config = self.config
         said_by = speaker(content)
-        for older, cosine in self.hippocampus.nearest(embedding, config.revision_neighbours):
+        for older, cosine in self.hippocampus.nearest(embedding, config.revision_neighbours, parts=False):
             if older.superseded_by is not None or older.encoded_at > when or _expired(older, now):
                 continue  # revise the latest version, never a later one or a hidden one
             if said_by is not None and speaker(older.content) not in (None, said_by):
@@ -861,6 +863,18 @@ class Brain:
             if other not in intake.new:  # an engram already stored learns the edge by update
                 intake.links.setdefault(other, {})[engram.engram_id] = weight
         self.prefrontal.hold(engram)
+
+    async def _fragments_of(self, engram_id: str) -> builtins.list[str]:
+        """The ids of the fragments of ``engram_id`` that the index or the store knows of
+        (another worker may have written them). An id that names a fragment is refused:
+        a fragment is rewritten by rewriting its whole."""
+        [stored] = await self.store.get(self.namespace, [engram_id])
+        if stored is not None and stored.fragment_of is not None:
+            raise ValueError(f"engram {engram_id!r} is a fragment of {stored.fragment_of!r}: rewrite or forget that")
+        known = dict.fromkeys(self.hippocampus.parts(engram_id))
+        if stored is not None:
+            known.update(dict.fromkeys(stored.fragments))
+        return builtins.list(known)
 
     def _encode_fragments(self, engram: Engram, pieces: Sequence[str], vectors: Vector, intake: _Intake) -> None:
         """Index the fragments of a long text (each cues the whole: a model reads only a
@@ -1175,10 +1189,7 @@ class Brain:
         return await self._forget(check_engram_id(engram_id))
 
     async def _forget(self, engram_id: str) -> bool:
-        parts = self.hippocampus.parts(engram_id)
-        if engram_id not in self.hippocampus:  # its fragments, as the store knows them
-            [stored] = await self.store.get(self.namespace, [engram_id])
-            parts = [] if stored is None else stored.fragments
+        parts = await self._fragments_of(engram_id)
         deleted = await self.store.delete(self.namespace, [engram_id, *parts])
         known = self.hippocampus.remove(engram_id) is not None
         self.prefrontal.release(engram_id)

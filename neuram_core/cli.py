@@ -484,8 +484,10 @@ async def _set_pinned(args: argparse.Namespace, pinned: bool) -> int:
 
 async def cmd_forget(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
-        found = await store.get(args.namespace, list(args.ids))
-        parts = [part for e in found if e is not None for part in e.fragments]  # a long text's go with it
+        wholes = {e.engram_id: e for e in await store.get(args.namespace, list(args.ids)) if e is not None}
+        listed = [part for e in wholes.values() for part in e.fragments]  # a long text's fragments go with it
+        stored = await store.get(args.namespace, listed)
+        parts = [e.engram_id for e in stored if e is not None and e.fragment_of in wholes]
         gone = await store.delete(args.namespace, list(args.ids))
         if parts:
             await store.delete(args.namespace, parts)

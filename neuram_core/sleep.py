@@ -12,7 +12,8 @@ per-namespace lock with expiry so a crashed worker's lock lapses:
 3. prune through the forget-at index, whose cost follows what is due, not what is
    stored: a pending trace is due once it fell below consolidation_threshold (it faded
    before sleep came, ``pruned_wm``), a consolidated one below retention_threshold
-   (``pruned_ltm``).
+   (``pruned_ltm``); a long text's fragments go with it (and fragments whose whole is
+   gone are swept).
 """
 
 from __future__ import annotations
@@ -131,7 +132,23 @@ class SleepCycle:
                 await brain.store.delete(brain.namespace, parts)
             pruned += ids
             if len(ids) < brain.config.prune_batch:
+                await self._sweep_orphans()
                 return pruned
+
+    async def _sweep_orphans(self) -> None:
+        """Delete the fragments whose whole the store no longer holds (a process that died
+        between deleting a whole and its fragments left them, never due on their own)."""
+        brain = self.brain
+        orphans = brain.hippocampus.orphans()
+        if not orphans:
+            return
+        wholes = list(orphans)
+        stored = await brain.store.get(brain.namespace, wholes)
+        gone = [part for whole, there in zip(wholes, stored, strict=True) if there is None for part in orphans[whole]]
+        if gone:
+            await brain.store.delete(brain.namespace, gone)
+            for part in gone:
+                brain.hippocampus.remove(part)
 
     # -- background -------------------------------------------------------------------------
     def start(self, interval_seconds: float) -> None:

@@ -26,7 +26,8 @@ class SleepHistory:
         cycles = self._cycles.setdefault(namespace, deque(maxlen=self.kept))
 
         def record(done: dict[str, int]) -> None:
-            cycles.append({"at": brain.clock.now(), **done, "size": len(brain.hippocampus)})
+            memories = len(brain.hippocampus) - brain.hippocampus.fragment_count  # a long text is one
+            cycles.append({"at": brain.clock.now(), **done, "size": memories})
 
         brain.sleep_cycle.listeners.append(record)
 

@@ -223,6 +223,8 @@ class Hippocampus:
             self._grow(row + 1)
             self._ids.append(engram.engram_id)
             self._rows[engram.engram_id] = row
+            if engram.engram_id in self._parts:  # a whole after its fragments: they fold into it now
+                self._folding = None
             if not self._lexicon_stale:
                 self._lexicon.add(engram.engram_id, engram.content, row)
         elif self._approximate is not None:
@@ -282,6 +284,8 @@ class Hippocampus:
                 row = len(ids)
                 ids.append(engram.engram_id)
                 row_of[engram.engram_id] = row
+                if engram.engram_id in self._parts:  # a whole after its fragments: they fold into it now
+                    self._folding = None
                 if not defer:
                     added.append((engram.engram_id, engram.content, row))
             rows[j] = row
@@ -459,6 +463,31 @@ class Hippocampus:
         order = order[np.sort(first)][:k]
         return rows[order], values[order]
 
+    def _best_wholes(
+        self, scores: npt.NDArray[np.floating], k: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.floating]]:
+        """The ``k`` best wholes by ``scores`` (one per row of the index), best first, each
+        as its best row (its own or a fragment's): a whole scores its best part's score.
+        One pass over the fragments, however many there are."""
+        if not self._whole_of:
+            rows = top_k_indices(scores, k)
+            return rows, scores[rows]
+        parts, wholes = self._fold()
+        known = wholes >= 0
+        folded = scores.copy()
+        np.maximum.at(folded, wholes[known], scores[parts[known]])
+        folded[parts] = -np.inf
+        top = top_k_indices(folded, k)
+        top = top[folded[top] > -np.inf]
+        members = parts[known & np.isin(wholes, top)]  # the fragments of the wholes chosen
+        rows = np.concatenate([top, members])
+        return self._best_per_whole(rows, scores[rows], k)
+
+    def orphans(self) -> dict[str, list[str]]:
+        """Indexed fragments whose whole is not indexed, by the id of that whole: left
+        behind if a process died between deleting a whole and its fragments."""
+        return {whole: list(parts) for whole, parts in self._parts.items() if whole not in self._rows}
+
     @property
     def fragment_count(self) -> int:
         """How many of the indexed rows are fragments of a longer text."""
@@ -531,13 +560,15 @@ class Hippocampus:
         for other, weight in engram.associations:
             self._link(engram.engram_id, other, weight)
 
-    def remove(self, engram_id: str) -> Engram | None:
-        """Drop an engram and its edges; swap-deletes its row (O(1)). The engram returned
-        holds a copy of its vector, no longer a view of the matrix."""
+    def remove(self, engram_id: str, *, with_fragments: bool = True) -> Engram | None:
+        """Drop an engram and its edges; swap-deletes its row (O(1)). A whole takes its
+        fragments with it, unless ``with_fragments=False`` (its id is about to be indexed
+        afresh, and the fragments the store holds for it are already indexed). The engram
+        returned holds a copy of its vector, no longer a view of the matrix."""
         row = self._rows.get(engram_id)
         if row is None:
             return None
-        for part in self._parts.pop(engram_id, ()):  # a whole takes its fragments with it
+        for part in self._parts.pop(engram_id, ()) if with_fragments else ():
             self._whole_of.pop(part, None)
             self.remove(part)
         self._folding = None  # rows move
@@ -641,10 +672,12 @@ class Hippocampus:
         engram_id = None if same is None else same.get(content)
         return None if engram_id is None else self._engrams.get(engram_id)
 
-    def nearest(self, vector: Vector, k: int) -> list[tuple[Engram, float]]:
+    def nearest(self, vector: Vector, k: int, *, parts: bool = True) -> list[tuple[Engram, float]]:
         """The ``k`` engrams closest to ``vector`` by cosine, best first, with it: what a new
         input is compared with to tell a paraphrase or an update (one matrix-vector product,
-        or the approximate index's candidates re-ranked exactly)."""
+        or the approximate index's candidates re-ranked exactly). A long text is as close as
+        its closest part (its own start or a fragment); ``parts=False`` compares with its
+        own start only (revision and paraphrase compare texts, not a passage of one)."""
         n = len(self._ids)
         if n == 0 or k <= 0 or vector.shape[-1] != self._dimension:
             return []
@@ -652,12 +685,17 @@ class Hippocampus:
         index = self.approximate_index()
         if index is None:
             scores = self._matrix[:n] @ vector
-            rows = top_k_indices(scores, k + len(self._whole_of))  # enough for k wholes
+            if not parts and self._whole_of:
+                scores[self._fold()[0]] = -np.inf
+            rows, _ = self._best_wholes(scores, k)
         else:
-            rows = index.search(vector, max(4 * k, self.config.approximate_candidates) + len(self._whole_of))
+            wanted = max(4 * k, self.config.approximate_candidates)
+            found = index.search(vector, wanted + min(len(self._whole_of), 4 * wanted))  # fragments crowd it
+            if not parts and self._whole_of:
+                found = found[~self._is_part[found]]
             scores = np.zeros(n, dtype=np.float32)
-            scores[rows] = self._matrix[rows] @ vector
-        rows, _ = self._best_per_whole(rows, scores[rows], k)
+            scores[found] = self._matrix[found] @ vector
+            rows, _ = self._best_per_whole(found, scores[found], k)
         wholes = self._fold_rows(rows).tolist()
         return [(self._engrams[self._ids[w]], float(scores[r])) for r, w in zip(rows.tolist(), wholes, strict=True)]
 
@@ -889,8 +927,7 @@ class Hippocampus:
             parts, wholes = self._fold()
             allowed[parts] &= (wholes >= 0) & allowed[np.maximum(wholes, 0)]
         ranked = fused if allowed is None else np.where(allowed, fused, np.float32(-np.inf)).astype(np.float32)
-        rows = top_k_indices(ranked, seeds_wanted + len(self._whole_of))  # enough for that many wholes
-        rows, _ = self._best_per_whole(rows, ranked[rows], seeds_wanted)
+        rows, _ = self._best_wholes(ranked, seeds_wanted)
 
         def scores(rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
             return cosines[rows].astype(np.float64), fused[rows].astype(np.float64)
@@ -927,13 +964,16 @@ class Hippocampus:
         filtered = memory_type is not None or since is not None or until is not None or where is not None
 
         def admitted(rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_] | None:
-            wholes = self._fold_rows(rows)  # a fragment is reached as its whole is
-            known = wholes >= 0
-            keep = self._allowed_rows(np.where(known, wholes, 0), memory_type, since, until, now)
-            if not known.all():
+            known = None
+            if self._whole_of:  # a fragment is reached as its whole is
+                rows = self._fold_rows(rows)
+                known = rows >= 0
+                rows = np.where(known, rows, 0)
+            keep = self._allowed_rows(rows, memory_type, since, until, now)
+            if known is not None and not known.all():
                 keep = known if keep is None else keep & known
             if where is not None:
-                found = np.fromiter((where(self._engrams[self._ids[w]]) for w in wholes.tolist()), bool, len(rows))
+                found = np.fromiter((where(self._engrams[self._ids[r]]) for r in rows.tolist()), bool, len(rows))
                 keep = found if keep is None else keep & found
             return keep
 
@@ -1024,6 +1064,10 @@ class Hippocampus:
 
     def __contains__(self, engram_id: object) -> bool:
         return engram_id in self._rows
+
+    def indexed_ids(self) -> list[str]:
+        """Every indexed id, fragments included (iteration leaves fragments out)."""
+        return list(self._ids)
 
     def __iter__(self) -> Iterator[Engram]:
         """The indexed engrams, fragments left out (:meth:`parts` names a whole's)."""

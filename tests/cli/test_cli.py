@@ -289,12 +289,12 @@ def test_a_long_texts_fragments_are_counted_apart_hidden_and_forgotten_with_it(n
     with brain_on(db).sync as sync:
         note = sync.perceive(long_text, gate=False)
         sync.perceive("A short note about tea.", gate=False)
-    assert len(note.fragments) == 4 and len(stored(db)) == 6
+    assert len(note.fragments) == 6 and len(stored(db)) == 8
     listed = {line.split()[0] for line in neuram("list").out.splitlines()}
     assert listed == {i for i, e in stored(db).items() if e.fragment_of is None} and note.engram_id in listed
     report = json.loads(neuram("stats", "--json").out)
-    assert (report["pending"], report["fragments"], sum(report["by_type"].values())) == (2, 4, 2)
-    assert "fragments   4" in neuram("stats").out
+    assert (report["pending"], report["fragments"], sum(report["by_type"].values())) == (2, 6, 2)
+    assert "fragments   6" in neuram("stats").out
     assert neuram("forget", note.engram_id).out.strip() == "forgot 1"
     assert [e.content for e in stored(db).values()] == ["A short note about tea."]
 
