@@ -177,6 +177,12 @@ def load(path: Path) -> list[Conversation]:
     return conversations
 
 
+def session_start(previous: float, date: float | None) -> float:
+    """When a session is replayed: at its own date, at least an hour after the last one
+    ended (a day after, when it has no date)."""
+    return max(previous + 3600.0, date if date is not None else previous + 86400.0)
+
+
 async def run_conversation(
     conv: Conversation, mode: str, embedder: Embedder, scores: Scores, half: str = HALVES[0],
     ablate: Sequence[str] = (),
@@ -193,8 +199,7 @@ async def run_conversation(
     try:
         previous = 0.0
         for date, turns in conv.sessions:
-            start = max(previous + 3600.0, date if date is not None else previous + 86400.0)
-            clock.set(start)
+            clock.set(session_start(previous, date))
             for turn in turns:
                 await brain.perceive(turn.text, metadata={"dia_id": turn.dia_id}, gate=mode == "timeline")
                 clock.advance(TURN_GAP_SECONDS)

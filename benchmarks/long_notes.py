@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.locomo import HALVES, Conversation, load
+from benchmarks.locomo import HALVES, Conversation, load, session_start
 from neuram_core import Brain, ManualClock, NeuramConfig
 from neuram_core.types import Embedder
 
@@ -47,7 +47,7 @@ async def run_conversation(conv: Conversation, config: NeuramConfig, embedder: E
     try:
         when = 0.0
         for date, turns in conv.sessions:
-            when = max(when + 3600.0, date if date is not None else when + 86400.0)
+            when = session_start(when, date)
             clock.set(when)
             note = "\n".join(turn.text for turn in turns)
             if note:
