@@ -699,7 +699,7 @@ class Brain:
         stability = encoding_stability(self.config.base_stability_hours[kind], salience, reward_value, self.config)
         # A long text's fragments are embedded before anything is indexed: a failure leaves nothing.
         pieces = fragments(content, self.config.fragment_words) if self.config.fragment_words > 0 else []
-        piece_vectors = await self._embed(pieces) if pieces else None
+        piece_vectors = await self._embed_fragments(pieces) if pieces else None
         engram = Engram(
             content=content,
             memory_type=kind,
@@ -875,6 +875,22 @@ class Brain:
         if stored is not None:
             known.update(dict.fromkeys(stored.fragments))
         return builtins.list(known)
+
+    async def _embed_fragments(self, pieces: builtins.list[str]) -> Vector:
+        """Embed a long text's pieces; a book's worth (minutes of work) shows a bar on a
+        terminal, drawn as each batch is read."""
+        if len(pieces) <= _FRAGMENT_PROGRESS_OVER or not bars.wanted(None):
+            return await self._embed(pieces)
+        shown = bars.bar(len(pieces), "reading a long text", " fragments")
+        try:
+            read = []
+            for start in range(0, len(pieces), _FRAGMENT_PROGRESS_OVER):
+                batch = pieces[start : start + _FRAGMENT_PROGRESS_OVER]
+                read.append(await self._embed(batch))
+                shown.update(len(batch))
+            return np.vstack(read)
+        finally:
+            shown.close()
 
     def _encode_fragments(self, engram: Engram, pieces: Sequence[str], vectors: Vector, intake: _Intake) -> None:
         """Index the fragments of a long text (each cues the whole: a model reads only a
@@ -1443,6 +1459,7 @@ _MAX_SALIENCE = 0.95  # the Amygdala's ceiling, which the exchange's bonuses kee
 _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
 _LOAD_PROGRESS_OVER = 10_000  # loading more engrams than this shows a bar on a terminal
+_FRAGMENT_PROGRESS_OVER = 256  # a text of more fragments than this (~7 s to embed) shows a bar on a terminal
 
 
 def _open_store(url: str | None, redis_url: str | None, path: str | os.PathLike[str] | None) -> LongTermStore:

@@ -429,3 +429,25 @@ async def test_sleep_sweeps_fragments_whose_whole_is_gone() -> None:
         assert brain.hippocampus.orphans() == {} and brain.hippocampus.fragment_count == len(kept.fragments)
     finally:
         await brain.close()
+
+
+async def test_a_very_long_text_shows_a_bar_on_a_terminal_and_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quiet, _ = await long_note_brain()
+    try:
+        plain = await quiet.perceive(LONG_NOTE, gate=False)
+        plain_vectors = [quiet.hippocampus.get(i).embedding.copy() for i in plain.fragments]  # type: ignore[union-attr]
+    finally:
+        await quiet.close()
+    assert "reading a long text" not in capsys.readouterr().err  # not a terminal here
+    monkeypatch.setattr("neuram_core.brain._FRAGMENT_PROGRESS_OVER", 3)  # batches of 3: 8 fragments in 3 calls
+    monkeypatch.setattr("neuram_core.progress.wanted", lambda progress: True)
+    loud, _ = await long_note_brain()
+    try:
+        shown = await loud.perceive(LONG_NOTE, gate=False)
+        vectors = [loud.hippocampus.get(i).embedding for i in shown.fragments]  # type: ignore[union-attr]
+        assert all(np.array_equal(a, b) for a, b in zip(plain_vectors, vectors, strict=True)) and len(vectors) == 8
+    finally:
+        await loud.close()
+    assert "reading a long text" in capsys.readouterr().err
