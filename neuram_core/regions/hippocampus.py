@@ -687,17 +687,15 @@ class Hippocampus:
             scores = self._matrix[:n] @ vector
             if not parts and self._whole_of:
                 scores[self._fold()[0]] = -np.inf
-            rows, _ = self._best_wholes(scores, k)
+            rows, cosines = self._best_wholes(scores, k)
         else:
             wanted = max(4 * k, self.config.approximate_candidates)
             found = index.search(vector, wanted + min(len(self._whole_of), 4 * wanted))  # fragments crowd it
             if not parts and self._whole_of:
                 found = found[~self._is_part[found]]
-            scores = np.zeros(n, dtype=np.float32)
-            scores[found] = self._matrix[found] @ vector
-            rows, _ = self._best_per_whole(found, scores[found], k)
+            rows, cosines = self._best_per_whole(found, self._matrix[found] @ vector, k)
         wholes = self._fold_rows(rows).tolist()
-        return [(self._engrams[self._ids[w]], float(scores[r])) for r, w in zip(rows.tolist(), wholes, strict=True)]
+        return [(self._engrams[self._ids[w]], float(c)) for w, c in zip(wholes, cosines.tolist(), strict=True)]
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
         return dict(self._graph.get(engram_id, {}))
