@@ -1042,6 +1042,7 @@ class Brain:
             kept = compute_retention(a.engram, now)
             factor = 1.0 - weight + weight * kept
             stale = self.config.superseded_rank_factor if a.engram.superseded_by and not history else 1.0
+            passage = None if a.fragment is None else self.hippocampus.get(a.fragment)
             out.append(
                 Explanation(
                     engram=a.engram,
@@ -1058,7 +1059,7 @@ class Brain:
                     retention_factor=factor,
                     superseded_factor=stale,
                     fragment_id=a.fragment,
-                    fragment_content=None if (part := self.hippocampus.get(a.fragment or "")) is None else part.content,
+                    fragment_content=None if passage is None else passage.content,
                 )
             )
         return out
@@ -1199,9 +1200,10 @@ class Brain:
 
     @on_brain_loop
     async def forget(self, engram_id: str) -> bool:
-        """Remove one memory everywhere, now: True if it was there, False for an id this
-        namespace does not hold (as neuram 0.1.0 did). A malformed id raises ValueError or
-        TypeError."""
+        """Remove one memory everywhere, now, a long text with its fragments: True if it
+        was there, False for an id this namespace does not hold (as neuram 0.1.0 did). A
+        malformed id raises ValueError or TypeError, and so does (ValueError) the id of a
+        fragment: forget its whole."""
         return await self._forget(check_engram_id(engram_id))
 
     async def _forget(self, engram_id: str) -> bool:
