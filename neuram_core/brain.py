@@ -1317,7 +1317,7 @@ class Brain:
             "working_memory": len(self.prefrontal),
             "pending": pending,
             "long_term": max(0, await self.store.count(self.namespace) - pending - fragment_count),
-            "indexed": len(self.hippocampus) - fragment_count,
+            "indexed": self.hippocampus.memory_count,
             "fragments": fragment_count,
             "by_type": by_type,
             "filtered": self.filtered_count,

@@ -126,9 +126,9 @@ def fragments(text: str, size: int) -> list[str]:
             pieces.append(" ".join(held))
             held, count = [], 0
         while tokens:
-            taken = max(1, _within(tokens, size - count))
+            taken, words_taken = _within(tokens, size - count)
             held += tokens[:taken]
-            count += sum(len(_WORD.findall(token)) for token in tokens[:taken])
+            count += words_taken
             tokens = tokens[taken:]
             if tokens:  # a sentence longer than a piece: cut between words
                 pieces.append(" ".join(held))
@@ -138,11 +138,13 @@ def fragments(text: str, size: int) -> list[str]:
     return pieces
 
 
-def _within(tokens: list[str], room: int) -> int:
-    """How many of ``tokens`` (split at white space) hold at most ``room`` words."""
+def _within(tokens: list[str], room: int) -> tuple[int, int]:
+    """How many of ``tokens`` (split at white space) hold at most ``room`` words, at least
+    one, and how many words those are."""
     total = 0
     for taken, token in enumerate(tokens):
-        total += len(_WORD.findall(token))
-        if total > room:
-            return taken
-    return len(tokens)
+        words_in = len(_WORD.findall(token))
+        if taken and total + words_in > room:
+            return taken, total
+        total += words_in
+    return len(tokens), total

@@ -26,8 +26,7 @@ class SleepHistory:
         cycles = self._cycles.setdefault(namespace, deque(maxlen=self.kept))
 
         def record(done: dict[str, int]) -> None:
-            memories = len(brain.hippocampus) - brain.hippocampus.fragment_count  # a long text is one
-            cycles.append({"at": brain.clock.now(), **done, "size": memories})
+            cycles.append({"at": brain.clock.now(), **done, "size": brain.hippocampus.memory_count})
 
         brain.sleep_cycle.listeners.append(record)
 

@@ -305,15 +305,16 @@ class Hippocampus:
         self._encoded_at[rows] = [e.encoded_at for e in engrams]
         self._expires_at[rows] = [_expiry(e) for e in engrams]
         self._fields[rows] = [_fields_of(e) for e in engrams]
-        graph, by_content, indexed = self._graph, self._by_content, self._engrams
-        for j, engram in enumerate(engrams):
+        self._is_part[rows] = [e.fragment_of is not None for e in engrams]
+        graph, by_content, indexed, whole_of = self._graph, self._by_content, self._engrams, self._whole_of
+        for engram in engrams:
             a = engram.engram_id
             indexed[a] = engram
             if engram.fragment_of is not None:
-                self._is_part[rows[j]] = self._note_part(engram)
+                self._note_part(engram)
                 continue  # a fragment has no content of its own to recognise, and no links
-            if self._is_part[rows[j]]:  # an id once a fragment, now a whole
-                self._is_part[rows[j]] = self._note_part(engram)
+            if a in whole_of:  # an id once a fragment, now a whole
+                self._note_part(engram)
             by_content[engram.memory_type][engram.content] = a
             links = engram.associations
             if not links:
@@ -492,6 +493,11 @@ class Hippocampus:
     def fragment_count(self) -> int:
         """How many of the indexed rows are fragments of a longer text."""
         return len(self._whole_of)
+
+    @property
+    def memory_count(self) -> int:
+        """How many memories are indexed: rows that are not fragments (a long text is one)."""
+        return len(self._ids) - len(self._whole_of)
 
     def _set_matrix(self, matrix: Vector) -> None:
         """Hold ``matrix``, and a read-only view of it whose rows the engrams borrow."""

@@ -103,6 +103,7 @@ def test_listing_and_iteration_leave_fragments_out() -> None:
     assert sorted(e.engram_id for e in hippocampus) == ["f", "o", "w"]
     assert sorted(hippocampus.listing(START).ids) == ["f", "o", "w"]
     assert (len(hippocampus), hippocampus.fragment_count, hippocampus.parts("w")) == (5, 2, ["w1", "w2"])
+    assert hippocampus.memory_count == 3
     assert hippocampus.whole("w2") is hippocampus.get("w")
 
 
@@ -451,3 +452,17 @@ async def test_a_very_long_text_shows_a_bar_on_a_terminal_and_reads_the_same(
     finally:
         await loud.close()
     assert "reading a long text" in capsys.readouterr().err
+
+
+async def test_the_servers_sleep_history_counts_a_long_text_once() -> None:
+    from neuram_server.history import SleepHistory
+
+    brain, _ = await long_note_brain()
+    history = SleepHistory()
+    try:
+        history.watch(brain)
+        await brain.perceive(LONG_NOTE, gate=False)
+        await brain.sleep()
+        assert history.of(brain.namespace)[-1]["size"] == 1
+    finally:
+        await brain.close()
