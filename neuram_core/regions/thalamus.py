@@ -3,8 +3,10 @@ back and (given a focus) off-task input never reach working memory.
 
 It reads a message sentence by sentence: a sentence that asks ("What did you do?") or
 only reacts ("That's so cool!") carries nothing to remember; a message passes when one
-of its statements still holds content words once reactions are taken out. The Amygdala
-may override a drop for a short life event ("I'm pregnant!"): see Brain.perceive."""
+of its statements still holds content words once reactions are taken out, or when the
+speaker states a fact about themselves, however short ("I'm vegetarian", "I keep bees").
+The Amygdala may override a drop for a short life event ("I'm pregnant!"): see
+Brain.perceive."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import re
 import numpy as np
 
 from neuram_core.engram import Vector
-from neuram_core.text import content_words, informative_words, without_label, words
+from neuram_core.text import REACTION_WORDS, content_words, informative_words, without_label, words
 
 __all__ = ["Thalamus"]
 
@@ -30,6 +32,31 @@ _PHATIC = re.compile(
 # things ("Where do I park my Volvo?") tells what matters to the asker.
 QUESTION_MIN_WORDS = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A statement about the speaker, in the present ("I'm a nurse", "I keep bees", "My son is
+# Tom", "We have a cat"): a fact an agent is told to remember, however short. Not a plan,
+# a wish or a past reaction ("I'll check it out", "I can't wait", "I had a blast", "I'm
+# not giving up"): those name nothing that lasts.
+_MODAL = r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
+_PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
+_ABOUT_SELF = re.compile(
+    rf"^\s*(?:i'm|i am|i have|i've got|we're|we are|we have|(?:my|our) \w+(?: \w+)? (?:is|are)|"
+    rf"(?:i|we) (?!(?:{_MODAL}|{_PAST})\b)[a-z]+)\b(?! not\b| going\b| gonna\b)",
+    re.IGNORECASE,
+)
+_TO_YOU = re.compile(r"\b(?:you|you're|you've|you'd|you'll|your|yours|yourself)\b", re.IGNORECASE)
+# What such a statement may hold that is still no fact: opinions, feelings, passing states
+# and idioms ("I think so", "I'm tired", "I'm all ears", "I'm glad everyone came").
+_NOT_A_FACT = frozenset(
+    """
+    like love loving hate think know feel feeling guess mean understand agree see bet wonder
+    hope hoping wish want need try trying glad happy sad sorry tired fine bored busy ready
+    done back home sick hungry sleepy late sure alright excited curious impressed jealous
+    honored honoured kidding joking serious confused lost thinking doing good bad thankful
+    grateful blessed lucky relieved stoked pumped nervous worried scared afraid stressed
+    surprised shocked speechless touched flattered confident positive idea ears gonna wanna
+    gotta everyone everybody everything anything something nothing someone anyone one
+    """.split()  # noqa: SIM905
+)
 
 
 class Thalamus:
@@ -51,11 +78,12 @@ class Thalamus:
         if not words(said):
             return "low_information"
         remainder = _PHATIC.sub(" ", said)
-        if len(content_words(remainder)) < self.min_content_words:
-            return "phatic" if remainder != said else "low_information"
-        reason = self._statement_reason(remainder)
-        if reason is not None:
-            return reason
+        if not any(_about_self(sentence) for sentence in _SENTENCE_END.split(said)):
+            if len(content_words(remainder)) < self.min_content_words:
+                return "phatic" if remainder != said else "low_information"
+            reason = self._statement_reason(remainder)
+            if reason is not None:
+                return reason
         if embedding is not None and self.off_task(embedding):
             return "off_task"
         return None
@@ -78,3 +106,13 @@ class Thalamus:
             if len(informative_words(sentence)) >= self.min_content_words:
                 return None
         return "question" if asked else "reaction"
+
+
+def _about_self(sentence: str) -> bool:
+    """Whether ``sentence`` states a fact about the speaker: a present-tense statement
+    about "I", "we" or "my ...", not addressed to the listener, naming something that is
+    not a feeling, an opinion or a passing state."""
+    sentence = sentence.strip()
+    if sentence.endswith("?") or not _ABOUT_SELF.match(sentence) or _TO_YOU.search(sentence):
+        return False
+    return any(w not in REACTION_WORDS and w not in _NOT_A_FACT and "'" not in w for w in content_words(sentence))

@@ -11,7 +11,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig, lexicon
 from neuram_core.lexicon import Lexicon, bm25_weights, terms
-from neuram_core.regions import Cue, Hippocampus
+from neuram_core.regions import Cue, Hippocampus, Thalamus
 
 
 def unit(v: list[float]) -> np.ndarray:
@@ -166,7 +166,7 @@ def test_temporal_context_lifts_the_answer_after_a_matching_question() -> None:
     assert list(found)[:2] == ["t3", "t4"]
 
 
-@pytest.mark.parametrize("text", ["I'm pregnant!", "We got married.", "Got engaged!"])
+@pytest.mark.parametrize("text", ["Baby on the way!", "We got married.", "Got engaged!"])
 async def test_a_short_life_event_passes_the_gate(text: str) -> None:
     brain = await Brain.create(path=":memory:", embedder=HashingEmbedder(), clock=ManualClock())
     try:
@@ -174,6 +174,35 @@ async def test_a_short_life_event_passes_the_gate(text: str) -> None:
         assert not (await brain.perceive(text)).filtered  # the Amygdala overrides
     finally:
         await brain.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I keep bees", "I'm vegetarian", "I'm a nurse", "I own a dog", "We have a cat", "My son is Tom", "I love jazz"],
+)
+def test_a_short_fact_about_the_speaker_passes_the_gate(text: str) -> None:
+    assert Thalamus().gate(text) is None
+    assert Thalamus().gate(f"Ann: Thanks! {text}.") is None  # after a reaction, under a speaker's label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm so tired",  # a passing state
+        "I think so.",  # an opinion
+        "I love it!",  # a reaction
+        "I love your painting!",  # about the listener
+        "I'm all ears",  # an idiom
+        "I'll check it out",  # a plan that names nothing
+        "I can't wait!",
+        "I had a blast!",  # a past reaction
+        "I'm not giving up.",
+        "I'm gonna keep it up",
+        "I'm a nurse, and you?",  # a question back
+    ],
+)
+def test_feelings_plans_and_idioms_about_the_speaker_are_still_dropped(text: str) -> None:
+    assert Thalamus().gate(text) is not None
 
 
 @pytest.mark.parametrize(
