@@ -483,18 +483,30 @@ async def _set_pinned(args: argparse.Namespace, pinned: bool) -> int:
 
 
 async def cmd_forget(args: argparse.Namespace) -> int:
+    """forget by id, as ``Brain.forget`` does: every id is looked up first, so an unknown
+    one or a fragment's (a long text is forgotten whole) forgets nothing; a long text's
+    fragments go with it."""
+
     async def work(store: LongTermStore) -> int:
-        wholes = {e.engram_id: e for e in await store.get(args.namespace, list(args.ids)) if e is not None}
+        ids = list(dict.fromkeys(args.ids))
+        found = await store.get(args.namespace, ids)
+        missing = [i for i, e in zip(ids, found, strict=True) if e is None]
+        if missing:
+            raise CliError(
+                f"unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}; nothing was forgotten"
+            )
+        wholes = {e.engram_id: e for e in found if e is not None}
+        for engram in wholes.values():
+            if engram.fragment_of is not None:
+                raise CliError(
+                    f"{engram.engram_id} is a fragment of {engram.fragment_of}: forget that; nothing was forgotten"
+                )
         listed = [part for e in wholes.values() for part in e.fragments]  # a long text's fragments go with it
         stored = await store.get(args.namespace, listed)
         parts = [e.engram_id for e in stored if e is not None and e.fragment_of in wholes]
-        gone = await store.delete(args.namespace, list(args.ids))
+        gone = await store.delete(args.namespace, ids)
         if parts:
             await store.delete(args.namespace, parts)
-        if gone < len(set(args.ids)):
-            found = await store.get(args.namespace, list(args.ids))
-            missing = [i for i, e in zip(args.ids, found, strict=True) if e is None]
-            raise CliError(f"forgot {gone}; unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}")
         print(f"forgot {gone}")
         return 0
 
@@ -502,6 +514,13 @@ async def cmd_forget(args: argparse.Namespace) -> int:
         if not engram_id.strip():
             raise CliError("an engram id must not be empty")
     return await _with_store(args, work)
+
+
+def _engrams(total: int, parts: int) -> str:
+    """A count of engrams as list and stats count memories: a long text's fragments apart."""
+    if not parts:
+        return f"{total} engrams"
+    return f"{total} engrams ({total - parts} memories and {parts} fragments of them)"
 
 
 async def cmd_export(args: argparse.Namespace) -> int:
@@ -515,7 +534,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
             out = sys.stdout if tmp is None else _open_for_writing(tmp)
         except OSError as exc:
             raise CliError(f"cannot write {args.file}: {exc.strerror or exc}") from None
-        written = 0
+        written = parts = 0
         info = await store.get_info(args.namespace)
         header = {EXPORT_HEADER: 1, "namespace": args.namespace, "embedder": info.get(EMBEDDER)}
         header["dimension"] = info.get(DIMENSION)
@@ -525,6 +544,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
             async for engram in store.scan(args.namespace):
                 out.write(json.dumps(engram_to_export(engram), ensure_ascii=False, allow_nan=False) + "\n")
                 written += 1
+                parts += engram.fragment_of is not None
                 bar.update()
             bar.close()
         except BaseException:
@@ -537,7 +557,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
             os.replace(tmp, target)
         else:
             out.flush()
-        print(f"exported {written} engrams from namespace {args.namespace!r}", file=sys.stderr)
+        print(f"exported {_engrams(written, parts)} from namespace {args.namespace!r}", file=sys.stderr)
         corrupt = getattr(store, "corrupt_records", 0)
         if corrupt:
             print(f"{PROG}: warning: skipped {corrupt} corrupt record(s) the store could not read", file=sys.stderr)
@@ -572,7 +592,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
         if header.get("embedder") and not info.get(EMBEDDER):  # the namespace learns its model
             recorded = {**info, EMBEDDER: header["embedder"], DIMENSION: header.get("dimension")}
             await store.set_info(args.namespace, {k: v for k, v in recorded.items() if v is not None})
-        print(f"imported {len(items)} engrams into namespace {args.namespace!r}", file=sys.stderr)
+        parts = sum(e.fragment_of is not None for e in engrams)
+        print(f"imported {_engrams(len(items), parts)} into namespace {args.namespace!r}", file=sys.stderr)
         return 0
 
     return await _with_store(args, work)

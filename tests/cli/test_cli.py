@@ -282,9 +282,13 @@ def test_forget(neuram: Any, db: Path) -> None:
     assert unknown.code == 1 and "unknown engram id" in unknown.err and "no-such-id" in unknown.err
     assert neuram("forget", " ").code == 1
     assert len(stored(db)) == 2
+    both = neuram("forget", engrams[2].engram_id, "no-such-id")  # all or nothing, as pin is
+    assert both.code == 1 and "nothing was forgotten" in both.err and len(stored(db)) == 2
 
 
-def test_a_long_texts_fragments_are_counted_apart_hidden_and_forgotten_with_it(neuram: Any, db: Path) -> None:
+def test_a_long_texts_fragments_are_counted_apart_hidden_and_forgotten_with_it(
+    neuram: Any, db: Path, tmp_path: Path
+) -> None:
     long_text = " ".join(f"Line {i}: the crate went from dock {i} to the north warehouse." for i in range(30))
     with brain_on(db).sync as sync:
         note = sync.perceive(long_text, gate=False)
@@ -295,6 +299,12 @@ def test_a_long_texts_fragments_are_counted_apart_hidden_and_forgotten_with_it(n
     report = json.loads(neuram("stats", "--json").out)
     assert (report["pending"], report["fragments"], sum(report["by_type"].values())) == (2, 6, 2)
     assert "fragments   6" in neuram("stats").out
+    export = tmp_path / "all.jsonl"
+    assert "exported 8 engrams (2 memories and 6 fragments of them)" in neuram("export", str(export)).err
+    copied = neuram("import", str(export), path=tmp_path / "copy.db")
+    assert "imported 8 engrams (2 memories and 6 fragments of them)" in copied.err
+    part = neuram("forget", note.fragments[2])  # a passage is not forgotten alone, as Brain.forget refuses
+    assert part.code == 1 and f"is a fragment of {note.engram_id}" in part.err and len(stored(db)) == 8
     assert neuram("forget", note.engram_id).out.strip() == "forgot 1"
     assert [e.content for e in stored(db).values()] == ["A short note about tea."]
 
