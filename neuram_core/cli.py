@@ -375,7 +375,7 @@ async def _explain(brain: Any, args: argparse.Namespace) -> int:
 
 
 async def cmd_perceive(args: argparse.Namespace) -> int:
-    metadata = _parse_metadata(args.metadata)
+    metadata = args.metadata
     text = _text_to_perceive(args.text)
 
     async def work(brain: Any) -> int:
@@ -419,15 +419,14 @@ def _text_to_perceive(argument: str) -> str:
     return check_text(argument, "the text")
 
 
-def _parse_metadata(raw: str | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
+def _metadata(raw: str) -> dict[str, Any]:
+    """--metadata's value: a JSON object (a bad one is a bad option, exit status 2)."""
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise CliError(f"--metadata is not valid JSON ({exc.msg})") from None
+        raise argparse.ArgumentTypeError(f"--metadata is not valid JSON ({exc.msg})") from None
     if not isinstance(value, dict):
-        raise CliError("--metadata must be a JSON object")
+        raise argparse.ArgumentTypeError("--metadata must be a JSON object")
     return value
 
 
@@ -805,6 +804,15 @@ def _free_port() -> int:
         return port
 
 
+# Options of neuram itself, not of a command: they come before the command.
+_GLOBAL_OPTIONS = frozenset(
+    [
+        *("--store", "--redis-url", "--path", "--url", "--api-key"),
+        *("--namespace", "-n", "--embedder", "--progress", "--no-progress"),
+    ]
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     types = [t.value for t in MemoryType]
     parser = argparse.ArgumentParser(
@@ -874,7 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", "-t", choices=types, help="memory type (default: routed from the text)")
     p.add_argument("--salience", "-s", type=_unit(0, 1), help="0–1 (default: appraised from the text)")
     p.add_argument("--reward", "-r", type=_unit(-1, 1), help="-1–1 (default 0)")
-    p.add_argument("--metadata", "-m", metavar="JSON", help='a JSON object, e.g. \'{"user": "ada"}\'')
+    p.add_argument("--metadata", "-m", type=_metadata, metavar="JSON", help='a JSON object, e.g. \'{"user": "ada"}\'')
     p.add_argument("--id", metavar="ID", help="replace the engram with this id")
     p.add_argument("--no-gate", action="store_true", help="skip the Thalamus filter (store small talk too)")
     p.add_argument("--pinned", action="store_true", help="never prune it, however it fades")
@@ -940,7 +948,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neuram`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        misplaced = next((a for a in extra if a.split("=")[0] in _GLOBAL_OPTIONS), None)
+        name = (misplaced or "").split("=")[0]
+        hint = f" ({name} is a global option: it comes before the command, {PROG} {misplaced} ... {args.command})"
+        parser.error(f"unrecognized arguments: {' '.join(extra)}" + (hint if misplaced else ""))
     if args.api_key is not None and args.url is None:
         parser.error("--api-key goes with --url (a server's key)")
     try:

@@ -167,14 +167,22 @@ def test_perceive_reports_what_the_thalamus_filtered(neuram: Any, db: Path) -> N
         (["--salience", "nan"], 2, "must lie in"),
         (["--reward", "x"], 2, "not a number"),
         (["--type", "dream"], 2, "invalid choice"),
-        (["--metadata", "{oops"], 1, "--metadata is not valid JSON"),
-        (["--metadata", "[1]"], 1, "--metadata must be a JSON object"),
+        (["--metadata", "{oops"], 2, "--metadata is not valid JSON"),
+        (["--metadata", "[1]"], 2, "--metadata must be a JSON object"),
     ],
 )
 def test_perceive_bad_options(neuram: Any, db: Path, args: list[str], code: int, message: str) -> None:
     run = neuram("perceive", "Paris is the capital of France", *args)
     assert run.code == code and message in run.err
     assert not db.exists() or stored(db) == {}
+
+
+def test_a_global_option_after_the_command_says_where_it_goes(neuram: Any) -> None:
+    run = neuram("list", "-n", "default")
+    assert run.code == 2 and "-n is a global option: it comes before the command, neuram -n ... list" in run.err
+    assert "--path is a global option" in neuram("stats", "--path=x.db").err
+    other = neuram("list", "--bogus")
+    assert other.code == 2 and "unrecognized arguments: --bogus" in other.err and "global" not in other.err
 
 
 def test_empty_text_is_an_error(neuram: Any) -> None:
