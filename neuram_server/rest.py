@@ -173,12 +173,14 @@ async def namespaces(request: Request, x_api_key: ApiKey = None, authorization: 
 @router.post("/namespaces/{namespace}/memories", status_code=201, tags=["memories"])
 async def perceive(
     request: Request,
+    response: Response,
     namespace: str,
     body: PerceiveRequest,
     x_api_key: ApiKey = None,
     authorization: Authorization = None,
 ) -> Memory:
-    """Perceive one input. ``filtered_reason`` is set (and nothing stored) when the Thalamus dropped it."""
+    """Perceive one input: 201 with the stored memory, or 200 with ``filtered_reason`` set
+    when the Thalamus dropped it (nothing was stored)."""
     state = _state(request)
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=True)
     state.text(body.content, "content")
@@ -197,18 +199,22 @@ async def perceive(
             at=body.at,
             expires_at=body.expires_at,
         )
+        if engram.filtered:
+            response.status_code = 200  # nothing was created
         return Memory.model_validate(_wire(state, engram))
 
 
 @router.post("/namespaces/{namespace}/memories/batch", status_code=201, tags=["memories"])
 async def perceive_many(
     request: Request,
+    response: Response,
     namespace: str,
     body: PerceiveManyRequest,
     x_api_key: ApiKey = None,
     authorization: Authorization = None,
 ) -> list[Memory]:
-    """Perceive many inputs in order, embedded in batches; one memory per input."""
+    """Perceive many inputs in order, embedded in batches; one memory per input: 201 when
+    any was stored, 200 when the Thalamus dropped them all."""
     state = _state(request)
     ns = state.namespace(_caller(request, x_api_key, authorization), namespace, write=True)
     for i, text in enumerate(body.contents):
@@ -227,6 +233,8 @@ async def perceive_many(
             expires_at=body.expires_at,
             progress=False,
         )
+        if all(e.filtered for e in engrams):
+            response.status_code = 200  # nothing was created
         return [Memory.model_validate(_wire(state, e)) for e in engrams]
 
 

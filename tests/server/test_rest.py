@@ -45,6 +45,20 @@ def test_perceive_recall_get_list_forget(server: ServerProcess) -> None:
         assert http.delete(f"{NS}/memories/{engram_id}").json()["code"] == "engram_not_found"
 
 
+def test_small_talk_is_answered_200_not_created(server: ServerProcess) -> None:
+    with server.client() as http:
+        dropped = http.post(f"{NS}/memories", json={"content": "hi"})
+        assert dropped.status_code == 200 and dropped.json()["filtered_reason"] == "phatic"
+        assert http.get(f"{NS}/memories/{dropped.json()['engram_id']}").status_code == 404
+        all_dropped = http.post(f"{NS}/memories/batch", json={"contents": ["hi", "thanks!"]})
+        assert all_dropped.status_code == 200 and [m["filtered_reason"] for m in all_dropped.json()] == [
+            "phatic",
+            "phatic",
+        ]
+        some = http.post(f"{NS}/memories/batch", json={"contents": ["hi", "I keep bees"]})
+        assert some.status_code == 201 and [m["filtered_reason"] for m in some.json()] == ["phatic", None]
+
+
 def test_batch_filters_and_pages(server: ServerProcess) -> None:
     with server.client() as http:
         texts = [f"Fact number {i}: the lab keeps sample {i} in freezer {i % 3}" for i in range(25)]
