@@ -402,6 +402,13 @@ async def cmd_perceive(args: argparse.Namespace) -> int:
             print(
                 f"{engram.engram_id}  {engram.memory_type.value}  S={engram.stability:,.0f}h  {_short(engram.content)}"
             )
+        retention = compute_retention(engram, brain.clock.now())
+        if not engram.pinned and retention < NeuramConfig().retention_threshold:  # history told late has faded
+            print(
+                f"{PROG}: warning: told as of --at, it has already faded (retention {retention:.2f}): the next "
+                "sleep prunes it; perceive it with --pinned to keep it",
+                file=sys.stderr,
+            )
         return 0
 
     return await _with_brain(args, work)

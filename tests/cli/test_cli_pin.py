@@ -47,6 +47,16 @@ def test_pinned_history_survives_a_sleep_that_prunes_its_unpinned_twin(neuram: A
     assert stored(db) == {}
 
 
+def test_history_that_has_already_faded_is_warned_about(neuram: Any) -> None:  # noqa: F811
+    decade_ago, hour_ago = f"{time.time() - TEN_YEARS:.0f}", f"{time.time() - 3600:.0f}"
+    faded = neuram("perceive", "The storage unit code is 4471", "--type", "semantic", "--at", decade_ago)
+    assert faded.code == 0 and "warning: told as of --at, it has already faded (retention 0.00)" in faded.err
+    assert "--pinned to keep it" in faded.err
+    kept = neuram("perceive", "My passport number is X1234567", "--at", decade_ago, "--pinned")
+    recent = neuram("perceive", "The garage code is 1234", "--type", "semantic", "--at", hour_ago)
+    assert kept.err == recent.err == ""
+
+
 def test_pin_marks_the_store_and_reports_each_id(neuram: Any, db: Path) -> None:  # noqa: F811
     a = perceive(neuram, "The backup drive sits in the left drawer")
     b = perceive(neuram, "The spare office keys hang by the door")
