@@ -15,6 +15,12 @@ _PROCEDURAL = re.compile(
     r"(?:,|\bthen\b|->|→)",
     re.IGNORECASE,
 )
+# A text that opens as instructions is one, whatever its steps say.
+_PROCEDURE_HEADING = re.compile(
+    r"^\s*(?:to\s+\w+.*?:|how to\b|steps?\b|step \d|recipe\b|instructions?\b)", re.IGNORECASE
+)
+# Where one sentence ends and the next begins: after . ! ? and a space, or a line break.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _HABITUAL = re.compile(
     r"\b(?:always|usually|every (?:day|morning|evening|night|week|time)|each (?:day|morning|week)|"
     r"prefers?|preference|likes? (?:to|it when)|habit|tends? to|routinely|never (?:wants?|likes?)|"
@@ -42,13 +48,34 @@ def describes_event(content: str) -> bool:
 
 def classify_memory_type(content: str) -> MemoryType:
     """Procedural instructions, habitual preferences, episodic events, statements of what
-    is (semantic); anything else is kept as an event of the conversation (episodic)."""
-    if _PROCEDURAL.search(content):
+    is (semantic); anything else is kept as an event of the conversation (episodic). A
+    text of several sentences is what most of its sentences are (a meeting note with one
+    "use Postgres, add a queue" in it is not a procedure), unless it opens as one ("How to
+    ...", "Steps:"); a tie goes to the type its first deciding sentence has."""
+    sentences = [part for part in _SENTENCE_BREAK.split(content.strip()) if part]
+    if len(sentences) <= 1:
+        return _sentence_type(content) or MemoryType.EPISODIC
+    if _PROCEDURE_HEADING.match(sentences[0]):
         return MemoryType.PROCEDURAL
-    if _HABITUAL.search(content):
-        return MemoryType.HABITUAL
-    if _EPISODIC.search(content):
+    votes: dict[MemoryType, int] = {}
+    for sentence in sentences:
+        kind = _sentence_type(sentence)
+        if kind is not None:
+            votes[kind] = votes.get(kind, 0) + 1
+    if not votes:
         return MemoryType.EPISODIC
-    if _SEMANTIC.search(content):
+    most = max(votes.values())
+    return next(kind for kind, count in votes.items() if count == most)  # dicts keep the first seen first
+
+
+def _sentence_type(text: str) -> MemoryType | None:
+    """The type one sentence's cues name, in order of precedence; None when none does."""
+    if _PROCEDURAL.search(text):
+        return MemoryType.PROCEDURAL
+    if _HABITUAL.search(text):
+        return MemoryType.HABITUAL
+    if _EPISODIC.search(text):
+        return MemoryType.EPISODIC
+    if _SEMANTIC.search(text):
         return MemoryType.SEMANTIC
-    return MemoryType.EPISODIC
+    return None

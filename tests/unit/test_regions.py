@@ -114,6 +114,17 @@ def test_amygdala_weighs_who_a_turn_is_about_when_and_whether_it_asks() -> None:
         ("I go running every morning", MemoryType.HABITUAL),
         ("Yesterday I met Alice at the station", MemoryType.EPISODIC),
         ("Paris is the capital of France", MemoryType.SEMANTIC),
+        # Several sentences: what most of them are, unless the text opens as instructions.
+        (
+            "Kickoff notes. The team met on Monday. The backend will use Postgres, add a queue. "
+            "The launch is in April. The budget is forty thousand euros.",
+            MemoryType.SEMANTIC,
+        ),
+        ("Kickoff notes. We met on Monday. We had lunch. Postgres is fast.", MemoryType.EPISODIC),
+        ("How to make tea. Boil water. The kettle is in the kitchen. Mugs are above it.", MemoryType.PROCEDURAL),
+        ("Boil water. Add the tea, then wait. Pour it into a cup.", MemoryType.PROCEDURAL),
+        ("We met on Monday. Postgres is fast.", MemoryType.EPISODIC),  # a tie: the first to decide
+        ("Hello there. Nothing here names a type.", MemoryType.EPISODIC),
     ],
 )
 def test_untyped_input_is_routed_by_local_cues(text: str, kind: MemoryType) -> None:
