@@ -45,7 +45,7 @@ from neuram_core.identity import DEFAULT_BATCH, DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
 from neuram_core.stores import SQLiteStore, open_store
 from neuram_core.types import Embedder, LongTermStore
-from neuram_core.validation import check_text
+from neuram_core.validation import check_namespace, check_text
 
 __all__ = ["CliError", "main"]
 
@@ -300,6 +300,8 @@ async def cmd_list(args: argparse.Namespace) -> int:
         found.sort(key=lambda e: (e.encoded_at, e.engram_id))
         if args.limit is not None:
             found = found[-args.limit :] if args.limit else []
+        if not found and kind is None and not await store.count(args.namespace):
+            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.json:
             _print_json([_summary(e, now) for e in found])
             return 0
@@ -308,6 +310,24 @@ async def cmd_list(args: argparse.Namespace) -> int:
                 f"{engram.engram_id}  {engram.memory_type.value:<10}  R={compute_retention(engram, now):.2f}  "
                 f"S={engram.stability:,.0f}h  {_short(engram.content)}"
             )
+        return 0
+
+    return await _with_store(args, work)
+
+
+def empty_namespace_note(namespace: str) -> str:
+    """What list says of a namespace that holds nothing: a mistyped one reads as empty."""
+    return f"{PROG}: namespace {namespace!r} holds no memories ('{PROG} namespaces' lists the ones that do)"
+
+
+async def cmd_namespaces(args: argparse.Namespace) -> int:
+    async def work(store: LongTermStore) -> int:
+        names = sorted(await store.namespaces())
+        if args.json:
+            _print_json(names)
+        else:
+            for name in names:
+                print(name)
         return 0
 
     return await _with_store(args, work)
@@ -424,6 +444,14 @@ def _text_to_perceive(argument: str) -> str:
         except UnicodeDecodeError as exc:
             raise CliError(f"the text on stdin is not valid UTF-8 text at byte {exc.start}") from None
     return check_text(argument, "the text")
+
+
+def _namespace(raw: str) -> str:
+    """--namespace's value, checked for every command (an empty one is a bad option)."""
+    try:
+        return check_namespace(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _metadata(raw: str) -> dict[str, Any]:
@@ -650,6 +678,7 @@ def _open_for_writing(path: Path) -> IO[str]:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "stats": cmd_stats,
     "list": cmd_list,
+    "namespaces": cmd_namespaces,
     "recall": cmd_recall,
     "perceive": cmd_perceive,
     "sleep": cmd_sleep,
@@ -847,7 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--api-key", metavar="KEY", help="the server's API key for --url (default: $NEURAM_API_KEY)"
     )
-    parser.add_argument("--namespace", "-n", metavar="NS", default="default", help="whose memory (default: default)")
+    parser.add_argument(
+        "--namespace", "-n", type=_namespace, metavar="NS", default="default", help="whose memory (default: default)"
+    )
     # Advanced: "hashing" (fast, for tests) or a sentence-transformers model name or path.
     parser.add_argument(
         "--embedder",
@@ -875,6 +906,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", "list long-term engrams, oldest first")
     p.add_argument("--type", "-t", choices=types, help="only this memory type")
     p.add_argument("--limit", type=_count, help="only the newest N")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("namespaces", "the namespaces the store holds memories for (with --url: those the key may read)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("recall", "what a query brings back (each recall strengthens what it returns)")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from neuram_core.cli import empty_namespace_note
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_server.remote import RemoteBrain
@@ -83,6 +84,8 @@ async def cmd_stats(args: argparse.Namespace) -> int:
 async def cmd_list(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         found = sorted(await brain.list(args.type), key=lambda e: (e.encoded_at, e.engram_id))
+        if not found and args.type is None:
+            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.limit is not None:
             found = found[-args.limit :] if args.limit else []
         if args.json:
@@ -197,6 +200,19 @@ async def cmd_import(args: argparse.Namespace) -> int:
     return await _with(args, work)
 
 
+async def cmd_namespaces(args: argparse.Namespace) -> int:
+    async def work(brain: RemoteBrain) -> int:
+        names = sorted(await brain.namespaces())
+        if args.json:
+            _print_json(names)
+        else:
+            for name in names:
+                print(name)
+        return 0
+
+    return await _with(args, work)
+
+
 async def cmd_reembed(args: argparse.Namespace) -> int:
     raise RemoteCliError("reembed runs where the store is (give --store, not --url): it rewrites every vector")
 
@@ -204,6 +220,7 @@ async def cmd_reembed(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "stats": cmd_stats,
     "list": cmd_list,
+    "namespaces": cmd_namespaces,
     "pin": cmd_pin,
     "unpin": cmd_unpin,
     "forget": cmd_forget,

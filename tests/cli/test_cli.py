@@ -604,3 +604,16 @@ def test_export_skips_and_reports_corrupt_records(neuram: Any, db: Path, tmp_pat
     run = neuram("export", str(tmp_path / "out.jsonl"))
     assert run.code == 0 and "exported 3 engrams" in run.err and "skipped 1 corrupt record" in run.err
     assert json.loads(neuram("stats", "--json").out)["corrupt_records"] == 1
+
+
+def test_namespaces_lists_them_and_an_empty_one_says_so(neuram: Any, db: Path) -> None:
+    fill(db)
+    neuram("perceive", "Bob keeps his bike in the shed", namespace="bob")
+    assert neuram("namespaces").out.split() == ["bob", "default"]
+    assert json.loads(neuram("namespaces", "--json").out) == ["bob", "default"]
+    typo = neuram("list", namespace="bbo")
+    assert typo.code == 0 and typo.out == ""
+    assert "namespace 'bbo' holds no memories ('neuram namespaces' lists the ones that do)" in typo.err
+    assert neuram("list", namespace="bob").err == ""
+    empty = neuram("list", namespace="")
+    assert empty.code == 2 and "namespace must be a non-empty str" in empty.err

@@ -44,6 +44,9 @@ def test_every_command_through_a_server(
     assert stat.S_IMODE(os.stat(exported).st_mode) == 0o600
     code, _, err = run_cli(capsys, "--url", server.url, "--namespace", "copy", "import", str(exported)).parts()
     assert code == 0 and "imported 1 engrams into namespace 'copy'" in err
+    assert run_cli(capsys, "--url", server.url, "namespaces").out.split() == ["ada", "copy"]
+    code, out, err = run_cli(capsys, "--url", server.url, "--namespace", "adaa", "list").parts()
+    assert code == 0 and out == "" and "namespace 'adaa' holds no memories" in err
     assert run_cli(capsys, *url, "forget", engram_id).out == "forgot 1\n"
     code, _, err = run_cli(capsys, *url, "forget", engram_id).parts()
     assert code == 1 and "unknown engram id(s)" in err
