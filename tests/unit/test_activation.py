@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neuram_core import spread_activation
-from neuram_core.activation import top_k_indices
+from neuram_core.activation import sorted_union, top_k_indices
 
 
 def test_activation_decays_by_0_6_per_hop() -> None:
@@ -40,3 +40,13 @@ def test_top_k_indices_best_first() -> None:
     assert top_k_indices(scores, 2).tolist() == [1, 3]
     assert top_k_indices(scores, 10).tolist() == [1, 3, 2, 0]
     assert top_k_indices(scores, 0).tolist() == []
+
+
+def test_sorted_union_is_union1d() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        a = rng.choice(400, rng.integers(0, 60), replace=False).astype(np.intp)
+        b = rng.choice(400, rng.integers(0, 60), replace=False).astype(np.intp)
+        union = sorted_union(a, b)
+        assert union.dtype == np.intp and np.array_equal(union, np.union1d(a, b))
+    assert sorted_union(np.array([5, 1], dtype=np.intp), np.array([1, 9, 0], dtype=np.intp)).tolist() == [0, 1, 5, 9]
