@@ -112,7 +112,7 @@ def _about_self(sentence: str) -> bool:
     """Whether ``sentence`` states a fact about the speaker: a present-tense statement
     about "I", "we" or "my ...", not addressed to the listener, naming something that is
     not a feeling, an opinion or a passing state."""
-    sentence = sentence.strip()
+    sentence = sentence.strip().replace("’", "'")  # "I’m" as typed on a phone
     if sentence.endswith("?") or not _ABOUT_SELF.match(sentence) or _TO_YOU.search(sentence):
         return False
     return any(w not in REACTION_WORDS and w not in _NOT_A_FACT and "'" not in w for w in content_words(sentence))
