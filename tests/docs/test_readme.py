@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import shlex
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,18 @@ def test_a_readme_example_runs_and_prints_what_it_stored(
     else:
         exec(code, namespace)
     assert capsys.readouterr().out.strip() == expected
+
+
+def test_the_readme_cli_example_prints_what_perceive_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console example's perceive line, id aside, is what the command prints today."""
+    from tests.cli.runner import QUICK, run_cli
+
+    lines = README.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("$ neuram perceive "))
+    argv = shlex.split(lines[at].removeprefix("$ neuram "))
+    shown = lines[at + 1].split("  ", 1)[1]  # after the engram id
+    run = run_cli(capsys, *QUICK, "--path", str(tmp_path / "memory.db"), *argv)
+    assert run.code == 0, run.err
+    assert run.out.strip().split("  ", 1)[1] == shown
