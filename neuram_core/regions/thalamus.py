@@ -32,20 +32,41 @@ _PHATIC = re.compile(
 # things ("Where do I park my Volvo?") tells what matters to the asker.
 QUESTION_MIN_WORDS = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-# A statement about the speaker, in the present ("I'm a nurse", "I keep bees", "My son is
-# Tom", "We have a cat"): a fact an agent is told to remember, however short. Not a plan,
-# a wish or a past reaction ("I'll check it out", "I can't wait", "I had a blast", "I'm
-# not giving up"): those name nothing that lasts.
+_STATEMENTS = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # sentences, and lines of a chat message
+# A statement about the speaker, in the present ("I'm a nurse", "I'm vegetarian", "I keep
+# bees", "My son is Tom"): a fact an agent is told to remember, however short. Not a plan,
+# a wish, a feeling or a passing state ("I'll check it out", "I can't wait", "I'm
+# starving", "I'm dead"), nor a past reaction ("I had a blast"): those name nothing that
+# lasts. Which states are facts is a short list; anything else is read as a passing state.
 _MODAL = r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
 _PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
-_ABOUT_SELF = re.compile(
-    rf"^\s*(?:i'm|i am|i have|i've got|we're|we are|we have|(?:my|our) \w+(?: \w+)? (?:is|are)|"
-    rf"(?:i|we) (?!(?:{_MODAL}|{_PAST})\b)[a-z]+)\b(?! not\b| going\b| gonna\b)",
+_I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?!not\b|going\b|gonna\b)(.+)$", re.IGNORECASE)
+_I_HAVE = re.compile(r"^(?:i|we) (?:have|'ve got|have got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE)
+_I_DO = re.compile(rf"^(?:i|we) (?!(?:{_MODAL}|{_PAST}|have|am|'m)\b)([a-z]+)\s+(.+)$", re.IGNORECASE)
+_MY_X_IS = re.compile(r"^(?:my|our) \w+(?: \w+)? (?:is|are)\s+(.+)$", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:a|an|the)\b", re.IGNORECASE)
+_POINTING = re.compile(r"^(?:this|that|these|those|it)\b", re.IGNORECASE)  # at what was just said or shown
+_NAMED = re.compile(r"\b(?:(?!I\b|I')[A-Z][\w'-]*|\d[\w.,/-]*)")  # a name, a place, a number
+# Interjections before a statement ("Oh, I keep bees") and a question back after it ("I
+# keep bees, you?"): neither changes what it states.
+_LEAD_IN = re.compile(
+    r"^(?:(?:yes|yeah|yep|oh|well|also|so|and|but|actually|honestly|btw|lol|haha+|hey|hi|hello|ok|okay)\b[\s,!.:-]*)+",
     re.IGNORECASE,
 )
+_ASKED_BACK = re.compile(r"[\s,;:-]*(?:and|what about|how about)?\s*(?:you|u)\s*\?\s*$", re.IGNORECASE)
 _TO_YOU = re.compile(r"\b(?:you|you're|you've|you'd|you'll|your|yours|yourself)\b", re.IGNORECASE)
-# What such a statement may hold that is still no fact: opinions, feelings, passing states
-# and idioms ("I think so", "I'm tired", "I'm all ears", "I'm glad everyone came").
+# States that are facts about a person (how they live, who they are), not passing ones.
+_LASTING_STATES = frozenset(
+    """
+    vegetarian vegan pescatarian diabetic allergic lactose celiac coeliac married engaged
+    single divorced widowed retired pregnant religious atheist christian catholic protestant
+    muslim jewish hindu buddhist gay lesbian bisexual straight transgender nonbinary
+    left-handed right-handed bilingual deaf blind colourblind colorblind sober unemployed
+    self-employed freelance adopted twin vaccinated
+    """.split()  # noqa: SIM905
+)
+# What a statement about oneself may name that is still no fact: opinions, feelings,
+# passing states and idioms ("I think so", "I love it", "I have no idea").
 _NOT_A_FACT = frozenset(
     """
     like love loving hate think know feel feeling guess mean understand agree see bet wonder
@@ -54,7 +75,8 @@ _NOT_A_FACT = frozenset(
     honored honoured kidding joking serious confused lost thinking doing good bad thankful
     grateful blessed lucky relieved stoked pumped nervous worried scared afraid stressed
     surprised shocked speechless touched flattered confident positive idea ears gonna wanna
-    gotta everyone everybody everything anything something nothing someone anyone one
+    gotta everyone everybody everything anything something nothing someone anyone one time
+    clue problem chance fan question mess worst best
     """.split()  # noqa: SIM905
 )
 
@@ -78,7 +100,7 @@ class Thalamus:
         if not words(said):
             return "low_information"
         remainder = _PHATIC.sub(" ", said)
-        if not any(_about_self(sentence) for sentence in _SENTENCE_END.split(said)):
+        if not any(_about_self(sentence) for sentence in _STATEMENTS.split(said)):
             if len(content_words(remainder)) < self.min_content_words:
                 return "phatic" if remainder != said else "low_information"
             reason = self._statement_reason(remainder)
@@ -109,10 +131,32 @@ class Thalamus:
 
 
 def _about_self(sentence: str) -> bool:
-    """Whether ``sentence`` states a fact about the speaker: a present-tense statement
-    about "I", "we" or "my ...", not addressed to the listener, naming something that is
-    not a feeling, an opinion or a passing state."""
-    sentence = sentence.strip().replace("’", "'")  # "I’m" as typed on a phone
-    if sentence.endswith("?") or not _ABOUT_SELF.match(sentence) or _TO_YOU.search(sentence):
+    """Whether ``sentence`` states a lasting fact about the speaker, in the present, not
+    addressed to the listener: "I'm" a role, a name or one of the lasting states; "I
+    have" or "I <verb>" something that is not a feeling or an opinion; "my X is" a name,
+    a number or a thing ("My son is Tom", "My car is a Volvo")."""
+    said = _LEAD_IN.sub("", sentence.strip().replace("’", "'"))  # "I’m" as typed on a phone
+    said = _ASKED_BACK.sub("", said)
+    if not said or said.endswith("?") or _TO_YOU.search(said):
         return False
-    return any(w not in REACTION_WORDS and w not in _NOT_A_FACT and "'" not in w for w in content_words(sentence))
+    if (told := _I_AM.match(said)) is not None:
+        rest = told.group(1)
+        named = _ARTICLE.match(rest) is not None or _NAMED.search(rest) is not None
+        return (named and _names_a_fact(rest)) or any(w in _LASTING_STATES for w in words(rest))
+    if (told := _I_HAVE.match(said)) is not None:
+        return not _POINTING.match(told.group(1)) and _names_a_fact(told.group(1))
+    if (told := _I_DO.match(said)) is not None:
+        return not _POINTING.match(told.group(2)) and _names_a_fact(told.group(2), also_not=told.group(1).lower())
+    if (told := _MY_X_IS.match(said)) is not None:
+        rest = told.group(1)
+        return (_ARTICLE.match(rest) is not None or _NAMED.search(rest) is not None) and _names_a_fact(rest)
+    return False
+
+
+def _names_a_fact(text: str, also_not: str = "") -> bool:
+    """Whether ``text`` holds a content word that is not a reaction, a feeling or an
+    opinion (nor ``also_not``, the verb that introduced it)."""
+    return any(
+        w not in REACTION_WORDS and w not in _NOT_A_FACT and w != also_not and "'" not in w and not w.endswith("ing")
+        for w in content_words(text)
+    )
