@@ -2,9 +2,9 @@
 
     neuram [--store URL | --redis-url URL | --path FILE] [--namespace NS] COMMAND ...
 
-Commands: ``stats``, ``list``, ``recall``, ``perceive``, ``sleep``, ``pin``, ``unpin``,
-``forget``, ``export``, ``import`` and ``reembed`` (which moves a namespace to another
-embedding model).
+Commands: ``stats``, ``list``, ``namespaces``, ``recall``, ``perceive``, ``sleep``,
+``pin``, ``unpin``, ``forget``, ``export``, ``import`` and ``reembed`` (which moves a
+namespace to another embedding model).
 ``--store`` takes any store URL :func:`~neuram_core.stores.open_store` knows
 (``sqlite:///memory.db``, ``redis://host:6379/0``, a plugin's scheme); the embedded
 SQLite store's default file is the default. Only ``perceive``, ``recall`` and ``reembed``
@@ -550,7 +550,7 @@ async def cmd_forget(args: argparse.Namespace) -> int:
     return await _with_store(args, work)
 
 
-def _engrams(total: int, parts: int) -> str:
+def engrams_phrase(total: int, parts: int) -> str:
     """A count of engrams as list and stats count memories: a long text's fragments apart."""
     if not parts:
         return f"{total} engrams"
@@ -591,7 +591,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
             os.replace(tmp, target)
         else:
             out.flush()
-        print(f"exported {_engrams(written, parts)} from namespace {args.namespace!r}", file=sys.stderr)
+        print(f"exported {engrams_phrase(written, parts)} from namespace {args.namespace!r}", file=sys.stderr)
         corrupt = getattr(store, "corrupt_records", 0)
         if corrupt:
             print(f"{PROG}: warning: skipped {corrupt} corrupt record(s) the store could not read", file=sys.stderr)
@@ -627,7 +627,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
             recorded = {**info, EMBEDDER: header["embedder"], DIMENSION: header.get("dimension")}
             await store.set_info(args.namespace, {k: v for k, v in recorded.items() if v is not None})
         parts = sum(e.fragment_of is not None for e in engrams)
-        print(f"imported {_engrams(len(items), parts)} into namespace {args.namespace!r}", file=sys.stderr)
+        print(f"imported {engrams_phrase(len(items), parts)} into namespace {args.namespace!r}", file=sys.stderr)
         return 0
 
     return await _with_store(args, work)

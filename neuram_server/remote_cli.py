@@ -2,8 +2,9 @@
 
 ``recall``, ``perceive`` and ``sleep`` run the CLI's own code on a RemoteBrain instead of a
 Brain (so no model loads in the CLI process: the server embeds). The commands that read
-and write the store directly when local (``stats``, ``list``, ``pin``, ``unpin``,
-``forget``, ``export``, ``import``) are here, over the REST API, with the same output.
+and write the store directly when local (``stats``, ``list``, ``namespaces``, ``pin``,
+``unpin``, ``forget``, ``export``, ``import``) are here, over the REST API, with the same
+output.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from neuram_core.cli import empty_namespace_note
+from neuram_core.cli import empty_namespace_note, engrams_phrase
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_server.remote import RemoteBrain
@@ -85,7 +86,9 @@ async def cmd_list(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         found = sorted(await brain.list(args.type), key=lambda e: (e.encoded_at, e.engram_id))
         if not found and args.type is None:
-            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
+            held = await brain.stats()
+            if not (held["long_term"] or held["pending"] or held.get("fragments")):
+                print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.limit is not None:
             found = found[-args.limit :] if args.limit else []
         if args.json:
@@ -133,18 +136,34 @@ async def cmd_unpin(args: argparse.Namespace) -> int:
 
 
 async def cmd_forget(args: argparse.Namespace) -> int:
+    """As the local forget: every id is looked up first, so an unknown one or a fragment's
+    forgets nothing (a long text's fragments go with it, on the server)."""
+
     async def work(brain: RemoteBrain) -> int:
         ids = list(dict.fromkeys(args.ids))
-        missing = [i for i in ids if not await brain.forget(i)]
-        gone = len(ids) - len(missing)
+        found = [await _get(brain, i) for i in ids]
+        missing = [i for i, e in zip(ids, found, strict=True) if e is None]
         if missing:
             raise RemoteCliError(
-                f"forgot {gone}; unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}"
+                f"unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}; nothing was forgotten"
             )
+        for engram in found:
+            if engram is not None and engram.fragment_of is not None:
+                raise RemoteCliError(
+                    f"{engram.engram_id} is a fragment of {engram.fragment_of}: forget that; nothing was forgotten"
+                )
+        gone = sum([await brain.forget(i) for i in ids])
         print(f"forgot {gone}")
         return 0
 
     return await _with(args, work)
+
+
+async def _get(brain: RemoteBrain, engram_id: str) -> Engram | None:
+    try:
+        return await brain.get(engram_id)
+    except UnknownEngramError:
+        return None
 
 
 def _write_private(path: str, lines: list[str]) -> None:
@@ -170,6 +189,18 @@ def _check_not_a_folder(path: str) -> None:
         raise RemoteCliError(f"cannot write {path}: it is a folder; name a file in it")
 
 
+def _counted(lines: list[str]) -> tuple[int, int]:
+    """Engrams and fragments among export lines (the header and blank lines are neither)."""
+    total = parts = 0
+    for line in lines:
+        if line.strip():
+            record = json.loads(line)
+            if isinstance(record, dict) and "engram_id" in record:
+                total += 1
+                parts += record.get("fragment_of") is not None
+    return total, parts
+
+
 async def cmd_export(args: argparse.Namespace) -> int:
     _check_not_a_folder(args.file)
 
@@ -180,7 +211,8 @@ async def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         else:
             _write_private(args.file, lines)
-        print(f"exported {max(0, len(lines) - 1)} engrams from namespace {args.namespace!r}", file=sys.stderr)
+        total, parts = _counted(lines[1:])
+        print(f"exported {engrams_phrase(total, parts)} from namespace {args.namespace!r}", file=sys.stderr)
         return 0
 
     return await _with(args, work)
@@ -194,7 +226,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
         if not done:
             print(f"nothing to import: {args.file} holds no engrams; nothing was written", file=sys.stderr)
         else:
-            print(f"imported {done} engrams into namespace {args.namespace!r}", file=sys.stderr)
+            _, parts = _counted(data.decode("utf-8", errors="replace").splitlines())
+            print(f"imported {engrams_phrase(done, parts)} into namespace {args.namespace!r}", file=sys.stderr)
         return 0
 
     return await _with(args, work)

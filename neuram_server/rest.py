@@ -170,7 +170,12 @@ async def namespaces(request: Request, x_api_key: ApiKey = None, authorization: 
     return Namespaces(namespaces=sorted(n for n in names if grant.can_read(n)))
 
 
-@router.post("/namespaces/{namespace}/memories", status_code=201, tags=["memories"])
+_DROPPED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The Thalamus dropped the input (filtered_reason set); nothing was stored"}
+}
+
+
+@router.post("/namespaces/{namespace}/memories", status_code=201, tags=["memories"], responses=_DROPPED)
 async def perceive(
     request: Request,
     response: Response,
@@ -204,7 +209,12 @@ async def perceive(
         return Memory.model_validate(_wire(state, engram))
 
 
-@router.post("/namespaces/{namespace}/memories/batch", status_code=201, tags=["memories"])
+@router.post(
+    "/namespaces/{namespace}/memories/batch",
+    status_code=201,
+    tags=["memories"],
+    responses={200: {"description": "The Thalamus dropped every input (filtered_reason set); nothing was stored"}},
+)
 async def perceive_many(
     request: Request,
     response: Response,

@@ -47,11 +47,32 @@ def test_every_command_through_a_server(
     assert run_cli(capsys, "--url", server.url, "namespaces").out.split() == ["ada", "copy"]
     code, out, err = run_cli(capsys, "--url", server.url, "--namespace", "adaa", "list").parts()
     assert code == 0 and out == "" and "namespace 'adaa' holds no memories" in err
+    code, _, err = run_cli(capsys, *url, "forget", engram_id, "no-such-id").parts()  # all or nothing
+    assert code == 1 and "no-such-id; nothing was forgotten" in err
     assert run_cli(capsys, *url, "forget", engram_id).out == "forgot 1\n"
     code, _, err = run_cli(capsys, *url, "forget", engram_id).parts()
     assert code == 1 and "unknown engram id(s)" in err
     code, _, err = run_cli(capsys, *url, "reembed", "--embedder", "hashing").parts()
     assert code == 1 and "reembed runs where the store is" in err
+
+
+def test_a_long_text_through_a_server_is_counted_and_forgotten_whole(
+    server: ServerProcess, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = ("--url", server.url, "--namespace", "notes")
+    long_text = " ".join(f"Line {i}: the crate went from dock {i} to the north warehouse." for i in range(30))
+    code, out, err = run_cli(capsys, *url, "perceive", long_text, "--no-gate", "--json").parts()
+    assert code == 0, err
+    note = json.loads(out)
+    exported = tmp_path / "notes.jsonl"
+    err = run_cli(capsys, *url, "export", str(exported)).err
+    assert "exported 7 engrams (1 memories and 6 fragments of them)" in err
+    records = [json.loads(line) for line in exported.read_text().splitlines()[1:]]
+    part = next(r["engram_id"] for r in records if r.get("fragment_of") == note["engram_id"])
+    code, _, err = run_cli(capsys, *url, "forget", part).parts()
+    assert code == 1 and f"is a fragment of {note['engram_id']}: forget that; nothing was forgotten" in err
+    assert run_cli(capsys, *url, "forget", note["engram_id"]).out == "forgot 1\n"
+    assert run_cli(capsys, *url, "list").err.startswith("neuram: namespace 'notes' holds no memories")
 
 
 def test_no_model_loads_in_the_cli_process(server: ServerProcess) -> None:

@@ -136,4 +136,7 @@ def test_openapi_describes_every_route(server: ServerProcess) -> None:
                      "/v1/namespaces/{namespace}/stats", "/v1/namespaces", "/v1/namespaces/{namespace}/export",
                      "/v1/namespaces/{namespace}/import", "/v1/namespaces/{namespace}/rehearse"):
             assert path in paths, path
+        for path in ("/v1/namespaces/{namespace}/memories", "/v1/namespaces/{namespace}/memories/batch"):
+            answers = spec["paths"][path]["post"]["responses"]
+            assert {"200", "201"} <= set(answers) and "nothing was stored" in answers["200"]["description"]
         assert http.get("/docs").status_code == 200
