@@ -15,9 +15,11 @@ _PROCEDURAL = re.compile(
     r"(?:,|\bthen\b|->|→)",
     re.IGNORECASE,
 )
-# A text that opens as instructions is one, whatever its steps say.
-_PROCEDURE_HEADING = re.compile(
-    r"^\s*(?:to\s+\w+.*?:|how to\b|steps?\b|step \d|recipe\b|instructions?\b)", re.IGNORECASE
+# A text that opens as instructions, or walks through steps, is one whatever its steps say.
+_PROCEDURE = re.compile(
+    r"^\s*(?:to\s+\w+[^.\n]*?:|how to\b|steps?\s*(?::|\n|\d)|step \d|(?:recipe|instructions?)\s*(?::|\n))|"
+    r"^\s*first\b.*\bthen\b",
+    re.IGNORECASE | re.DOTALL,
 )
 # Where one sentence ends and the next begins: after . ! ? and a space, or a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
@@ -49,19 +51,21 @@ def describes_event(content: str) -> bool:
 def classify_memory_type(content: str) -> MemoryType:
     """Procedural instructions, habitual preferences, episodic events, statements of what
     is (semantic); anything else is kept as an event of the conversation (episodic). A
-    text of several sentences is what most of its sentences are (a meeting note with one
-    "use Postgres, add a queue" in it is not a procedure), unless it opens as one ("How to
-    ...", "Steps:"); a tie goes to the type its first deciding sentence has."""
+    text of several sentences is what its sentences say by a vote in which the first that
+    names a type counts twice (a meeting note with one "use Postgres, add a queue" in it is
+    not a procedure; a habit told with the reasons for it stays a habit), unless it opens
+    as instructions ("How to ...", "Steps:") or walks through them ("First ... Then ...");
+    a tie goes to the first."""
     sentences = [part for part in _SENTENCE_BREAK.split(content.strip()) if part]
     if len(sentences) <= 1:
         return _sentence_type(content) or MemoryType.EPISODIC
-    if _PROCEDURE_HEADING.match(sentences[0]):
+    if _PROCEDURE.match(content):
         return MemoryType.PROCEDURAL
     votes: dict[MemoryType, int] = {}
     for sentence in sentences:
         kind = _sentence_type(sentence)
         if kind is not None:
-            votes[kind] = votes.get(kind, 0) + 1
+            votes[kind] = votes.get(kind, 0) + (1 if votes else 2)  # the opening statement counts twice
     if not votes:
         return MemoryType.EPISODIC
     most = max(votes.values())

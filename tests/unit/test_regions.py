@@ -114,16 +114,24 @@ def test_amygdala_weighs_who_a_turn_is_about_when_and_whether_it_asks() -> None:
         ("I go running every morning", MemoryType.HABITUAL),
         ("Yesterday I met Alice at the station", MemoryType.EPISODIC),
         ("Paris is the capital of France", MemoryType.SEMANTIC),
-        # Several sentences: what most of them are, unless the text opens as instructions.
+        # Several sentences: a vote in which the opening statement counts twice, unless the
+        # text opens as instructions or walks through them.
         (
             "Kickoff notes. The team met on Monday. The backend will use Postgres, add a queue. "
             "The launch is in April. The budget is forty thousand euros.",
+            MemoryType.EPISODIC,
+        ),
+        (
+            "Kickoff notes. The backend will use Postgres, add a queue. It is fast. It is cheap. It is free.",
             MemoryType.SEMANTIC,
         ),
-        ("Kickoff notes. We met on Monday. We had lunch. Postgres is fast.", MemoryType.EPISODIC),
+        ("I always take the bus. It is cheaper. The stop is near my house.", MemoryType.HABITUAL),
+        ("Yesterday I met Alice at the station. She is a doctor. Her office is in Leeds.", MemoryType.EPISODIC),
         ("How to make tea. Boil water. The kettle is in the kitchen. Mugs are above it.", MemoryType.PROCEDURAL),
+        ("First, open the settings. Then click Privacy. Toggle off tracking.", MemoryType.PROCEDURAL),
         ("Boil water. Add the tea, then wait. Pour it into a cup.", MemoryType.PROCEDURAL),
-        ("We met on Monday. Postgres is fast.", MemoryType.EPISODIC),  # a tie: the first to decide
+        ("Recipe for disaster. We went out in the storm. It was bad.", MemoryType.EPISODIC),
+        ("Postgres is fast. We met on Monday. We had lunch.", MemoryType.SEMANTIC),  # a tie: the first
         ("Hello there. Nothing here names a type.", MemoryType.EPISODIC),
     ],
 )
