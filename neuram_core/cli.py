@@ -320,15 +320,20 @@ def empty_namespace_note(namespace: str) -> str:
     return f"{PROG}: namespace {namespace!r} holds no memories ('{PROG} namespaces' lists the ones that do)"
 
 
+def print_namespaces(names: list[str], as_json: bool) -> int:
+    """``namespaces``' output, local or through a server: sorted, one per line or JSON."""
+    names = sorted(names)
+    if as_json:
+        _print_json(names)
+    else:
+        for name in names:
+            print(name)
+    return 0
+
+
 async def cmd_namespaces(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
-        names = sorted(await store.namespaces())
-        if args.json:
-            _print_json(names)
-        else:
-            for name in names:
-                print(name)
-        return 0
+        return print_namespaces(await store.namespaces(), args.json)
 
     return await _with_store(args, work)
 

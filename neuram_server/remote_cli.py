@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from neuram_core.cli import empty_namespace_note, engrams_phrase
+from neuram_core.cli import empty_namespace_note, engrams_phrase, print_namespaces
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_server.remote import RemoteBrain
@@ -235,13 +235,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
 
 async def cmd_namespaces(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
-        names = sorted(await brain.namespaces())
-        if args.json:
-            _print_json(names)
-        else:
-            for name in names:
-                print(name)
-        return 0
+        return print_namespaces(await brain.namespaces(), args.json)
 
     return await _with(args, work)
 
