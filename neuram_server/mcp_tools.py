@@ -9,6 +9,7 @@ session's default namespace; over stdio the caller is the local user.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 
-from neuram_core.errors import NeuramError, UnknownEngramError
+from neuram_core.errors import EmbedderMismatchError, NeuramError, StoreUnavailableError, UnknownEngramError
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE
 from neuram_server.keys import Grant
 from neuram_server.paging import page_of
@@ -26,6 +27,8 @@ from neuram_server.state import ServerState
 from neuram_server.wire import engram_to_wire
 
 __all__ = ["TOOLS", "build_mcp"]
+
+log = logging.getLogger("neuram.server")
 
 TOOLS = (
     "add_memory",
@@ -96,6 +99,11 @@ def build_mcp(
             raise ToolError(f"{exc.code}: {exc.detail}") from None
         except UnknownEngramError as exc:
             raise ToolError(f"engram_not_found: {exc}") from None
+        except StoreUnavailableError as exc:  # as REST answers it: retry later; where the store is stays in the log
+            log.warning("store unavailable: %s", exc)
+            raise ToolError("store_unavailable: the long-term store did not answer; retry later") from None
+        except EmbedderMismatchError as exc:
+            raise ToolError(f"embedder_mismatch: {exc}") from None
         except (NeuramError, ValueError, TypeError) as exc:
             raise ToolError(f"invalid_value: {exc}") from None
 

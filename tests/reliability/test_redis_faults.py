@@ -471,3 +471,19 @@ async def test_a_brain_opened_on_a_port_that_never_answers_fails_within_the_time
                 namespace="outage", embedder=HashingEmbedder(64))
         elapsed = time.monotonic() - started
     assert elapsed < BOUND, f"opening a Brain on a silent port took {elapsed:.2f}s"
+
+
+async def test_mcp_says_the_store_is_down_not_that_the_input_was_bad(own_server: RedisServer) -> None:
+    """An agent told "invalid_value" rephrases; told "store_unavailable" it retries later.
+    The message names neither the store's host nor its port (they stay in the log)."""
+    from tests.server.harness import require_server_extra
+    from tests.server.test_mcp import payload, stdio_session
+
+    require_server_extra()
+    async with stdio_session(own_server.url) as session:
+        payload(await session.call_tool("add_memory", {"content": "The spare key is under the blue flowerpot"}))
+        own_server.kill()
+        result = await session.call_tool("search_memory", {"query": "where is the spare key"})
+        text = result.content[0].text
+        assert result.isError and "store_unavailable: the long-term store did not answer; retry later" in text
+        assert str(own_server.port) not in text and "invalid_value" not in text
