@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -119,11 +120,17 @@ def check_engram_id(value: object) -> str:
 
 
 def check_namespace(value: object) -> str:
+    """A namespace every door reaches: no "/" (a REST path cannot carry one) and no control
+    characters (nothing prints or types them), at most 512 characters."""
     if not isinstance(value, str):
         raise TypeError(f"namespace must be a str, not {type(value).__name__}")
     if not value or len(value) > 512:
         raise ValueError("namespace must be a non-empty str of at most 512 characters")
     check_text(value if value.strip() else value + "x", "namespace")
+    if "/" in value:
+        raise ValueError(f"namespace {value!r} holds '/': use another separator ('.', ':', '-')")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError(f"namespace {value!r} holds a control character")
     return value
 
 

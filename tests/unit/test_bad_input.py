@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from neuram_core import Brain, NeuramConfig, UnknownEngramError
+from neuram_core import Brain, HashingEmbedder, NeuramConfig, UnknownEngramError
 
 
 @pytest.mark.parametrize(
@@ -84,6 +84,8 @@ async def test_unknown_ids_and_bad_rewards(brain: Brain) -> None:
     [
         ({"namespace": ""}, ValueError),
         ({"namespace": 5}, TypeError),
+        ({"namespace": "team/ada"}, ValueError),  # a REST path cannot carry it
+        ({"namespace": "ada\x00"}, ValueError),
         ({"config": {"ltp_rate": 1}}, TypeError),
         ({"clock": "now"}, TypeError),
         ({"embedder": 3.5}, TypeError),
@@ -97,6 +99,18 @@ async def test_create_rejects_bad_arguments(kwargs: dict[str, Any], error: type[
         kwargs.setdefault("path", ":memory:")
     with pytest.raises(error):
         await Brain.create(**kwargs)
+
+
+async def test_a_namespace_every_door_reaches() -> None:
+    brain = await Brain.create(path=":memory:", embedder=HashingEmbedder())
+    try:
+        with pytest.raises(ValueError, match="holds '/': use another separator"):
+            brain.for_namespace("team/ada")
+        with pytest.raises(ValueError, match="holds a control character"):
+            brain.for_namespace("ada\nbob")
+        assert brain.for_namespace("team:ada ä").namespace == "team:ada ä"
+    finally:
+        await brain.close()
 
 
 def test_config_rejects_bad_values() -> None:
