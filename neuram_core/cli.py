@@ -795,6 +795,8 @@ def _run_server(args: argparse.Namespace) -> int:
     if args.command == "hash-key":
         from neuram_server.keys import hash_key, new_key
 
+        if not args.read and not args.write:
+            raise CliError("a key that may neither read nor write is refused by the server: give --read or --write")
         key = new_key()
         print(f"key: {key}")
         entry = {"name": args.name, "sha256": hash_key(key), "read": args.read, "write": args.write}

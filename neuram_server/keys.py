@@ -70,6 +70,11 @@ def _patterns(entry: Mapping[str, Any], field: str, where: str) -> tuple[str, ..
     value = entry.get(field, [])
     if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
         raise KeysFileError(f"{where}: {field!r} must be a list of namespace names or patterns")
+    for pattern in value:
+        if "*" in pattern[:-1]:  # a glob elsewhere would silently be a plain name
+            raise KeysFileError(
+                f"{where}: {field!r} pattern {pattern!r}: '*' may only end a pattern (a prefix), or stand alone"
+            )
     return tuple(value)
 
 
@@ -90,6 +95,7 @@ class KeyRing:
         if not isinstance(raw, dict) or not isinstance(raw.get("keys"), list):
             raise KeysFileError(f'keys file {path} must be an object with a "keys" list')
         entries: list[tuple[str, Grant]] = []
+        seen: dict[str, int] = {}
         for i, entry in enumerate(raw["keys"]):
             where = f"keys file {path}, keys[{i}]"
             if not isinstance(entry, dict):
@@ -103,7 +109,11 @@ class KeyRing:
             name = entry.get("name", f"key-{i}")
             if not isinstance(name, str):
                 raise KeysFileError(f"{where}: 'name' must be a string")
-            entries.append((digest, Grant(name, _patterns(entry, "read", where), _patterns(entry, "write", where))))
+            grant = Grant(name, _patterns(entry, "read", where), _patterns(entry, "write", where))  # none: revoked
+            if digest in seen:
+                raise KeysFileError(f"{where}: the same key as keys[{seen[digest]}] (one entry per key)")
+            seen[digest] = i
+            entries.append((digest, grant))
         return cls(entries)
 
     def grant_for(self, key: str) -> Grant | None:

@@ -4,8 +4,10 @@ not exist), read-only keys never write, and keys are stored and compared only as
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -151,3 +153,32 @@ def test_hash_key_prints_a_key_and_its_entry(tmp_path: Path) -> None:
     grant = KeyRing.load(path).grant_for(key)
     assert grant is not None and grant.can_read("team-b") and grant.can_write("team-a")
     assert not grant.can_write("team-b") and KeyRing.load(path).grant_for(key + "x") is None
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([{"sha256": "a" * 64, "read": ["a*b"]}], "'*' may only end a pattern"),
+        ([{"sha256": "a" * 64, "write": ["*a"]}], "'*' may only end a pattern"),
+        ([{"sha256": "a" * 64, "read": ["x"]}, {"sha256": "a" * 64, "write": ["x"]}], "the same key as keys[0]"),
+    ],
+)
+def test_a_keys_file_mistake_is_refused_not_guessed(tmp_path: Path, entries: list[Any], message: str) -> None:
+    require_server_extra()
+    from neuram_server.keys import KeyRing, KeysFileError
+
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": entries}))
+    with pytest.raises(KeysFileError, match=re.escape(message)):
+        KeyRing.load(path)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"keys": [{"sha256": "b" * 64, "read": ["*", "team-*", "alice"]}]}))
+    assert len(KeyRing.load(good)) == 1
+
+
+def test_hash_key_refuses_a_key_that_can_do_nothing() -> None:
+    require_server_extra()
+    import subprocess
+
+    run = subprocess.run([NEURAM, "hash-key", "--name", "idle"], capture_output=True, text=True)
+    assert run.returncode == 1 and "give --read or --write" in run.stderr and "key:" not in run.stdout
