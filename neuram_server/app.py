@@ -37,6 +37,45 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+async def _send_problem(scope: Scope, send: Send, code: str, detail: str, *extra_headers: tuple[bytes, bytes]) -> None:
+    """A problem document straight from ASGI middleware (before any route runs)."""
+    import json
+
+    body = json.dumps(problem_body(code, detail, scope.get("path", ""))).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    status = int(problem_body(code, detail, "")["status"])
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, *extra_headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class McpNeedsKey:
+    """With a keys file, ``/mcp`` answers 401 before a session opens: without a valid key
+    no one may initialise a session or list the tools (each tool call checks its key and
+    namespace again), and an MCP client learns at once that it must authenticate."""
+
+    def __init__(self, app: ASGIApp, keys: KeyRing | None) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.keys is None or scope["type"] != "http" or scope.get("path", "").rstrip("/") != "/mcp":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", ())}
+        key = headers.get("x-api-key")
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if not key and scheme.lower() == "bearer":
+            key = token.strip() or None
+        if not key:
+            detail = "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'"
+            await _send_problem(scope, send, "missing_api_key", detail, (b"www-authenticate", b"Bearer"))
+        elif self.keys.grant_for(key) is None:
+            detail = "this API key is not in the server's keys file"
+            await _send_problem(scope, send, "invalid_api_key", detail, (b"www-authenticate", b"Bearer"))
+        else:
+            await self.app(scope, receive, send)
+
+
 def _problem(request: Request, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = problem_body(code, detail, request.url.path, **extra)
     return JSONResponse(body, status_code=body["status"], media_type="application/problem+json")
@@ -229,6 +268,8 @@ def create_app(
         # The SDK's own route for its endpoint (/mcp), served by this app, not mounted under it.
         app.router.routes.extend(mcp_server.streamable_http_app().routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if mcp_server is not None:
+        app.add_middleware(McpNeedsKey, keys=keys)
     return app
 
 

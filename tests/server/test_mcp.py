@@ -112,12 +112,20 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 async def test_mcp_needs_a_key_when_the_server_has_keys(keyed: ServerProcess) -> None:
-    async with http_session(keyed.url) as session:
-        refused = await session.call_tool("memory_stats", {})
-        assert refused.isError and "missing_api_key:" in refused.content[0].text
-    async with http_session(keyed.url, {"Authorization": "Bearer wrong"}) as session:
-        refused = await session.call_tool("memory_stats", {})
-        assert refused.isError and "invalid_api_key:" in refused.content[0].text
+    """No session opens without a valid key: 401 before initialize, so a client knows to
+    authenticate and no one lists the tools (each call still checks key and namespace)."""
+    import httpx
+
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+    accept = {"Accept": "application/json, text/event-stream"}
+    for headers, code in (({}, "missing_api_key"), ({"Authorization": "Bearer wrong"}, "invalid_api_key"),
+                          ({"X-API-Key": "wrong"}, "invalid_api_key")):
+        answer = httpx.post(f"{keyed.url}/mcp", json=initialize, headers={**accept, **headers})
+        assert answer.status_code == 401 and answer.json()["code"] == code, answer.text
+        assert answer.headers["www-authenticate"] == "Bearer" and "mcp-session-id" not in answer.headers
+    async with http_session(keyed.url, {"Authorization": "Bearer key-alice"}) as session:
+        assert {t.name for t in (await session.list_tools()).tools} == TOOLS
 
 
 @pytest.mark.parametrize("key", sorted(GRANTS))
