@@ -77,7 +77,15 @@ def bm25_weights(
 class LexicalMatch:
     """What a cue's words matched: rows of the index and their BM25 scores, plus the
     first and second moments of the scores over all ``n`` rows (unmatched rows score 0),
-    which fusion needs to put the lexical cue on the dense cue's scale."""
+    which fusion needs to put the lexical cue on the dense cue's scale.
+
+    The spread is at least the one a single row holding the best score would give (best ×
+    √(n − 1) / n): a word in nearly every row (a name in a small namespace: "Ada" in both
+    of two notes) scores them all alike, and dividing by that near-zero spread made its
+    few thousandths of BM25 outweigh the meaning of the cue many times over. The floor
+    binds in a small namespace and for a word in nearly every row: a word in one row gives
+    exactly that spread, and words scoring a share p of the rows alike give more once
+    p(1 − p) > 1/n (a name in half of 600 turns: 0.25 against 0.0017)."""
 
     __slots__ = ("_by_row", "mean", "rows", "std", "values")
 
@@ -95,7 +103,9 @@ class LexicalMatch:
         mean = total / n if n else 0.0
         variance = float(np.dot(values, values)) / n - mean * mean if n else 0.0
         self.mean = mean
-        self.std = math.sqrt(variance) if variance > 0 else 0.0
+        peak = float(values.max()) if values.shape[0] else 0.0
+        floor = peak * math.sqrt(n - 1) / n if n > 1 else 0.0
+        self.std = max(math.sqrt(variance) if variance > 0 else 0.0, floor)
 
     def strongest(self, k: int) -> npt.NDArray[np.intp]:
         """Positions in :attr:`rows` of the ``k`` highest scores, in no order. Partitioned

@@ -58,7 +58,8 @@ def test_lexicon_scores_updates_on_remove_and_move_and_compacts() -> None:
     )
     assert set(scores) == {0, 1}
     assert match.mean == pytest.approx(sum(scores.values()) / 3)
-    assert match.std == pytest.approx(float(np.std([scores[0], scores[1], 0.0])))
+    # Three rows: the spread is at least the one the best row alone would give.
+    assert match.std == pytest.approx(max(float(np.std([scores[0], scores[1], 0.0])), scores[0] * math.sqrt(2) / 3))
     lex.remove("a", "Zanzibar trip in June")
     lex.move("c", 0)  # the index swap-deleted row 0
     assert lex.match("zanzibar", 2) is None
@@ -70,6 +71,32 @@ def test_lexicon_scores_updates_on_remove_and_move_and_compacts() -> None:
     match = lex.match("pasta", 503)
     assert match is not None and sorted(match.rows.tolist()) == [0, *range(2502, 3002)]
     assert len(lex) == 502
+
+
+def test_a_word_in_every_row_does_not_outweigh_the_meaning_of_the_cue() -> None:
+    """Two notes that both name Ada: BM25 scores them almost alike, and the spread of the
+    word cue is floored at the one the best row alone gives (best × √(n − 1) / n), so the
+    name adds a little to both instead of dwarfing the dense match."""
+    lex = Lexicon(k1=1.2, b=0.3)
+    lex.add("seat", "Ada prefers the window seat on long flights", 0)
+    lex.add("violin", "Ada's daughter Maya plays the violin", 1)
+    match = lex.match("where does Ada sit on planes", 2)
+    assert match is not None and sorted(match.rows.tolist()) == [0, 1]
+    best = float(match.values.max())
+    assert float(np.std(match.values)) < 0.1 * best  # nearly alike: the spread they give is tiny
+    assert match.std == pytest.approx(best * math.sqrt(1) / 2)  # the floor
+    hpc = Hippocampus(embeds=False, config=NeuramConfig(recall_retention_weight=0.0), clock=ManualClock())
+    hpc.encode(memory("Ada prefers the window seat on long flights", unit([1.0, 0.2, 0.0]), "seat"))
+    hpc.encode(memory("Ada's daughter Maya plays the violin", unit([0.3, 1.0, 0.0]), "violin"))
+    cue = unit([1.0, 0.0, 0.1])
+    found = hpc.activate(Cue("where does Ada sit on planes", cue), 2, spread=False)
+    assert [a.engram.engram_id for a in found] == ["seat", "violin"]
+    cosines = [float(unit([1.0, 0.2, 0.0]) @ cue), float(unit([0.3, 1.0, 0.0]) @ cue)]
+    bm25 = dict(zip(match.rows.tolist(), match.values.tolist(), strict=True))
+    for row, activation in enumerate(found):
+        assert activation.similarity == pytest.approx(cosines[row], abs=1e-6)
+        # lexical_weight × the cosines' spread × BM25 / (best / 2): at most 1.4 spreads.
+        assert activation.lexical == pytest.approx(0.7 * float(np.std(cosines)) * bm25[row] / (best / 2), rel=1e-5)
 
 
 def test_a_cue_of_many_words_sums_each_row_once_and_leaves_no_trace_for_the_next() -> None:
