@@ -119,11 +119,12 @@ async def test_mcp_needs_a_key_when_the_server_has_keys(keyed: ServerProcess) ->
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
     accept = {"Accept": "application/json, text/event-stream"}
-    for headers, code in (({}, "missing_api_key"), ({"Authorization": "Bearer wrong"}, "invalid_api_key"),
-                          ({"X-API-Key": "wrong"}, "invalid_api_key")):
-        answer = httpx.post(f"{keyed.url}/mcp", json=initialize, headers={**accept, **headers})
-        assert answer.status_code == 401 and answer.json()["code"] == code, answer.text
-        assert answer.headers["www-authenticate"] == "Bearer" and "mcp-session-id" not in answer.headers
+    async with httpx.AsyncClient(timeout=30) as http:
+        for headers, code in (({}, "missing_api_key"), ({"Authorization": "Bearer wrong"}, "invalid_api_key"),
+                              ({"X-API-Key": "wrong"}, "invalid_api_key")):
+            answer = await http.post(f"{keyed.url}/mcp", json=initialize, headers={**accept, **headers})
+            assert answer.status_code == 401 and answer.json()["code"] == code, answer.text
+            assert answer.headers["www-authenticate"] == "Bearer" and "mcp-session-id" not in answer.headers
     async with http_session(keyed.url, {"Authorization": "Bearer key-alice"}) as session:
         assert {t.name for t in (await session.list_tools()).tools} == TOOLS
 
