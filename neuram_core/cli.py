@@ -222,6 +222,8 @@ async def cmd_stats(args: argparse.Namespace) -> int:
         config = NeuramConfig()
         threshold = config.retention_threshold
         total = await store.count(args.namespace)
+        if not total:
+            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         by_type: Counter[str] = Counter()
         by_region: Counter[str] = Counter()
         bins = [0] * _HISTOGRAM_BINS
@@ -316,7 +318,8 @@ async def cmd_list(args: argparse.Namespace) -> int:
 
 
 def empty_namespace_note(namespace: str) -> str:
-    """What list says of a namespace that holds nothing: a mistyped one reads as empty."""
+    """What list and stats say of a namespace that holds nothing: a mistyped one reads as
+    empty."""
     return f"{PROG}: namespace {namespace!r} holds no memories ('{PROG} namespaces' lists the ones that do)"
 
 

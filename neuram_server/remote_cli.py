@@ -69,6 +69,8 @@ async def _with(args: argparse.Namespace, work: Callable[[RemoteBrain], Coroutin
 async def cmd_stats(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         stats = await brain.stats()
+        if not (stats["long_term"] or stats["pending"] or stats.get("fragments")):
+            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.json:
             _print_json({"server": brain.url, **stats})
             return 0

@@ -63,7 +63,12 @@ def serve(settings: ServerSettings) -> int:
         app = create_app(settings)
     except KeysFileError as exc:
         raise ServeError(str(exc)) from None
-    where = settings.store or "the embedded SQLite store's default file"
+    if settings.store is None:
+        from neuram_core.stores.sqlite import default_path
+
+        where = f"the embedded SQLite store's default file {default_path()}"  # $NEURAM_PATH named, a typo seen
+    else:
+        where = settings.store
     if settings.keys_file is None:
         access = "no --keys file: serving localhost only, every caller may read and write every namespace"
     else:

@@ -615,5 +615,7 @@ def test_namespaces_lists_them_and_an_empty_one_says_so(neuram: Any, db: Path) -
     assert typo.code == 0 and typo.out == ""
     assert "namespace 'bbo' holds no memories ('neuram namespaces' lists the ones that do)" in typo.err
     assert neuram("list", namespace="bob").err == ""
+    stats = neuram("stats", "--json", namespace="bbo")
+    assert stats.code == 0 and json.loads(stats.out)["by_type"] and "'bbo' holds no memories" in stats.err
     empty = neuram("list", namespace="")
     assert empty.code == 2 and "namespace must be a non-empty str" in empty.err

@@ -47,6 +47,7 @@ def test_every_command_through_a_server(
     assert run_cli(capsys, "--url", server.url, "namespaces").out.split() == ["ada", "copy"]
     code, out, err = run_cli(capsys, "--url", server.url, "--namespace", "adaa", "list").parts()
     assert code == 0 and out == "" and "namespace 'adaa' holds no memories" in err
+    assert "namespace 'adaa' holds no memories" in run_cli(capsys, "--url", server.url, "-n", "adaa", "stats").err
     code, _, err = run_cli(capsys, *url, "forget", engram_id, "no-such-id").parts()  # all or nothing
     assert code == 1 and "no-such-id; nothing was forgotten" in err
     assert run_cli(capsys, *url, "forget", engram_id).out == "forgot 1\n"

@@ -59,7 +59,9 @@ def test_the_start_command_and_the_curl_calls(tmp_path: Path) -> None:
         assert stored["content"] == "Ada prefers the window seat on long flights"
         assert stored["metadata"] == {"topic": "travel"}
         assert recalled["results"][0]["memory"]["engram_id"] == stored["engram_id"]
-    assert "serving the embedded SQLite store's default file on http://127.0.0.1:" in server.stderr
+    assert f"serving the embedded SQLite store's default file {tmp_path / 'memory.db'} on http://127.0.0.1:" in (
+        server.stderr
+    )
     assert "serving localhost only" in server.stderr
     assert (tmp_path / "memory.db").exists()  # $NEURAM_PATH, the default file
 
