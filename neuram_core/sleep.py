@@ -157,12 +157,22 @@ class SleepCycle:
         self._task = asyncio.get_running_loop().create_task(self._loop(interval_seconds))
 
     async def _loop(self, interval_seconds: float) -> None:
+        failing: str | None = None  # the failure the log already holds a traceback of
         while True:
             await asyncio.sleep(interval_seconds)
             try:
                 await self.run()
-            except Exception:  # a failed cycle is retried on the next one; nothing is unpended
-                log.exception("sleep cycle failed in namespace %r", self.brain.namespace)
+            except Exception as exc:  # a failed cycle is retried on the next one; nothing is unpended
+                seen = f"{type(exc).__name__}: {exc}"
+                if seen == failing:  # a store down for an hour: one line per cycle, not a traceback
+                    log.warning("sleep cycle failed again in namespace %r: %s", self.brain.namespace, seen)
+                else:
+                    log.exception("sleep cycle failed in namespace %r", self.brain.namespace)
+                failing = seen
+            else:
+                if failing is not None:
+                    log.warning("sleep cycle in namespace %r works again", self.brain.namespace)
+                failing = None
 
     @property
     def running(self) -> bool:
