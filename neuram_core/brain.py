@@ -1297,6 +1297,12 @@ class Brain:
         return len(ids) - sum(whole is not None for _, whole in found)  # memories, not their fragments
 
     @on_brain_loop
+    async def ping(self) -> None:
+        """One cheap round trip to the long-term store (a server's readiness check): raises
+        StoreUnavailableError when it does not answer."""
+        await self.store.count(self.namespace)
+
+    @on_brain_loop
     async def namespaces(self) -> builtins.list[str]:
         """Every namespace the shared long-term store holds memories for."""
         return await self.store.namespaces()

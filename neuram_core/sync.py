@@ -58,6 +58,7 @@ class SyncBrain:
     clear = _blocking(Brain.clear)
     stats = _blocking(Brain.stats)
     namespaces = _blocking(Brain.namespaces)
+    ping = _blocking(Brain.ping)
 
     def close(self) -> None:
         """Close the brain (the loop thread stops; the store is closed)."""

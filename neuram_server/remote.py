@@ -342,6 +342,12 @@ class RemoteBrain:
         return result
 
     @_remote
+    async def ping(self) -> None:
+        """The server's readiness (/v1/ready): raises StoreUnavailableError when its store
+        does not answer, as Brain.ping does for its own."""
+        await self.connection.send("GET", "/v1/ready")
+
+    @_remote
     async def namespaces(self) -> builtins.list[str]:
         """The namespaces this key may read."""
         answer = await self.connection.send("GET", "/v1/namespaces")
@@ -431,6 +437,7 @@ class SyncRemoteBrain:
     clear = _blocking(RemoteBrain.clear)
     stats = _blocking(RemoteBrain.stats)
     namespaces = _blocking(RemoteBrain.namespaces)
+    ping = _blocking(RemoteBrain.ping)
 
     def close(self) -> None:
         self.brain.close_blocking()

@@ -161,6 +161,18 @@ async def health(request: Request) -> dict[str, Any]:
     return {"status": "ok"}
 
 
+@router.get("/ready", tags=["server"], responses={503: {"description": "The store did not answer"}})
+async def ready(request: Request) -> dict[str, Any]:
+    """Readiness: 200 when the long-term store answers, 503 ``store_unavailable`` when it
+    does not (a load balancer stops sending; liveness, /v1/health, stays 200, so the
+    process is not restarted for a store outage). No key needed; tells no tenant's data."""
+    state = _state(request)
+    if state.shutting_down:
+        raise Problem("shutting_down", "the server is shutting down")
+    await state.root.ping()
+    return {"status": "ready"}
+
+
 @router.get("/namespaces", tags=["namespaces"])
 async def namespaces(request: Request, x_api_key: ApiKey = None, authorization: Authorization = None) -> Namespaces:
     """The namespaces this key may read that the store holds memories for."""

@@ -487,3 +487,40 @@ async def test_mcp_says_the_store_is_down_not_that_the_input_was_bad(own_server:
         text = result.content[0].text
         assert result.isError and "store_unavailable: the long-term store did not answer; retry later" in text
         assert str(own_server.port) not in text and "invalid_value" not in text
+
+
+async def test_ready_says_the_store_is_down_while_health_stays_up(own_server: RedisServer) -> None:
+    """/v1/ready is readiness (a balancer stops sending while the store is down); /v1/health
+    is liveness (the process is not restarted for a store outage). Both need no key."""
+    import httpx
+
+    from neuram import RemoteBrain
+    from tests.server.harness import ServerProcess, require_server_extra
+
+    require_server_extra()
+    with ServerProcess(own_server.url, "--sleep-interval", "0") as running:
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            assert (await http.get("/v1/ready")).json() == {"status": "ready"}
+            remote = RemoteBrain(running.url)
+            await remote.ping()
+            own_server.kill()
+            down = await http.get("/v1/ready")
+            assert down.status_code == 503 and down.json()["code"] == "store_unavailable"
+            assert str(own_server.port) not in down.text
+            with pytest.raises(StoreUnavailableError):
+                await remote.ping()
+            await remote.close()
+            assert (await http.get("/v1/health")).json() == {"status": "ok"}
+            own_server.start()
+            assert (await http.get("/v1/ready")).status_code == 200  # back without a restart
+
+
+async def test_brain_ping_raises_when_the_store_is_down(own_server: RedisServer) -> None:
+    brain, _ = await seeded_brain(own_server.url)
+    try:
+        await brain.ping()
+        own_server.kill()
+        with pytest.raises(StoreUnavailableError):
+            await brain.ping()
+    finally:
+        await brain.close()

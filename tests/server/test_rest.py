@@ -134,7 +134,7 @@ def test_openapi_describes_every_route(server: ServerProcess) -> None:
         for path in ("/v1/namespaces/{namespace}/memories", "/v1/namespaces/{namespace}/recall",
                      "/v1/namespaces/{namespace}/memories/{engram_id}", "/v1/namespaces/{namespace}/sleep",
                      "/v1/namespaces/{namespace}/stats", "/v1/namespaces", "/v1/namespaces/{namespace}/export",
-                     "/v1/namespaces/{namespace}/import", "/v1/namespaces/{namespace}/rehearse"):
+                     "/v1/namespaces/{namespace}/import", "/v1/namespaces/{namespace}/rehearse", "/v1/ready"):
             assert path in paths, path
         for path in ("/v1/namespaces/{namespace}/memories", "/v1/namespaces/{namespace}/memories/batch"):
             answers = spec["paths"][path]["post"]["responses"]
