@@ -41,10 +41,10 @@ async def _send_problem(scope: Scope, send: Send, code: str, detail: str, *extra
     """A problem document straight from ASGI middleware (before any route runs)."""
     import json
 
-    body = json.dumps(problem_body(code, detail, scope.get("path", ""))).encode()
+    problem = problem_body(code, detail, scope.get("path", ""))
+    body = json.dumps(problem).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    status = int(problem_body(code, detail, "")["status"])
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, *extra_headers]})
+    await send({"type": "http.response.start", "status": int(problem["status"]), "headers": [*headers, *extra_headers]})
     await send({"type": "http.response.body", "body": body})
 
 
