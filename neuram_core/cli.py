@@ -41,6 +41,7 @@ from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import NeuramError
+from neuram_core.explain import Explanation
 from neuram_core.identity import DEFAULT_BATCH, DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
 from neuram_core.stores import SQLiteStore, open_store
@@ -388,18 +389,25 @@ async def _explain(brain: Any, args: argparse.Namespace) -> int:
     if not explained:
         print("nothing recalled")
     for x in explained:
-        engram = x.engram
-        print(f"{x.score:.3f}  {engram.memory_type.value:<10}  {engram.engram_id}  {_short(engram.content)}")
-        parts = f"dense {x.similarity:.3f} + words {x.lexical:.3f} + spread {x.spread:.3f}"
-        if x.spread_from is not None:
-            parts += f" (from {x.spread_from} via {x.spread_via}, edge {x.spread_weight:.2f})"
-        parts += f" = {x.activation:.3f}; × retention {x.retention:.2f} (factor {x.retention_factor:.3f})"
-        if x.superseded_factor != 1.0:
-            parts += f" × superseded {x.superseded_factor:.2f}"
-        print(f"       {parts}")
-        if x.fragment_id is not None:
-            print(f"       matched in its fragment {x.fragment_id}: {_short(x.fragment_content or '')}")
+        print("\n".join(explained_lines(x)))
     return 0
+
+
+def explained_lines(x: Explanation) -> list[str]:
+    """How ``neuram recall --explain`` shows one result: the memory, the parts of its
+    score, and the passage of a long text the cue matched (only when it matched at all)."""
+    engram = x.engram
+    lines = [f"{x.score:.3f}  {engram.memory_type.value:<10}  {engram.engram_id}  {_short(engram.content)}"]
+    parts = f"dense {x.similarity:.3f} + words {x.lexical:.3f} + spread {x.spread:.3f}"
+    if x.spread_from is not None:
+        parts += f" (from {x.spread_from} via {x.spread_via}, edge {x.spread_weight:.2f})"
+    parts += f" = {x.activation:.3f}; × retention {x.retention:.2f} (factor {x.retention_factor:.3f})"
+    if x.superseded_factor != 1.0:
+        parts += f" × superseded {x.superseded_factor:.2f}"
+    lines.append(f"       {parts}")
+    if x.fragment_id is not None and x.similarity + x.lexical >= 0.0005:  # a match that shows as 0.000 is none
+        lines.append(f"       matched in its fragment {x.fragment_id}: {_short(x.fragment_content or '')}")
+    return lines
 
 
 async def cmd_perceive(args: argparse.Namespace) -> int:

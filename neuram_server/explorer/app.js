@@ -269,7 +269,7 @@ function explanation(parts, names) {
         ` (edge weight ${number(parts.spread_weight)})`));
     table.tBodies[0].append(from);
   }
-  if (parts.fragment_content) {
+  if (parts.fragment_content && parts.similarity + parts.lexical >= 0.0005) { // a match shown as 0.000 is none
     table.tBodies[0].append(el("tr", {}, el("th", { scope: "row", text: "Matched in the passage" }),
       el("td", { text: parts.fragment_content })));
   }

@@ -619,3 +619,21 @@ def test_namespaces_lists_them_and_an_empty_one_says_so(neuram: Any, db: Path) -
     assert stats.code == 0 and json.loads(stats.out)["by_type"] and "'bbo' holds no memories" in stats.err
     empty = neuram("list", namespace="")
     assert empty.code == 2 and "namespace must be a non-empty str" in empty.err
+
+
+@pytest.mark.parametrize(
+    ("similarity", "lexical", "shown"), [(0.41, 0.2, True), (0.0002, 0.0, False), (-0.1, 0.0, False)]
+)
+def test_explain_names_the_passage_only_when_the_cue_matched_it(similarity: float, lexical: float, shown: bool) -> None:
+    from neuram_core.cli import explained_lines
+    from neuram_core.explain import Explanation
+
+    note = Engram("A long note about crates and docks", MemoryType.EPISODIC, 0.5, engram_id="n1")
+    x = Explanation(
+        note, 0.5, similarity, lexical, 0.0, None, None, 0.0, similarity + lexical, 1.0, 1.0, 1.0, 1.0,
+        fragment_id="f7", fragment_content="the crate went to dock 7",
+    )
+    lines = explained_lines(x)
+    assert lines[0].endswith("n1  A long note about crates and docks")
+    assert (lines[-1] == "       matched in its fragment f7: the crate went to dock 7") is shown
+    assert len(lines) == (3 if shown else 2)
