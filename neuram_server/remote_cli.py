@@ -196,7 +196,10 @@ def _counted(lines: list[str]) -> tuple[int, int]:
     total = parts = 0
     for line in lines:
         if line.strip():
-            record = json.loads(line)
+            try:
+                record = json.loads(line.lstrip("\ufeff"))
+            except ValueError:  # the server read the file; a line this cannot is only not counted
+                continue
             if isinstance(record, dict) and "engram_id" in record:
                 total += 1
                 parts += record.get("fragment_of") is not None
