@@ -285,18 +285,23 @@ async def test_short_texts_have_no_fragments() -> None:
         await brain.close()
 
 
-class FailsOnFragments(FirstWords):
-    """Embeds one text at a time, and fails on a batch (a long text's fragments)."""
+class FailsOnMore(FirstWords):
+    """Embeds up to ``most`` texts at a time (one input, or a batch of inputs), and fails
+    on more (a long text's fragments)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__()
+        self.most = most
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        if len(texts) > 1:
+        if len(texts) > self.most:
             raise RuntimeError("the model ran out of memory")
         return super()._embed(texts)
 
 
 async def test_a_failure_to_embed_the_fragments_leaves_nothing_behind() -> None:
     config = NeuramConfig(fragment_words=50)
-    brain = await Brain.create(path=":memory:", embedder=FailsOnFragments(), clock=ManualClock(START), config=config)
+    brain = await Brain.create(path=":memory:", embedder=FailsOnMore(1), clock=ManualClock(START), config=config)
     try:
         with pytest.raises(RuntimeError, match="ran out of memory"):
             await brain.perceive(LONG_NOTE, gate=False)
@@ -307,19 +312,9 @@ async def test_a_failure_to_embed_the_fragments_leaves_nothing_behind() -> None:
         await brain.close()
 
 
-class FailsOnMore(FirstWords):
-    """Embeds up to two texts at a time (a batch of two inputs), and fails on more (a long
-    text's fragments)."""
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        if len(texts) > 2:
-            raise RuntimeError("the model ran out of memory")
-        return super()._embed(texts)
-
-
 async def test_a_batch_that_fails_midway_leaves_none_of_it_indexed() -> None:
     config = NeuramConfig(fragment_words=50)
-    brain = await Brain.create(path=":memory:", embedder=FailsOnMore(), clock=ManualClock(START), config=config)
+    brain = await Brain.create(path=":memory:", embedder=FailsOnMore(2), clock=ManualClock(START), config=config)
     try:
         with pytest.raises(RuntimeError, match="ran out of memory"):  # the second input's fragments fail
             await brain.perceive_many(["A first short note.", LONG_NOTE], gate=False)
