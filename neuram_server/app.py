@@ -20,11 +20,11 @@ from neuram_core.brain import Brain
 from neuram_core.errors import EmbedderMismatchError, StoreUnavailableError, UnknownEngramError
 from neuram_core.types import Clock, Embedder
 from neuram_server.batching import BatchingEmbedder
-from neuram_server.keys import KeyRing
+from neuram_server.keys import KeyRing, key_of
 from neuram_server.problems import Problem, problem_body
 from neuram_server.registry import NamespaceRegistry
 from neuram_server.settings import ServerSettings
-from neuram_server.state import ServerState
+from neuram_server.state import ServerState, grant_of
 
 __all__ = ["create_app", "embedder_of"]
 
@@ -62,18 +62,12 @@ class McpNeedsKey:
             await self.app(scope, receive, send)
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", ())}
-        key = headers.get("x-api-key")
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if not key and scheme.lower() == "bearer":
-            key = token.strip() or None
-        if not key:
-            detail = "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'"
-            await _send_problem(scope, send, "missing_api_key", detail, (b"www-authenticate", b"Bearer"))
-        elif self.keys.grant_for(key) is None:
-            detail = "this API key is not in the server's keys file"
-            await _send_problem(scope, send, "invalid_api_key", detail, (b"www-authenticate", b"Bearer"))
-        else:
-            await self.app(scope, receive, send)
+        try:
+            grant_of(self.keys, key_of(headers.get("x-api-key"), headers.get("authorization")))
+        except Problem as refused:
+            await _send_problem(scope, send, refused.code, refused.detail, (b"www-authenticate", b"Bearer"))
+            return
+        await self.app(scope, receive, send)
 
 
 def _problem(request: Request, code: str, detail: str, **extra: Any) -> JSONResponse:

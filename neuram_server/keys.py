@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ALL", "Grant", "KeyRing", "KeysFileError", "hash_key", "new_key"]
+__all__ = ["ALL", "Grant", "KeyRing", "KeysFileError", "hash_key", "key_of", "new_key"]
 
 
 class KeysFileError(ValueError):
@@ -39,6 +39,15 @@ def hash_key(key: str) -> str:
 def new_key() -> str:
     """A fresh random API key (256 bits, URL-safe)."""
     return "nrm_" + secrets.token_urlsafe(32)
+
+
+def key_of(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The API key a request sends: ``X-API-Key``, else ``Authorization: Bearer <key>``;
+    None when it sends neither (REST, MCP and the MCP gate read it the same way)."""
+    if x_api_key:
+        return x_api_key
+    scheme, _, token = (authorization or "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def _matches(pattern: str, namespace: str) -> bool:

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from neuram_core.errors import EmbedderMismatchError, NeuramError, StoreUnavailableError, UnknownEngramError
 from neuram_core.recalled import PROMPT_MIN_RELEVANCE
-from neuram_server.keys import Grant
+from neuram_server.keys import Grant, key_of
 from neuram_server.paging import page_of
 from neuram_server.problems import Problem
 from neuram_server.state import ServerState
@@ -79,10 +79,7 @@ def build_mcp(
         key = None
         chosen = default_namespace
         if headers is not None:
-            key = headers.get("x-api-key")
-            auth = headers.get("authorization") or ""
-            if key is None and auth.lower().startswith("bearer "):
-                key = auth[7:].strip() or None
+            key = key_of(headers.get("x-api-key"), headers.get("authorization"))
             chosen = headers.get("x-neuram-namespace") or chosen
             return state, state.grant(key), chosen
         from neuram_server.keys import ALL

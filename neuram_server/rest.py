@@ -25,7 +25,7 @@ from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.identity import DIMENSION, EMBEDDER, REEMBEDDING
-from neuram_server.keys import Grant
+from neuram_server.keys import Grant, key_of
 from neuram_server.paging import SortName, matching, moment_of, page_of, sort_values
 from neuram_server.problems import Problem
 from neuram_server.state import ServerState
@@ -139,12 +139,7 @@ def _state(request: Request) -> ServerState:
 
 
 def _caller(request: Request, api_key: str | None, authorization: str | None) -> Grant:
-    key = api_key
-    if key is None and authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            key = token.strip()
-    return _state(request).grant(key)
+    return _state(request).grant(key_of(api_key, authorization))
 
 
 def _wire(state: ServerState, engram: Engram) -> dict[str, Any]:

@@ -16,7 +16,20 @@ from neuram_server.problems import Problem
 from neuram_server.registry import NamespaceRegistry
 from neuram_server.settings import ServerSettings
 
-__all__ = ["ServerState"]
+__all__ = ["ServerState", "grant_of"]
+
+
+def grant_of(keys: KeyRing | None, key: str | None) -> Grant:
+    """What ``key`` may do under ``keys`` (every thing without a keys file: localhost only);
+    Problem ``missing_api_key`` or ``invalid_api_key`` when it may do nothing."""
+    if keys is None:
+        return ALL
+    if not key:
+        raise Problem("missing_api_key", "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'")
+    grant = keys.grant_for(key)
+    if grant is None:
+        raise Problem("invalid_api_key", "this API key is not in the server's keys file")
+    return grant
 
 
 @dataclass
@@ -41,14 +54,7 @@ class ServerState:
     def grant(self, key: str | None) -> Grant:
         """The caller's grant from its key; with no keys file every caller (on localhost)
         may do everything."""
-        if self.keys is None:
-            return ALL
-        if not key:
-            raise Problem("missing_api_key", "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'")
-        grant = self.keys.grant_for(key)
-        if grant is None:
-            raise Problem("invalid_api_key", "this API key is not in the server's keys file")
-        return grant
+        return grant_of(self.keys, key)
 
     def namespace(self, grant: Grant, namespace: str, *, write: bool) -> str:
         """A namespace the caller may use, checked; one it may not see answers exactly as

@@ -182,3 +182,12 @@ def test_hash_key_refuses_a_key_that_can_do_nothing() -> None:
 
     run = subprocess.run([NEURAM, "hash-key", "--name", "idle"], capture_output=True, text=True)
     assert run.returncode == 1 and "give --read or --write" in run.stderr and "key:" not in run.stdout
+
+
+def test_a_request_sends_its_key_in_one_of_two_headers() -> None:
+    require_server_extra()
+    from neuram_server.keys import key_of
+
+    assert key_of("k1", "Bearer k2") == "k1"  # X-API-Key first
+    assert key_of(None, "Bearer k2") == key_of("", "bearer  k2 ") == "k2"
+    assert key_of(None, "Basic abc") is None and key_of(None, "Bearer ") is None and key_of(None, None) is None
