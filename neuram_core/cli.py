@@ -532,6 +532,19 @@ async def _set_pinned(args: argparse.Namespace, pinned: bool) -> int:
     return await _with_store(args, work)
 
 
+def forget_refusal(namespace: str, ids: list[str], found: Sequence[Engram | None]) -> str | None:
+    """Why forgetting ``ids`` (looked up as ``found``) forgets nothing: an unknown id, or a
+    fragment's (a long text is forgotten whole); None when all may go. Local and remote
+    ``forget`` refuse alike."""
+    missing = [i for i, e in zip(ids, found, strict=True) if e is None]
+    if missing:
+        return f"unknown engram id(s) in namespace {namespace!r}: {', '.join(missing)}; nothing was forgotten"
+    for engram in found:
+        if engram is not None and engram.fragment_of is not None:
+            return f"{engram.engram_id} is a fragment of {engram.fragment_of}: forget that; nothing was forgotten"
+    return None
+
+
 async def cmd_forget(args: argparse.Namespace) -> int:
     """forget by id, as ``Brain.forget`` does: every id is looked up first, so an unknown
     one or a fragment's (a long text is forgotten whole) forgets nothing; a long text's
@@ -540,17 +553,10 @@ async def cmd_forget(args: argparse.Namespace) -> int:
     async def work(store: LongTermStore) -> int:
         ids = list(dict.fromkeys(args.ids))
         found = await store.get(args.namespace, ids)
-        missing = [i for i, e in zip(ids, found, strict=True) if e is None]
-        if missing:
-            raise CliError(
-                f"unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}; nothing was forgotten"
-            )
+        refused = forget_refusal(args.namespace, ids, found)
+        if refused is not None:
+            raise CliError(refused)
         wholes = {e.engram_id: e for e in found if e is not None}
-        for engram in wholes.values():
-            if engram.fragment_of is not None:
-                raise CliError(
-                    f"{engram.engram_id} is a fragment of {engram.fragment_of}: forget that; nothing was forgotten"
-                )
         listed = [part for e in wholes.values() for part in e.fragments]  # a long text's fragments go with it
         stored = await store.get(args.namespace, listed)
         parts = [e.engram_id for e in stored if e is not None and e.fragment_of in wholes]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from neuram_core.cli import empty_namespace_note, engrams_phrase, print_namespaces
+from neuram_core.cli import empty_namespace_note, engrams_phrase, forget_refusal, print_namespaces
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_server.remote import RemoteBrain
@@ -66,10 +66,15 @@ async def _with(args: argparse.Namespace, work: Callable[[RemoteBrain], Coroutin
         await brain.close()
 
 
+def _holds_nothing(stats: dict[str, Any]) -> bool:
+    """Whether a namespace's stats count nothing at all (a mistyped one reads so)."""
+    return not (stats["long_term"] or stats["pending"] or stats.get("fragments"))
+
+
 async def cmd_stats(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         stats = await brain.stats()
-        if not (stats["long_term"] or stats["pending"] or stats.get("fragments")):
+        if _holds_nothing(stats):
             print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.json:
             _print_json({"server": brain.url, **stats})
@@ -87,10 +92,8 @@ async def cmd_stats(args: argparse.Namespace) -> int:
 async def cmd_list(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         found = sorted(await brain.list(args.type), key=lambda e: (e.encoded_at, e.engram_id))
-        if not found and args.type is None:
-            held = await brain.stats()
-            if not (held["long_term"] or held["pending"] or held.get("fragments")):
-                print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
+        if not found and args.type is None and _holds_nothing(await brain.stats()):
+            print(empty_namespace_note(args.namespace), file=sys.stderr)  # a typo'd -n reads as empty
         if args.limit is not None:
             found = found[-args.limit :] if args.limit else []
         if args.json:
@@ -144,16 +147,9 @@ async def cmd_forget(args: argparse.Namespace) -> int:
     async def work(brain: RemoteBrain) -> int:
         ids = list(dict.fromkeys(args.ids))
         found = [await _get(brain, i) for i in ids]
-        missing = [i for i, e in zip(ids, found, strict=True) if e is None]
-        if missing:
-            raise RemoteCliError(
-                f"unknown engram id(s) in namespace {args.namespace!r}: {', '.join(missing)}; nothing was forgotten"
-            )
-        for engram in found:
-            if engram is not None and engram.fragment_of is not None:
-                raise RemoteCliError(
-                    f"{engram.engram_id} is a fragment of {engram.fragment_of}: forget that; nothing was forgotten"
-                )
+        refused = forget_refusal(args.namespace, ids, found)
+        if refused is not None:
+            raise RemoteCliError(refused)
         gone = sum([await brain.forget(i) for i in ids])
         print(f"forgot {gone}")
         return 0
