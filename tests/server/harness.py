@@ -20,6 +20,9 @@ from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NEURAM = str(Path(sys.executable).with_name("neuram"))
+# The servers' logs, in one private folder removed when the test run ends (a log per
+# server in the system's temp folder piled up by thousands).
+_LOGS = tempfile.TemporaryDirectory(prefix="neuram-serve-logs-")
 
 
 def require_server_extra() -> None:
@@ -59,7 +62,9 @@ class ServerProcess:
         self.env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
         self.process: subprocess.Popen[str] | None = None
         # Output goes to a file: a pipe nobody reads would fill and block the server.
-        self.log = tempfile.NamedTemporaryFile(prefix="neuram-serve-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="neuram-serve-", suffix=".log", dir=_LOGS.name, delete=False
+        )
         self.log.close()
 
     @property
