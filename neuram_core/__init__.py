@@ -28,6 +28,7 @@ from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import (
     ChangeLogTrimmedError,
     EmbedderMismatchError,
+    ModelUnavailableError,
     NeuramError,
     StoreUnavailableError,
     UnknownEngramError,
@@ -74,6 +75,7 @@ __all__ = [
     "LongTermStore",
     "ManualClock",
     "MemoryType",
+    "ModelUnavailableError",
     "Neocortex",
     "NeuramConfig",
     "NeuramError",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from neuram_core.engram import Vector
+from neuram_core.errors import ModelUnavailableError
 from neuram_core.types import Embedder
 
 __all__ = [
@@ -265,8 +266,11 @@ class SentenceTransformerEmbedder(BaseEmbedder):
                         "the default embedder needs sentence-transformers: "
                         "pip install sentence-transformers (or pass embedder=...)"
                     ) from exc
-                with _quiet_loading():
-                    self._model = SentenceTransformer(self.model_name, device=self.device)
+                try:
+                    with _quiet_loading():
+                        self._model = SentenceTransformer(self.model_name, device=self.device)
+                except OSError as exc:  # the hub's and transformers' "not found" and network errors
+                    raise ModelUnavailableError(self.model_name, offline=_hub_offline()) from exc
                 get_dim = (
                     getattr(self._model, "get_embedding_dimension", None)
                     or self._model.get_sentence_embedding_dimension
@@ -288,6 +292,10 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEmbedder({self.model_name!r})"
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def model_embedder(model: str | os.PathLike[str] | None = None) -> SentenceTransformerEmbedder:

@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = [
     "ChangeLogTrimmedError",
     "EmbedderMismatchError",
+    "ModelUnavailableError",
     "NeuramError",
     "StoreUnavailableError",
     "UnknownEngramError",
@@ -35,6 +36,23 @@ class ChangeLogTrimmedError(NeuramError, RuntimeError):
     def __init__(self, namespace: str) -> None:
         super().__init__(f"the change log of namespace {namespace!r} was trimmed past this cursor; reload it")
         self.namespace = namespace
+
+
+class ModelUnavailableError(NeuramError, RuntimeError):
+    """A named embedding model could not be loaded: not a folder on this disk, and the
+    Hugging Face hub (or its cache) could not provide it."""
+
+    def __init__(self, model: str, *, offline: bool) -> None:
+        where = (
+            "nor in the Hugging Face cache, and downloads are switched off (HF_HUB_OFFLINE)"
+            if offline
+            else "and the Hugging Face hub could not provide it (no such model, or no network)"
+        )
+        super().__init__(
+            f"the embedding model {model!r} could not be loaded: it is not a folder on this disk {where}. "
+            "Name a model folder or a downloaded model (or, in Python, pass an embedder object)"
+        )
+        self.model = model
 
 
 class EmbedderMismatchError(NeuramError, ValueError):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from neuram_core.embeddings import MODEL_ENV_VAR, SentenceTransformerEmbedder, resolve_model_path
+from neuram_core.errors import ModelUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -32,6 +33,17 @@ def test_minilm_embeds_offline_and_ranks_meaning() -> None:
     vectors = embedder.embed(["Paris is the capital of France", "capital city Europe", "I like cheese"])
     assert vectors.shape == (3, 384) and embedder.dimension == 384
     assert float(vectors[0] @ vectors[1]) > float(vectors[2] @ vectors[1])
+
+
+@pytest.mark.parametrize("name", ["nosuch-model", "/no/such/folder"])
+def test_a_model_that_cannot_be_loaded_is_named(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the hub's 60-line traceback: one error naming the model and why (offline, so
+    no request leaves the machine)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE") as caught:
+        SentenceTransformerEmbedder(name).embed(["I keep bees"])
+    assert caught.value.model == name and repr(name) in str(caught.value)
+    assert isinstance(caught.value, RuntimeError) and isinstance(caught.value.__cause__, OSError)
 
 
 def test_seed_quick_start_runs_on_the_embedded_store(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ EXPECTED = {
     "LongTermStore",
     "ManualClock",
     "MemoryType",
+    "ModelUnavailableError",
     "Neocortex",
     "NeuramConfig",
     "NeuramError",
