@@ -4,7 +4,8 @@ back and (given a focus) off-task input never reach working memory.
 It reads a message sentence by sentence: a sentence that asks ("What did you do?") or
 only reacts ("That's so cool!") carries nothing to remember; a message passes when one
 of its statements still holds content words once reactions are taken out, or when the
-speaker states a fact about themselves, however short ("I'm vegetarian", "I keep bees").
+speaker states a fact about themselves, however short ("I'm vegetarian", "I keep bees",
+"I don't have a car").
 The Amygdala may override a drop for a short life event ("I'm pregnant!"): see
 Brain.perceive."""
 
@@ -40,8 +41,15 @@ _STATEMENTS = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # sentences, and lines of a
 # lasts. Which states are facts is a short list; anything else is read as a passing state.
 _MODAL = r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
 _PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
-_I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?!not\b|going\b|gonna\b)(.+)$", re.IGNORECASE)
-_I_HAVE = re.compile(r"^(?:i|we) (?:have|'ve got|have got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE)
+# A fact stated in the negative is a fact too ("I'm not married", "I don't have a car").
+_I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?:not\s+)?(?!going\b|gonna\b)(.+)$", re.IGNORECASE)
+_I_HAVE = re.compile(
+    r"^(?:i|we) (?:have|'ve got|have got|don't have|do not have|haven't got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE
+)
+_NOT_DO = re.compile(r"^(?:i|we) (?:don't|do not|never|can't|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE)
+# What someone does or cannot do at all, said with the verb alone ("I don't smoke", "I
+# can't swim"): a short list, since most verbs alone are idioms ("I can't wait", "I don't mind").
+_HABITS = frozenset("smoke drink drive swim cook dance sing ski skate fly vote gamble".split())  # noqa: SIM905
 _I_DO = re.compile(rf"^(?:i|we) (?!(?:{_MODAL}|{_PAST}|have|am|'m)\b)([a-z]+)\s+(.+)$", re.IGNORECASE)
 _MY_X_IS = re.compile(r"^(?:my|our) \w+(?: \w+)? (?:is|are)\s+(.+)$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:a|an|the)\b", re.IGNORECASE)
@@ -50,7 +58,7 @@ _NAMED = re.compile(r"\b(?:(?!I\b|I')[A-Z][\w'-]*|\d[\w.,/-]*)")  # a name, a pl
 # Interjections before a statement ("Oh, I keep bees") and a question back after it ("I
 # keep bees, you?"): neither changes what it states.
 _LEAD_IN = re.compile(
-    r"^(?:(?:yes|yeah|yep|oh|well|also|so|and|but|actually|honestly|btw|lol|haha+|hey|hi|hello|ok|okay)\b[\s,!.:-]*)+",
+    r"^(?:(?:yes|yeah|yep|no|nope|oh|well|also|so|and|but|actually|honestly|btw|lol|haha+|hey|hi|hello|ok|okay)\b[\s,!.:-]*)+",
     re.IGNORECASE,
 )
 _ASKED_BACK = re.compile(r"[\s,;:-]*(?:and|what about|how about)?\s*(?:you|u)\s*\?\s*$", re.IGNORECASE)
@@ -145,6 +153,11 @@ def _about_self(sentence: str) -> bool:
         return (named and _names_a_fact(rest)) or any(w in _LASTING_STATES for w in words(rest))
     if (told := _I_HAVE.match(said)) is not None:
         return not _POINTING.match(told.group(1)) and _names_a_fact(told.group(1))
+    if (told := _NOT_DO.match(said)) is not None:
+        verb, rest = told.group(1).lower(), told.group(2)
+        if rest is None:
+            return verb in _HABITS
+        return not _POINTING.match(rest) and verb not in _NOT_A_FACT and _names_a_fact(rest, also_not=verb)
     if (told := _I_DO.match(said)) is not None:
         return not _POINTING.match(told.group(2)) and _names_a_fact(told.group(2), also_not=told.group(1).lower())
     if (told := _MY_X_IS.match(said)) is not None:
