@@ -12,9 +12,12 @@ import logging
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neuram_server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from neuram_core.types import Embedder
 
 __all__ = ["LOCAL_HOSTS", "ServeError", "check", "explore", "run_mcp_stdio", "serve"]
 
@@ -59,8 +62,9 @@ def serve(settings: ServerSettings) -> int:
     from neuram_server.keys import KeysFileError
 
     check(settings)
+    embedder = _loaded_embedder(settings.embedder)
     try:
-        app = create_app(settings)
+        app = create_app(settings, embedder=embedder)
     except KeysFileError as exc:
         raise ServeError(str(exc)) from None
     if settings.store is None:
@@ -90,6 +94,22 @@ def serve(settings: ServerSettings) -> int:
         lifespan="on",
     )
     return 0
+
+
+def _loaded_embedder(spec: str | None) -> Embedder:
+    """The embedder ``--embedder`` names, its model loaded now: a model that cannot be
+    loaded is refused in one line before the server says it serves, not by a traceback
+    from its start-up."""
+    from neuram_core.embeddings import resolve_embedder
+    from neuram_core.errors import ModelUnavailableError
+    from neuram_server.app import embedder_of
+
+    embedder = resolve_embedder(embedder_of(spec))
+    try:
+        embedder.dimension  # noqa: B018 - loads the model
+    except ModelUnavailableError as exc:
+        raise ServeError(str(exc)) from None
+    return embedder
 
 
 def explore(settings: ServerSettings, *, open_browser: bool = True) -> int:

@@ -125,3 +125,14 @@ def test_random_bodies_never_fail_the_server(limited: ServerProcess, route: tupl
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_model_that_cannot_be_loaded_is_refused_before_serving(tmp_path: Path) -> None:
+    """One line naming the model, not a start-up traceback after "serving ..."."""
+    require_server_extra()
+    server = ServerProcess(f"sqlite:///{tmp_path / 'm.db'}", embedder="nosuch-model", env={"HF_HUB_OFFLINE": "1"})
+    with pytest.raises(RuntimeError, match="exited 1") as caught:
+        server.start()
+    said = str(caught.value)
+    assert "neuram: error: the embedding model 'nosuch-model' could not be loaded" in said
+    assert "serving" not in said and "Traceback" not in said
