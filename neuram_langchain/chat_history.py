@@ -23,6 +23,7 @@ from neuram_langchain.messages import (
     message_metadata,
     message_text,
     sort_key,
+    whole_exchanges,
 )
 
 __all__ = ["NeuramChatMessageHistory"]
@@ -35,7 +36,10 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
     should; with ``gate=True`` they pass the Thalamus, small talk is not kept and a message
     the brain already holds word for word is rehearsed rather than stored twice. ``consolidate=True``
     (the default) writes them to long-term memory at once, so a sleep cycle cannot drop a
-    turn the model has already seen; the forgetting curve still applies afterwards.
+    turn the model has already seen; the forgetting curve still applies afterwards, and an
+    unused session fades out message by message (chatter first) over weeks. ``pinned=True``
+    keeps every message until :meth:`clear`. A tool call and its results are given back
+    whole or not at all, so a faded half never breaks the history a chat model is sent.
     """
 
     def __init__(
@@ -47,8 +51,11 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
         consolidate: bool = True,
         memory_type: MemoryType | str | None = None,
         metadata: dict[str, Any] | None = None,
+        pinned: bool = False,
     ) -> None:
         super().__init__()
+        if not isinstance(pinned, bool):
+            raise TypeError(f"pinned must be a bool, not {type(pinned).__name__}")
         if not isinstance(brain, BrainAPI):
             raise TypeError(f"brain must be a neuram Brain or RemoteBrain, not {type(brain).__name__}")
         if not isinstance(session_id, str) or not session_id:
@@ -59,6 +66,7 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
         self.consolidate = consolidate
         self.memory_type = None if memory_type is None else MemoryType.parse(memory_type)
         self.extra_metadata = dict(metadata or {})
+        self.pinned = pinned
 
     # -- plans: the logic, once ------------------------------------------------------------
     def _session_engrams(self) -> Plan[list[Any]]:
@@ -67,7 +75,7 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
 
     def _read(self) -> Plan[list[BaseMessage]]:
         engrams = yield from self._session_engrams()
-        return [engram_to_message(e) for e in engrams]
+        return whole_exchanges([engram_to_message(e) for e in engrams])
 
     def _add(self, messages: Sequence[BaseMessage]) -> Plan[None]:
         for message in messages:
@@ -79,6 +87,7 @@ class NeuramChatMessageHistory(BaseChatMessageHistory):
                 metadata=message_metadata(message, {**self.extra_metadata, SESSION: self.session_id}),
                 gate=self.gate,
                 consolidate=self.consolidate,
+                pinned=self.pinned,
                 # A transcript keeps every message, repeats included, as its own engram (and
                 # in its own session); a new id stops the brain from merging a repeat into
                 # the engram it recognises. Gated, the history is memory: a repeat rehearses.

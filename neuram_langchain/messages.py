@@ -19,6 +19,7 @@ from langchain_core.messages import (
     ChatMessage,
     HumanMessage,
     SystemMessage,
+    ToolMessage,
     message_to_dict,
     messages_from_dict,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ROLE",
     "SEQ",
     "SESSION",
+    "SUPERSEDED",
     "engram_to_message",
     "memory_block",
     "message_metadata",
@@ -37,12 +39,14 @@ __all__ = [
     "next_seq",
     "sort_key",
     "speaker_line",
+    "whole_exchanges",
 ]
 
 ROLE = "role"  # the message type: "human", "ai", "system", "tool", ...
 SESSION = "session_id"
 SEQ = "seq"  # ordering key inside a session: timestamps tie under a manual clock
 MESSAGE = "message"  # the serialised message (langchain_core.messages.message_to_dict)
+SUPERSEDED = "(out of date: revised by a later memory)"
 
 _seq_lock = threading.Lock()
 _last_seq = 0
@@ -100,14 +104,30 @@ def engram_to_message(engram: Engram) -> BaseMessage:
     return ChatMessage(role=str(role), content=engram.content)
 
 
+def whole_exchanges(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """``messages`` without the halves of a tool exchange whose other half has faded: an
+    assistant's tool calls lacking one of their results, and a result whose call is gone.
+    Chat model APIs refuse a history holding either."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    whole = [
+        m for m in messages
+        if not (isinstance(m, AIMessage) and any(c.get("id") not in answered for c in m.tool_calls))
+    ]
+    asked = {c.get("id") for m in whole if isinstance(m, AIMessage) for c in m.tool_calls}
+    return [m for m in whole if not isinstance(m, ToolMessage) or m.tool_call_id in asked]
+
+
 def speaker_line(engram: Engram, human_prefix: str = "Human", ai_prefix: str = "AI") -> str:
-    """``"Human: ..."`` for a chat turn; the bare content for any other memory."""
+    """``"Human: ..."`` for a chat turn; the bare content for any other memory. A memory a
+    later one revised says so, so a model does not take it for the current fact."""
     role = engram.metadata.get(ROLE)
     if role == "human":
-        return f"{human_prefix}: {engram.content}"
-    if role == "ai":
-        return f"{ai_prefix}: {engram.content}"
-    return engram.content
+        line = f"{human_prefix}: {engram.content}"
+    elif role == "ai":
+        line = f"{ai_prefix}: {engram.content}"
+    else:
+        line = engram.content
+    return line if engram.superseded_by is None else f"{line} {SUPERSEDED}"
 
 
 def memory_block(

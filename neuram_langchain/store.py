@@ -55,7 +55,10 @@ class NeuramStore(BaseStore):
     in ``IndexConfig["fields"]``); ``None`` means all string fields of the value.
     ``put(..., index=[...])`` overrides per item; ``index=False`` stores the item
     unscored: it is found by get, filters and listing, and after the scored items in a
-    query search (as ``InMemoryStore`` does).
+    query search (as ``InMemoryStore`` does); only its key is embedded.
+
+    Items are memories: an item nobody searches for fades over weeks (``get`` is a read,
+    not a use). ``pinned=True`` keeps every item this store puts until it is deleted.
     """
 
     def __init__(
@@ -65,9 +68,13 @@ class NeuramStore(BaseStore):
         root: str | None = None,
         index_fields: Sequence[str] | None = None,
         memory_type: MemoryType | str | None = None,
+        pinned: bool = False,
     ) -> None:
         if not isinstance(brain, BrainAPI):
             raise TypeError(f"brain must be a neuram Brain or RemoteBrain, not {type(brain).__name__}")
+        if not isinstance(pinned, bool):
+            raise TypeError(f"pinned must be a bool, not {type(pinned).__name__}")
+        self.pinned = pinned
         self.brain = brain
         self.root = brain.namespace if root is None else root
         if not isinstance(self.root, str) or not self.root:
@@ -188,7 +195,7 @@ class NeuramStore(BaseStore):
         else:
             created, seq = now, next_seq()
         value = dict(op.value)
-        text = self._text(value, None if op.index is False else op.index)
+        text = "" if op.index is False else self._text(value, op.index)  # unindexed: its key alone
         item = {
             "key": op.key,
             "value": value,
@@ -206,6 +213,7 @@ class NeuramStore(BaseStore):
             gate=False,
             consolidate=True,
             engram_id=engram_id,
+            pinned=self.pinned,
         )
 
     def _namespaces(self) -> Plan[list[tuple[str, ...]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
@@ -162,3 +162,43 @@ def test_bad_arguments(brain: Brain) -> None:
         NeuramChatMessageHistory("not a brain")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         NeuramChatMessageHistory(brain, "")
+    with pytest.raises(TypeError, match="pinned must be a bool"):
+        NeuramChatMessageHistory(brain, "s", pinned="yes")  # type: ignore[arg-type]
+
+
+def _exchange() -> list[BaseMessage]:
+    return [
+        HumanMessage("What's the weather in Porto for my bee hives?"),
+        AIMessage("", tool_calls=[{"name": "weather", "args": {"city": "Porto"}, "id": "c1"}]),
+        ToolMessage("Sunny, 24 degrees", tool_call_id="c1"),
+        AIMessage("It is sunny and 24 degrees in Porto: a good day for the hives."),
+    ]
+
+
+def test_a_pinned_session_outlives_the_forgetting_curve(brain: Brain, clock: ManualClock) -> None:
+    kept = NeuramChatMessageHistory(brain, "kept", pinned=True)
+    faded = NeuramChatMessageHistory(brain, "faded")
+    kept.add_messages(_exchange())
+    faded.add_messages(_exchange())
+    clock.advance(days=365)
+    brain.sync.sleep()  # prunes what faded
+    assert kept.messages == _exchange()
+    assert faded.messages == []  # a year unused: the unpinned transcript is gone
+
+
+def test_half_a_tool_exchange_is_never_given_back(brain: Brain) -> None:
+    """A chat model API refuses tool calls without their results, and results without
+    their call: when one half has faded (here: been forgotten), both halves go."""
+    history = NeuramChatMessageHistory(brain, "s")
+    history.add_messages(_exchange())
+    [result] = brain.sync.list(metadata={"role": "tool"})
+    brain.sync.forget(result.engram_id)
+    assert [m.text for m in history.messages] == [
+        "What's the weather in Porto for my bee hives?",
+        "It is sunny and 24 degrees in Porto: a good day for the hives.",
+    ]
+    other = NeuramChatMessageHistory(brain, "t")
+    other.add_messages(_exchange())
+    [call] = [e for e in brain.sync.list(metadata={"session_id": "t"}) if e.content.startswith("tool call")]
+    brain.sync.forget(call.engram_id)
+    assert not any(isinstance(m, ToolMessage) for m in other.messages)

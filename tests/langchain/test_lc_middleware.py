@@ -11,8 +11,9 @@ from langchain.tools import tool
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from neuram_core import Brain, ManualClock, SyncBrain, UnknownEngramError
+from neuram_core import Brain, Engram, ManualClock, MemoryType, SyncBrain, UnknownEngramError
 from neuram_langchain import NeuramMiddleware
+from neuram_langchain.messages import memory_block
 
 from .conftest import Recorder, ToolCallingFakeModel
 
@@ -187,3 +188,14 @@ def test_bad_arguments(brain: Brain) -> None:
         NeuramMiddleware("brain")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         NeuramMiddleware(brain, k=-1)
+
+
+def test_a_revised_memory_is_marked_out_of_date_in_the_prompt() -> None:
+    old = Engram("My office is in room 12", MemoryType.SEMANTIC, 0.5, metadata={"role": "human"})
+    new = Engram("My office moved to room 40", MemoryType.SEMANTIC, 0.5, metadata={"role": "human"})
+    old.superseded_by, new.supersedes = new.engram_id, old.engram_id
+    assert memory_block("Memories:", [new, old], "User", "Assistant").splitlines() == [
+        "Memories:",
+        "- User: My office moved to room 40",
+        "- User: My office is in room 12 (out of date: revised by a later memory)",
+    ]

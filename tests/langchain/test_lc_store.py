@@ -284,3 +284,26 @@ def test_index_paths_choose_what_is_embedded(brain: Brain) -> None:
     assert '"body": "Bring the receipts"' in contents["whole"]  # "$" is the JSON document
     assert contents["nested"] == "garden\nroses"
     assert NeuramStore(brain).search(("docs",), query="roses garden")[0].key == "nested"
+
+
+def test_a_pinned_store_keeps_its_items_however_they_fade(brain: Brain, clock: ManualClock) -> None:
+    pinned, plain = NeuramStore(brain, pinned=True), NeuramStore(brain, root="plain")
+    pinned.put(("users", "u1"), "plan", {"user_id": "12345", "plan": "pro"})
+    plain.put(("users", "u1"), "plan", {"user_id": "12345", "plan": "pro"})
+    clock.advance(days=365)
+    brain.for_namespace("lc.users.u1").sync.sleep()
+    brain.for_namespace("plain.users.u1").sync.sleep()
+    kept = pinned.get(("users", "u1"), "plan")
+    assert kept is not None and kept.value == {"user_id": "12345", "plan": "pro"}
+    assert plain.get(("users", "u1"), "plan") is None  # an item nobody used for a year faded
+    with pytest.raises(TypeError, match="pinned must be a bool"):
+        NeuramStore(brain, pinned=1)  # type: ignore[arg-type]
+
+
+def test_an_unindexed_item_embeds_its_key_only(brain: Brain) -> None:
+    """Its text neither matches a query nor lends its match to the items put before it."""
+    store = NeuramStore(brain)
+    store.put(("notes",), "secret", {"text": "unindexed secret note"}, index=False)
+    [engram] = brain.for_namespace("lc.notes").sync.list()
+    assert engram.content == "secret"
+    assert store.get(("notes",), "secret").value == {"text": "unindexed secret note"}  # type: ignore[union-attr]
