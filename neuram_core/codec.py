@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.validation import check_engram_id
+from neuram_core.validation import check_engram_id, check_json_integers
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -375,6 +375,8 @@ def engram_from_export(obj: Any) -> Engram:
     missing = [f for f in EXPORT_FIELDS if f not in obj and f != "v" and f not in _OPTIONAL]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}")
+    for name, value in obj.items():
+        check_json_integers(value, f"field {name!r}")
     engram_id = obj["engram_id"]
     if not isinstance(engram_id, str):
         raise ValueError(f"field 'engram_id' must be a string, not {type(engram_id).__name__}")

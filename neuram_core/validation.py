@@ -13,6 +13,7 @@ __all__ = [
     "check_engram_id",
     "check_event_time",
     "check_expiry",
+    "check_json_integers",
     "check_metadata",
     "check_namespace",
     "check_non_negative",
@@ -149,4 +150,27 @@ def check_metadata(value: object) -> dict[str, Any]:
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
         raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
     result: dict[str, Any] = json.loads(encoded)
+    check_json_integers(result, "metadata")
     return result
+
+
+# What a store's JSON reader (orjson) reads back exactly: a wider integer comes back a
+# float, or not at all (the record would be skipped as corrupt at the next load).
+_INTEGERS = range(-(2**63), 2**64)
+
+
+def check_json_integers(value: object, what: str) -> None:
+    """ValueError naming the first integer in ``value`` (JSON-like: dicts, lists, scalars)
+    that a store could not read back exactly."""
+    stack: list[tuple[object, str]] = [(value, what)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}[{k!r}]") for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+        elif type(item) is int and item not in _INTEGERS:
+            raise ValueError(
+                f"{where} is an integer of {len(str(abs(item)))} digits, beyond the 64 bits a store "
+                "reads back exactly: store it as a string"
+            )

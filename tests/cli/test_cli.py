@@ -437,6 +437,8 @@ _DROP = object()
         (lambda line: _edit(line, extra=1), "unknown field(s) 'extra'"),
         (lambda line: _edit(line, consolidated="yes"), "'consolidated' must be true or false"),
         (lambda line: re.sub(r'"salience": [^,]+', '"salience": NaN', line), "'salience' must be finite"),
+        (lambda line: _edit(line, metadata={"x": 10**400}), "field 'metadata'['x'] is an integer of 401 digits"),
+        (lambda line: _edit(line, access_count=2**70), "field 'access_count' is an integer of 22 digits"),
     ],
 )
 def test_malformed_line_imports_nothing(neuram: Any, db: Path, tmp_path: Path, bad: Any, message: str) -> None:

@@ -31,6 +31,9 @@ from neuram_core import Brain, HashingEmbedder, NeuramConfig, UnknownEngramError
         ({"content": "a fine sentence about cats", "metadata": {1: "x"}}, TypeError, "keys must be str"),
         ({"content": "a fine sentence about cats", "metadata": {"x": object()}}, ValueError, "JSON"),
         ({"content": "a fine sentence about cats", "metadata": {"x": float("nan")}}, ValueError, "JSON"),
+        ({"content": "a fine sentence about cats", "metadata": {"x": 10**400}}, ValueError, "401 digits, beyond"),
+        ({"content": "a fine sentence about cats", "metadata": {"x": 2**64}}, ValueError, r"metadata\['x'\] is an"),
+        ({"content": "cats", "metadata": {"a": [1, {"b": -(2**63) - 1}]}}, ValueError, r"metadata\['a'\]\[1\]\['b'\]"),
         ({"content": "a fine sentence about cats", "engram_id": ""}, ValueError, "invalid engram id"),
     ],
 )
@@ -118,3 +121,20 @@ def test_config_rejects_bad_values() -> None:
         NeuramConfig(working_memory_capacity=0)
     with pytest.raises(TypeError):
         NeuramConfig(default_top_k="5")  # type: ignore[arg-type]
+
+
+async def test_metadata_integers_at_the_64_bit_edges_come_back_exactly(tmp_path: Any) -> None:
+    """A store reads JSON with orjson: up to 2**64 - 1 and down to -2**63 an integer comes
+    back as itself after a reopen (past them it would come back a float, or not at all)."""
+    edges = {"top": 2**64 - 1, "bottom": -(2**63), "list": [2**63, -1]}
+    path = tmp_path / "m.db"
+    brain = await Brain.create(path=path, embedder=HashingEmbedder())
+    engram = await brain.perceive("a note with large numbers in it", metadata=edges, gate=False, consolidate=True)
+    await brain.close()
+    again = await Brain.create(path=path, embedder=HashingEmbedder())
+    try:
+        back = await again.get(engram.engram_id)
+        assert back is not None and back.metadata == edges
+        assert [type(v) for v in back.metadata["list"]] == [int, int]
+    finally:
+        await again.close()
