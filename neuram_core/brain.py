@@ -1327,8 +1327,17 @@ class Brain:
             "fragments": fragment_count,
             "by_type": by_type,
             "filtered": self.filtered_count,
-            "corrupt_records": getattr(self.store, "corrupt_records", 0) + self.skipped_records,
+            "corrupt_records": self._corrupt_records() + self.skipped_records,
         }
+
+    def _corrupt_records(self) -> int:
+        """Unreadable records the store skipped in this namespace: never another's (a
+        store's total would tell one tenant about another's). A store that counts only a
+        total (a plugin) reports that."""
+        by_namespace = getattr(self.store, "corrupt_by_namespace", None)
+        if isinstance(by_namespace, Mapping):
+            return int(by_namespace.get(self.namespace, 0))
+        return int(getattr(self.store, "corrupt_records", 0))
 
     async def close(self) -> None:
         """Stop background sleep, close the store and the loop (for every namespace)."""

@@ -43,6 +43,7 @@ import logging
 import math
 import random
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -267,9 +268,10 @@ def unescape_namespace(escaped: str) -> str:
 class _Keys:
     """The key names of one namespace."""
 
-    __slots__ = ("engram_prefix", "forget_at", "info", "lock_prefix", "log")
+    __slots__ = ("engram_prefix", "forget_at", "info", "lock_prefix", "log", "namespace")
 
     def __init__(self, prefix: str, namespace: str) -> None:
+        self.namespace = namespace
         base = f"{prefix}:{{{escape_namespace(namespace)}}}:"
         self.engram_prefix = base + "e:"
         self.forget_at = base + "forget_at"
@@ -400,7 +402,7 @@ class RedisStore:
         self.prefix = prefix
         self.log_maxlen = log_maxlen
         self.origin = uuid.uuid4().hex
-        self.corrupt_records = 0
+        self.corrupt_by_namespace: Counter[str] = Counter()  # records skipped as unreadable
         self.update_conflicts = 0  # compare-and-set writes that lost a race and were retried
         self._close_client = close_client
         self._closed = False
@@ -478,9 +480,14 @@ class RedisStore:
     def _pipeline(self) -> Any:
         return self.client.pipeline(transaction=False)
 
-    def _skip(self, engram_id: str, why: object) -> None:
+    @property
+    def corrupt_records(self) -> int:
+        """Records skipped as unreadable, in every namespace."""
+        return sum(self.corrupt_by_namespace.values())
+
+    def _skip(self, namespace: str, engram_id: str, why: object) -> None:
         """Count and log a record that cannot be read (the load goes on without it)."""
-        self.corrupt_records += 1
+        self.corrupt_by_namespace[namespace] += 1
         log.warning("skipping corrupt or unreadable engram record %r: %s", engram_id, why)
 
     async def _read(self, keys: _Keys, ids: Sequence[str]) -> list[tuple[str, Engram | None]]:
@@ -488,13 +495,15 @@ class RedisStore:
         out: list[tuple[str, Engram | None]] = []
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
-            out += self._decode_reply(chunk, await self._fetch(keys, chunk))
+            out += self._decode_reply(keys.namespace, chunk, await self._fetch(keys, chunk))
         return out
 
     async def _fetch(self, keys: _Keys, ids: Sequence[str]) -> list[Any]:
         return list(await _READ_SCRIPT(self, [keys.engram(i) for i in ids], []))
 
-    def _decode_reply(self, ids: Sequence[str], reply: list[Any]) -> list[tuple[str, Engram | None]]:
+    def _decode_reply(
+        self, namespace: str, ids: Sequence[str], reply: list[Any]
+    ) -> list[tuple[str, Engram | None]]:
         """The read script's reply (ok, d, e per id) as (version, engram) pairs; ("", None)
         for a record that is absent, or corrupt (then counted and logged)."""
         vectors = decode_embeddings(reply[2 : 3 * len(ids) : 3])
@@ -502,7 +511,7 @@ class RedisStore:
         for n, engram_id in enumerate(ids):
             ok, d, e = reply[3 * n : 3 * n + 3]
             if not ok:  # e.g. WRONGTYPE: a key that is not an engram hash
-                self._skip(engram_id, _text(d))
+                self._skip(namespace, engram_id, _text(d))
             elif d is None and e is None:
                 pass  # absent (deleted meanwhile)
             else:
@@ -515,7 +524,7 @@ class RedisStore:
                     out.append((version, engram_from_fields(engram_id, fields, vectors[n])))
                     continue
                 except (KeyError, ValueError, TypeError) as exc:
-                    self._skip(engram_id, exc)
+                    self._skip(namespace, engram_id, exc)
             out.append(("", None))
         return out
 
@@ -659,7 +668,7 @@ class RedisStore:
                     ahead = asyncio.ensure_future(self._fetch(keys, batches[n + 1]))
                 for lo in range(0, len(batch), _SLICE):
                     await asyncio.sleep(0)
-                    part = self._decode_reply(batch[lo : lo + _SLICE], reply[3 * lo : 3 * (lo + _SLICE)])
+                    part = self._decode_reply(namespace, batch[lo : lo + _SLICE], reply[3 * lo : 3 * (lo + _SLICE)])
                     for _, engram in part:
                         if engram is not None:
                             yield engram

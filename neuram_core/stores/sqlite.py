@@ -15,6 +15,7 @@ import os
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -203,7 +204,7 @@ class SQLiteStore:
         target = default_path() if path is None else path
         self.path = os.fspath(target)
         self.origin = uuid.uuid4().hex
-        self.corrupt_records = 0
+        self.corrupt_by_namespace: Counter[str] = Counter()  # records skipped as unreadable
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neuram-sqlite")
         self._timeout = timeout
         self._conn: sqlite3.Connection | None = None
@@ -327,7 +328,12 @@ class SQLiteStore:
         embedding = None if engram.embedding is None else embedding_to_bytes(engram.embedding)
         return (namespace, engram.engram_id, pack_fields(engram).decode(), embedding, forget_at)
 
-    def _decode(self, row: Sequence[Any], embedding: Vector | None = None) -> Engram | None:
+    @property
+    def corrupt_records(self) -> int:
+        """Records skipped as unreadable, in every namespace."""
+        return sum(self.corrupt_by_namespace.values())
+
+    def _decode(self, namespace: str, row: Sequence[Any], embedding: Vector | None = None) -> Engram | None:
         engram_id, record, blob = row
         try:
             fields = unpack_fields(record)
@@ -335,7 +341,7 @@ class SQLiteStore:
                 fields["embedding"] = blob
             return engram_from_fields(engram_id, fields, embedding)
         except (KeyError, ValueError, TypeError) as exc:
-            self.corrupt_records += 1
+            self.corrupt_by_namespace[namespace] += 1
             log.warning("skipping corrupt engram record %r: %s", engram_id, exc)
             return None
 
@@ -359,7 +365,7 @@ class SQLiteStore:
             chunk = list(ids[start : start + 500])
             marks = ", ".join("?" for _ in chunk)
             for row in conn.execute(f"{_SELECT} WHERE ns = ? AND id IN ({marks})", [namespace, *chunk]):
-                engram = self._decode(row)
+                engram = self._decode(namespace, row)
                 if engram is not None:
                     found[engram.engram_id] = engram
         return found
@@ -441,17 +447,17 @@ class SQLiteStore:
             while ahead is not None:
                 rows = await ahead
                 ahead = asyncio.ensure_future(self._run(page(rows[-1][0]))) if len(rows) == _PAGE else None
-                for engram in self._decode_page(rows):
+                for engram in self._decode_page(namespace, rows):
                     if engram is not None:
                         yield engram
         finally:
             if ahead is not None:
                 ahead.cancel()
 
-    def _decode_page(self, rows: Sequence[Sequence[Any]]) -> list[Engram | None]:
+    def _decode_page(self, namespace: str, rows: Sequence[Sequence[Any]]) -> list[Engram | None]:
         """The engrams of many rows, their embeddings decoded at once."""
         vectors = decode_embeddings([row[2] for row in rows])
-        return [self._decode(row, vector) for row, vector in zip(rows, vectors, strict=True)]
+        return [self._decode(namespace, row, vector) for row, vector in zip(rows, vectors, strict=True)]
 
     async def count(self, namespace: str) -> int:
         return await self._run(

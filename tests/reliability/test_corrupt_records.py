@@ -35,3 +35,24 @@ async def test_corrupt_rows_are_skipped_and_counted(tmp_path: Path, caplog: pyte
     clock.advance(days=3000)
     assert (await again.sleep())["pruned_ltm"] == 3  # corrupt rows are still pruned by forget-at
     await again.close()
+
+
+async def test_a_namespace_counts_only_its_own_corrupt_records(tmp_path: Path) -> None:
+    """A store-wide count would tell one tenant that another's records exist (and fail)."""
+    path = tmp_path / "memory.db"
+    brain = await Brain.create(path=path, embedder=HashingEmbedder(), namespace="alice")
+    bad = await brain.perceive("the archive room key is blue", memory_type="semantic", consolidate=True)
+    await brain.for_namespace("bob").perceive("lunch orders go in by eleven", consolidate=True)
+    await brain.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE engrams SET embedding = x'00ff00' WHERE id = ?", (bad.engram_id,))
+
+    again = await Brain.create(path=path, embedder=HashingEmbedder(), namespace="bob")
+    try:
+        alice = again.for_namespace("alice")
+        assert (await alice.stats())["corrupt_records"] == 1  # alice's load skipped it
+        assert (await again.stats())["corrupt_records"] == 0
+        assert (await again.for_namespace("carol").stats())["corrupt_records"] == 0
+        assert again.store.corrupt_records == 1  # type: ignore[attr-defined]  # the store's own total
+    finally:
+        await again.close()
