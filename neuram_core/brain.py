@@ -68,6 +68,7 @@ from neuram_core.validation import (
     check_expiry,
     check_metadata,
     check_namespace,
+    check_new_engram_id,
     check_non_negative,
     check_text,
     check_time,
@@ -514,7 +515,7 @@ class Brain:
             salience = check_unit_interval(salience, "salience")
         reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
         meta = check_metadata(metadata)
-        replaces = None if engram_id is None else check_engram_id(engram_id)
+        replaces = None if engram_id is None else check_new_engram_id(engram_id)
         stamp = _stamp((at, "at"), (expires_at, "expires_at"), _flag(pinned, "pinned"), self.clock.now())
         intake = _Intake()
         engram = await self._perceive_one(

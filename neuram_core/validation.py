@@ -16,6 +16,7 @@ __all__ = [
     "check_json_integers",
     "check_metadata",
     "check_namespace",
+    "check_new_engram_id",
     "check_non_negative",
     "check_text",
     "check_time",
@@ -120,6 +121,16 @@ def check_engram_id(value: object) -> str:
     return value
 
 
+def check_new_engram_id(value: object) -> str:
+    """An id given to a new memory: :func:`check_engram_id`, and one a REST path can carry,
+    so the memory can be fetched and forgotten through the server too: no "/", not "." or
+    ".." (clients resolve those as path steps). Reads still take any stored id."""
+    engram_id = check_engram_id(value)
+    if "/" in engram_id or engram_id in {".", ".."}:
+        raise ValueError(f"invalid engram id {engram_id!r}: an id holds no '/' and is not '.' or '..'")
+    return engram_id
+
+
 def check_namespace(value: object) -> str:
     """A namespace every door reaches: no "/" (a REST path cannot carry one) and no control
     characters (nothing prints or types them), at most 512 characters."""
@@ -130,6 +141,8 @@ def check_namespace(value: object) -> str:
     check_text(value if value.strip() else value + "x", "namespace")
     if "/" in value:
         raise ValueError(f"namespace {value!r} holds '/': use another separator ('.', ':', '-')")
+    if value in {".", ".."}:
+        raise ValueError(f"namespace {value!r} is a path step, which no server URL can carry: name it")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise ValueError(f"namespace {value!r} holds a control character")
     return value

@@ -35,6 +35,8 @@ from neuram_core import Brain, HashingEmbedder, NeuramConfig, UnknownEngramError
         ({"content": "a fine sentence about cats", "metadata": {"x": 2**64}}, ValueError, r"metadata\['x'\] is an"),
         ({"content": "cats", "metadata": {"a": [1, {"b": -(2**63) - 1}]}}, ValueError, r"metadata\['a'\]\[1\]\['b'\]"),
         ({"content": "a fine sentence about cats", "engram_id": ""}, ValueError, "invalid engram id"),
+        ({"content": "a fine sentence about cats", "engram_id": "a/b"}, ValueError, "an id holds no '/'"),
+        ({"content": "a fine sentence about cats", "engram_id": ".."}, ValueError, "is not '.' or '..'"),
     ],
 )
 async def test_perceive_rejects_bad_input_and_stores_nothing(
@@ -111,7 +113,11 @@ async def test_a_namespace_every_door_reaches() -> None:
             brain.for_namespace("team/ada")
         with pytest.raises(ValueError, match="holds a control character"):
             brain.for_namespace("ada\nbob")
+        for step in (".", ".."):
+            with pytest.raises(ValueError, match="is a path step"):
+                brain.for_namespace(step)
         assert brain.for_namespace("team:ada ä").namespace == "team:ada ä"
+        assert brain.for_namespace("...").namespace == "..."
     finally:
         await brain.close()
 
