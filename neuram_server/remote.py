@@ -23,6 +23,7 @@ from neuram_core.engram import Engram, MemoryType
 from neuram_core.errors import NeuramError, StoreUnavailableError, UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.portal import LoopThread
+from neuram_core.stores.registry import shown_url
 from neuram_core.types import Clock
 from neuram_core.validation import check_namespace
 from neuram_server.wire import engram_from_wire
@@ -74,9 +75,10 @@ class _Connection:
         try:
             response = await client.request(method, path, **options)
         except httpx.TimeoutException as exc:
-            raise StoreUnavailableError(f"the neuram server at {self.url} did not answer in time: {exc}") from None
+            where = shown_url(self.url)
+            raise StoreUnavailableError(f"the neuram server at {where} did not answer in time: {exc}") from None
         except httpx.TransportError as exc:
-            raise StoreUnavailableError(f"cannot reach the neuram server at {self.url}: {exc}") from None
+            raise StoreUnavailableError(f"cannot reach the neuram server at {shown_url(self.url)}: {exc}") from None
         if response.status_code >= 400:
             raise _error(response)
         return None if response.status_code == 204 else response.json()
@@ -400,7 +402,7 @@ class RemoteBrain:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"RemoteBrain({self.url!r}, namespace={self.namespace!r})"
+        return f"RemoteBrain({shown_url(self.url)!r}, namespace={self.namespace!r})"
 
 
 def _blocking(

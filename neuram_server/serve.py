@@ -72,7 +72,9 @@ def serve(settings: ServerSettings) -> int:
 
         where = f"the embedded SQLite store's default file {default_path()}"  # $NEURAM_PATH named, a typo seen
     else:
-        where = settings.store
+        from neuram_core.stores.registry import shown_url
+
+        where = shown_url(settings.store)  # a Redis password stays out of the logs
     if settings.keys_file is None:
         access = "no --keys file: serving localhost only, every caller may read and write every namespace"
     else:

@@ -19,11 +19,11 @@ import re
 import threading
 from collections.abc import Callable
 from importlib import metadata
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from neuram_core.types import LongTermStore
 
-__all__ = ["ENTRY_POINT_GROUP", "StoreFactory", "open_store", "register_store", "store_schemes"]
+__all__ = ["ENTRY_POINT_GROUP", "StoreFactory", "open_store", "register_store", "shown_url", "store_schemes"]
 
 # Makes a store from its whole URL (scheme included); raises ValueError for a bad URL.
 StoreFactory = Callable[[str], LongTermStore]
@@ -72,6 +72,21 @@ def _check_scheme(scheme: object) -> str:
     if not _SCHEME.match(name):
         raise ValueError(f"invalid URL scheme {scheme!r}: a letter, then letters, digits, '+', '-' or '.'")
     return name
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed or logged: a password in it replaced by ``***``
+    (``redis://:***@host:6379/0``), so a banner or an error never spills it into logs."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # a URL too broken to split: show only its scheme
+        return url.partition("://")[0] + "://..." if "://" in url else "..."
+    if password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _scheme_of(url: object) -> str:

@@ -136,3 +136,17 @@ def test_a_model_that_cannot_be_loaded_is_refused_before_serving(tmp_path: Path)
     said = str(caught.value)
     assert "neuram: error: the embedding model 'nosuch-model' could not be loaded" in said
     assert "serving" not in said and "Traceback" not in said
+
+
+def test_a_store_password_stays_out_of_the_server_output() -> None:
+    """The banner names the store with its password masked; the start-up failure (no Redis
+    listens on that loopback port) does not spill it either."""
+    require_server_extra()
+    from tests.servers import free_port
+
+    port = free_port()
+    server = ServerProcess(f"redis://:s3cret@127.0.0.1:{port}/0")
+    with pytest.raises(RuntimeError) as caught:
+        server.start()
+    said = str(caught.value)
+    assert f"serving redis://:***@127.0.0.1:{port}/0" in said and "s3cret" not in said

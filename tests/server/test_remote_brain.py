@@ -93,7 +93,11 @@ def test_a_server_that_is_not_there_is_a_store_unavailable_error() -> None:
     from neuram import RemoteBrain, StoreUnavailableError
     from tests.servers import free_port
 
-    brain = RemoteBrain(f"http://127.0.0.1:{free_port()}", timeout=2)
-    with pytest.raises(StoreUnavailableError, match="cannot reach"):
+    port = free_port()
+    brain = RemoteBrain(f"http://ada:s3cret@127.0.0.1:{port}", timeout=2)
+    with pytest.raises(StoreUnavailableError, match="cannot reach") as caught:
         brain.sync.stats()
     brain.sync.close()
+    # A password in the URL never reaches an error or a repr (and so no log).
+    assert f"http://ada:***@127.0.0.1:{port}" in str(caught.value) and "s3cret" not in str(caught.value)
+    assert "s3cret" not in repr(brain)
