@@ -1343,10 +1343,7 @@ class Brain:
     async def close(self) -> None:
         """Stop background sleep, close the store and the loop (for every namespace)."""
         if self._shared.begin_close():
-            try:
-                await self._portal.run(self._shared.shutdown())
-            finally:
-                self._portal.stop()
+            await self._portal.close_with(self._shared.shutdown())
 
     def call_blocking(self, coro: Coroutine[Any, Any, R], timeout: float | None = None) -> R:
         """Run ``coro`` on this Brain's own loop and block until it is done: how code that
@@ -1357,10 +1354,7 @@ class Brain:
     def close_blocking(self) -> None:
         """:meth:`close` for code that cannot await."""
         if self._shared.begin_close():
-            try:
-                self._portal.call(self._shared.shutdown())
-            finally:
-                self._portal.stop()
+            self._portal.close_with_blocking(self._shared.shutdown())
 
     async def __aenter__(self) -> Brain:
         return self

@@ -380,20 +380,14 @@ class RemoteBrain:
         if connection.closed:
             return
         connection.closed = True
-        try:
-            await connection.portal.run(connection.aclose())
-        finally:
-            connection.portal.stop()
+        await connection.portal.close_with(connection.aclose())
 
     def close_blocking(self) -> None:
         connection = self.connection
         if connection.closed:
             return
         connection.closed = True
-        try:
-            connection.portal.call(connection.aclose())
-        finally:
-            connection.portal.stop()
+        connection.portal.close_with_blocking(connection.aclose())
 
     async def __aenter__(self) -> RemoteBrain:
         return self

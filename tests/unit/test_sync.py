@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +69,41 @@ async def test_concurrent_calls_from_two_loops() -> None:
     assert len(await brain.list()) == 40
     await brain.close()
     await brain.close()  # idempotent
+
+
+@pytest.mark.parametrize("closing", ["sync", "async"])
+@pytest.mark.parametrize("work", ["recall", "perceive"])
+def test_a_close_under_running_calls_fails_them_clearly_and_hangs_none(
+    tmp_path: Path, closing: str, work: str
+) -> None:
+    """Calls already running finish, later ones get "this Brain is closed": never a call
+    left waiting on a stopped loop, nor the store's own "closed database" error."""
+    brain = Brain.open(path=tmp_path / "m.db", namespace="x", embedder=HashingEmbedder())
+    brain.sync.perceive("the archive key is blue", gate=False)
+    errors: list[str] = []
+    started = threading.Barrier(5)
+
+    def worker(n: int) -> None:
+        started.wait()
+        try:
+            for i in range(20_000):  # bounded: the close ends it long before
+                if work == "recall":
+                    brain.sync.recall(f"where is key {i}")
+                else:
+                    brain.sync.perceive(f"worker {n} wrote note {i} about tables", gate=False)
+        except Exception as exc:  # what each caller sees is the point
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    time.sleep(0.2)
+    if closing == "sync":
+        brain.sync.close()
+    else:
+        asyncio.run(brain.close())
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(errors) == 4 and set(errors) == {"RuntimeError: this Brain is closed"}
