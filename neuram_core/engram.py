@@ -35,7 +35,7 @@ class MemoryType(StrEnum):
         try:
             return cls(value.strip().lower())
         except ValueError:
-            names = ", ".join(m.name for m in cls)
+            names = ", ".join(m.value for m in cls)  # as the CLI, REST and docs spell them
             raise ValueError(f"unknown memory type {value!r}; expected one of {names}") from None
 
 
