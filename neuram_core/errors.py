@@ -3,6 +3,8 @@ callers who do not know neuram can still catch them by the usual builtins."""
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "ChangeLogTrimmedError",
     "EmbedderMismatchError",
@@ -76,20 +78,29 @@ class EmbedderMismatchError(NeuramError, ValueError):
         if reembedding:
             message = (
                 f"namespace {namespace!r} is being re-embedded to {recorded}, or a re-embed stopped midway: "
-                f"its vectors are mixed. Run `neuram reembed --embedder {recorded}` again "
+                f"its vectors are mixed. Run {_reembed(recorded)} again "
                 "(it re-embeds everything, so running it again is safe)"
             )
         else:
             message = (
                 f"namespace {namespace!r} was embedded with {_named(recorded, recorded_dimension)}, "
                 f"not {_named(given, given_dimension)}: open it with that embedder, or move it to the "
-                f"new one with `neuram reembed --embedder {given}`"
+                f"new one with {_reembed(given)}"
             )
         super().__init__(message)
         self.namespace = namespace
         self.recorded = recorded
         self.given = given
         self.reembedding = reembedding
+
+
+def _reembed(identity: str) -> str:
+    """How to move a namespace to the embedder of ``identity``: the CLI for a model it can
+    name (a hub name or path, ``hashing-N``), else the Python call with that object (a
+    LangChain or custom embedder's identity is its class name: no command reaches it)."""
+    if "/" in identity or re.fullmatch(r"hashing-\d+", identity):
+        return f"`neuram reembed --embedder {identity}`"
+    return "`await neuram_core.identity.reembed(store, namespace, embedder)` given that embedder"
 
 
 def _named(model: str, dimension: int | None) -> str:

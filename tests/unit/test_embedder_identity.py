@@ -180,6 +180,22 @@ def test_the_first_write_records_the_embedder(db: Path) -> None:
         assert brain.call_blocking(brain.store.get_info(NS)) == {"embedder": "hashing-64", "dimension": 64}
 
 
+def test_an_embedder_no_command_can_name_is_moved_to_in_python(minilm_store: Path) -> None:
+    """A LangChain or custom embedder's identity is its class name: the fix offered is the
+    Python call, not a `neuram reembed --embedder <class name>` that cannot load it."""
+
+    class InHouseEmbedder(HashingEmbedder):
+        @property
+        def identity(self) -> str:
+            return "InHouseEmbedder:v2"
+
+    with pytest.raises(EmbedderMismatchError) as caught:
+        open_on(minilm_store, InHouseEmbedder())
+    message = str(caught.value)
+    assert "await neuram_core.identity.reembed(store, namespace, embedder)" in message
+    assert "neuram reembed" not in message
+
+
 def test_a_minilm_store_refuses_the_hashing_embedder_of_the_same_dimension(minilm_store: Path) -> None:
     """The reported bug: same dimension, another model. Refused at open, with both names
     and both fixes, and nothing recalled or strengthened."""
