@@ -17,6 +17,7 @@ once sleep has consolidated them.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -292,8 +293,11 @@ def _validate(op: Op) -> None:
     else:
         return
     for label in labels:
-        if not isinstance(label, str) or not label or "." in label or "\x00" in label:
-            raise InvalidNamespaceError(f"Invalid namespace label {label!r}: labels are non-empty str without '.'")
+        # "." joins labels into a neuram namespace, which holds no "/" or control character.
+        if not isinstance(label, str) or not label or any(c in "./" or unicodedata.category(c) == "Cc" for c in label):
+            raise InvalidNamespaceError(
+                f"Invalid namespace label {label!r}: labels are non-empty str without '.', '/' or control characters"
+            )
 
 
 def _created(engram: Engram) -> tuple[float, int]:

@@ -219,7 +219,7 @@ def test_stores_with_other_roots_do_not_meet(brain: Brain) -> None:
 
 def test_invalid_namespaces_are_refused(brain: Brain) -> None:
     store = NeuramStore(brain)
-    for bad in [(), ("a.b",), ("",)]:
+    for bad in [(), ("a.b",), ("",), ("a/b",), ("a\nb",), ("ok", "x/y")]:
         with pytest.raises(InvalidNamespaceError):
             store.batch([PutOp(bad, "k", {"v": 1})])
     with pytest.raises(InvalidNamespaceError):
