@@ -26,6 +26,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
@@ -400,13 +401,18 @@ def explained_lines(x: Explanation) -> list[str]:
     lines = [f"{x.score:.3f}  {engram.memory_type.value:<10}  {engram.engram_id}  {_short(engram.content)}"]
     parts = f"dense {x.similarity:.3f} + words {x.lexical:.3f} + spread {x.spread:.3f}"
     if x.spread_from is not None:
-        parts += f" (from {x.spread_from} via {x.spread_via}, edge {x.spread_weight:.2f})"
+        via = "" if x.spread_via in (None, x.spread_from) else f" via {x.spread_via}"  # one hop: no "via" itself
+        parts += f" (from {x.spread_from}{via}, edge {x.spread_weight:.2f})"
     parts += f" = {x.activation:.3f}; × retention {x.retention:.2f} (factor {x.retention_factor:.3f})"
     if x.superseded_factor != 1.0:
         parts += f" × superseded {x.superseded_factor:.2f}"
     lines.append(f"       {parts}")
     if x.fragment_id is not None and x.similarity + x.lexical >= 0.0005:  # a match that shows as 0.000 is none
-        lines.append(f"       matched in its fragment {x.fragment_id}: {_short(x.fragment_content or '')}")
+        # The whole passage (a fragment is at most fragment_words words): the sentence that
+        # matched may be its last.
+        passage = textwrap.wrap(" ".join((x.fragment_content or "").split()), width=90) or [""]
+        lines.append(f"       matched in its fragment {x.fragment_id}: {passage[0]}")
+        lines += [f"         {line}" for line in passage[1:]]
     return lines
 
 

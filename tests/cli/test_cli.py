@@ -640,3 +640,20 @@ def test_explain_names_the_passage_only_when_the_cue_matched_it(similarity: floa
     assert lines[0].endswith("n1  A long note about crates and docks")
     assert (lines[-1] == "       matched in its fragment f7: the crate went to dock 7") is shown
     assert len(lines) == (3 if shown else 2)
+
+
+def test_explain_shows_the_whole_passage_and_one_hop_once() -> None:
+    from neuram_core.cli import explained_lines
+    from neuram_core.explain import Explanation
+
+    note = Engram("A long note about crates and docks", MemoryType.EPISODIC, 0.5, engram_id="n1")
+    passage = "The gardener postponed the heating schedule. " * 3 + "The spare car key hides under the blue pot."
+    x = Explanation(
+        note, 0.5, 0.4, 0.1, 0.2, "s1", "s1", 0.8, 0.7, 1.0, 1.0, 1.0, 1.0,
+        fragment_id="f7", fragment_content=passage,
+    )
+    lines = explained_lines(x)
+    assert "(from s1, edge 0.80)" in lines[1] and "via" not in lines[1]
+    assert lines[2].startswith("       matched in its fragment f7: The gardener postponed")
+    assert " ".join(line.strip() for line in lines[3:]).endswith("The spare car key hides under the blue pot.")
+    assert all(len(line) <= 130 for line in lines[2:])
