@@ -377,6 +377,10 @@ def engram_from_export(obj: Any) -> Engram:
         raise ValueError(f"missing field {missing[0]!r}")
     for name, value in obj.items():
         check_json_integers(value, f"field {name!r}")
+        try:  # JSON's "\ud800" escapes decode to lone surrogates, which no store can write
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"field {name!r} holds text that is not valid UTF-8 (a lone surrogate)") from None
     engram_id = obj["engram_id"]
     if not isinstance(engram_id, str):
         raise ValueError(f"field 'engram_id' must be a string, not {type(engram_id).__name__}")
