@@ -40,7 +40,7 @@ Moment = float | datetime  # epoch seconds, or ISO 8601
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # NaN: "finite", not "<= 1"
 
 
 class PerceiveRequest(_Body):

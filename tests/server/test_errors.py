@@ -51,6 +51,9 @@ def test_malformed_json_and_wrong_types(limited: ServerProcess) -> None:
         for raw in (b'{"content": "x", "salience": NaN}', b'{"content": "x", "metadata": {"a": Infinity}}'):
             response = http.post(f"{NS}/memories", content=raw, headers={"content-type": "application/json"})
             assert response.status_code == 422 and response.json()["code"] in {"invalid_request", "invalid_value"}
+        nan = http.post(f"{NS}/memories", content=b'{"content": "x", "salience": NaN}',
+                        headers={"content-type": "application/json"})
+        assert nan.json()["detail"].startswith("salience: Input should be a finite number")
         body = problem(http.post(f"{NS}/memories", json={"content": "later", "at": 4e9}), 422, "invalid_value")
         assert "future" in body["detail"]
 
