@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ class LoopThread:
         self._lock = threading.Lock()
         self._running_calls: set[concurrent.futures.Future[Any]] = set()
         self._closing = False
+        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
 
@@ -58,6 +60,12 @@ class LoopThread:
     def _submit(self, coro: Coroutine[Any, Any, T], *, closing: bool = False) -> concurrent.futures.Future[T]:
         """``coro`` scheduled on the loop, counted as running until it is done; refused
         once a close began (except the close's own work)."""
+        if os.getpid() != self._pid:  # a forked child: the loop's thread stayed in the parent
+            coro.close()
+            raise RuntimeError(
+                f"this Brain was opened by process {self._pid}, and a forked process does not inherit its loop "
+                "thread: open a Brain in each process (after the fork)"
+            )
         with self._lock:
             if not self.running or (self._closing and not closing):
                 coro.close()

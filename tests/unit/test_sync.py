@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -107,3 +108,24 @@ def test_a_close_under_running_calls_fails_them_clearly_and_hangs_none(
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     assert len(errors) == 4 and set(errors) == {"RuntimeError: this Brain is closed"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_is_told_to_open_its_own_brain(tmp_path: Path) -> None:
+    brain = Brain.open(path=tmp_path / "m.db", embedder=HashingEmbedder())
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what a call says, then leave without cleanup
+        try:
+            brain.sync.recall("anything")
+            said = b"no error"
+        except RuntimeError as exc:
+            said = str(exc).encode()
+        os.write(write, said)
+        os._exit(0)
+    os.close(write)
+    said = os.read(read, 4096).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    brain.sync.close()
+    assert f"this Brain was opened by process {os.getpid()}" in said and "open a Brain in each process" in said
