@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from neuram_core import progress as progress_bars
 from neuram_core.clock import SystemClock
-from neuram_core.codec import engram_from_export, engram_to_export
+from neuram_core.codec import dangling_fragment, engram_from_export, engram_to_export
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import compute_retention, forget_at_for
 from neuram_core.engram import Engram, MemoryType
@@ -118,6 +118,12 @@ def read_export(path: str, *, progress: bool = False) -> tuple[list[Engram], dic
     finally:
         if handle is not sys.stdin:
             handle.close()
+    orphan = dangling_fragment(engrams)
+    if orphan is not None:
+        raise CliError(
+            f"{path}, line {seen[orphan.engram_id]}: a fragment of {orphan.fragment_of!r}, which the file does not "
+            "hold; nothing was imported"
+        )
     return engrams, header
 
 

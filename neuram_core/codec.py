@@ -37,6 +37,7 @@ __all__ = [
     "EXPORT_FIELDS",
     "SCHEMA_VERSION",
     "V1_COLUMNS",
+    "dangling_fragment",
     "decode_embeddings",
     "embedding_from_bytes",
     "embedding_to_bytes",
@@ -407,6 +408,13 @@ def engram_from_export(obj: Any) -> Engram:
         raise ValueError(_long_message(str(exc))) from None
     engram.consolidated = consolidated
     return engram
+
+
+def dangling_fragment(engrams: Sequence[Engram]) -> Engram | None:
+    """The first fragment among ``engrams`` whose whole is not among them: imported, it
+    would be a passage of nothing, never listed and never recalled."""
+    ids = {e.engram_id for e in engrams}
+    return next((e for e in engrams if e.fragment_of is not None and e.fragment_of not in ids), None)
 
 
 def _export_embedding(raw: Any) -> Vector | None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from neuram_core.brain import Brain, on_brain_loop
 from neuram_core.cli import EXPORT_HEADER
-from neuram_core.codec import engram_from_export, engram_to_export
+from neuram_core.codec import dangling_fragment, engram_from_export, engram_to_export
 from neuram_core.dynamics import forget_at_for
 from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
@@ -592,7 +592,7 @@ async def import_(
         raise Problem("invalid_value", f"the body is not UTF-8 text ({exc.reason}); nothing was imported") from None
     header: dict[str, Any] = {}
     engrams: list[Engram] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # id -> its line
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -613,10 +613,17 @@ async def import_(
             raise Problem(
                 "invalid_value", f"line {number}: engram_id {engram.engram_id!r} repeats; nothing was imported"
             )
-        seen.add(engram.engram_id)
+        seen[engram.engram_id] = number
         engrams.append(engram)
     if not engrams:
         return {"imported": 0}
+    orphan = dangling_fragment(engrams)
+    if orphan is not None:
+        raise Problem(
+            "invalid_value",
+            f"line {seen[orphan.engram_id]}: a fragment of {orphan.fragment_of!r}, which the body does not hold; "
+            "nothing was imported",
+        )
     async with state.brain(ns) as brain:
         await on_brain_loop(_import)(brain, engrams, header.get("embedder"))
     await state.registry.forget_loaded(ns)  # reopened from the store, with what was imported

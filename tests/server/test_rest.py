@@ -124,6 +124,11 @@ def test_export_then_import_into_another_namespace(server: ServerProcess) -> Non
         assert broken.status_code == 400 and broken.json()["code"] == "malformed_json"
         assert "line 3" in broken.json()["detail"]
         assert http.get("/v1/namespaces/copy2/memories").json()["items"] == []  # nothing imported
+        orphan = json.dumps({**json.loads(lines[2]), "fragment_of": "gone"})
+        lonely = http.post("/v1/namespaces/copy3/import", content=lines[1] + "\n" + orphan + "\n")
+        assert lonely.status_code == 422 and lonely.json()["code"] == "invalid_value"
+        assert lonely.json()["detail"].startswith("line 2: a fragment of 'gone', which the body does not hold")
+        assert http.get("/v1/namespaces/copy3/stats").json()["fragments"] == 0
 
 
 def test_openapi_describes_every_route(server: ServerProcess) -> None:
