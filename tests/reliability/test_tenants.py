@@ -15,8 +15,8 @@ TRICKY = ["alice", "a*", "al{ice}", "x:y", "a", "a:", "{a}", "*", "?", "[a-z]", 
 namespaces = st.one_of(
     st.sampled_from(TRICKY),
     st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="/"), min_size=1, max_size=30)
-    .filter(str.strip),
-)  # every name a namespace may have (check_namespace refuses "/" and control characters)
+    .filter(lambda name: name.strip() and name not in {".", ".."}),
+)  # every name a namespace may have (check_namespace refuses "/", control characters, "." and "..")
 
 
 @pytest.fixture(scope="module")
