@@ -107,12 +107,9 @@ class _Shared:
         self.brains: list[Brain] = []
         self.closed = False
 
-    def begin_close(self) -> bool:
-        """True for the first caller only: closing happens once."""
-        first, self.closed = not self.closed, True
-        return first
-
     async def shutdown(self) -> None:
+        """What a close does once the calls ended (run once, by the loop thread's close)."""
+        self.closed = True
         for brain in self.brains:
             await brain.sleep_cycle.stop()
         await self.store.close()
@@ -280,7 +277,7 @@ class Brain:
     def for_namespace(self, namespace: str) -> Brain:
         """The Brain of another namespace on the same store, embedder, clock and loop."""
         namespace = check_namespace(namespace)
-        if self._shared.closed:
+        if self._shared.closed or self._portal.closing:
             raise RuntimeError("this Brain is closed")
         for brain in self._shared.brains:
             if brain.namespace == namespace:
@@ -1341,9 +1338,11 @@ class Brain:
         return int(getattr(self.store, "corrupt_records", 0))
 
     async def close(self) -> None:
-        """Stop background sleep, close the store and the loop (for every namespace)."""
-        if self._shared.begin_close():
-            await self._portal.close_with(self._shared.shutdown())
+        """Stop background sleep, close the store and the loop (for every namespace).
+        New calls are refused at once; calls already running (other threads' or tasks')
+        get up to 30 s to finish, then fail with a RuntimeError. A second close waits for
+        the first."""
+        await self._portal.close_with(self._shared.shutdown())
 
     def call_blocking(self, coro: Coroutine[Any, Any, R], timeout: float | None = None) -> R:
         """Run ``coro`` on this Brain's own loop and block until it is done: how code that
@@ -1353,8 +1352,7 @@ class Brain:
 
     def close_blocking(self) -> None:
         """:meth:`close` for code that cannot await."""
-        if self._shared.begin_close():
-            self._portal.close_with_blocking(self._shared.shutdown())
+        self._portal.close_with_blocking(self._shared.shutdown())
 
     async def __aenter__(self) -> Brain:
         return self

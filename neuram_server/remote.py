@@ -377,15 +377,11 @@ class RemoteBrain:
     async def close(self) -> None:
         """Close the connection (every namespace of it) and its loop thread."""
         connection = self.connection
-        if connection.closed:
-            return
         connection.closed = True
-        await connection.portal.close_with(connection.aclose())
+        await connection.portal.close_with(connection.aclose())  # once; a second close waits for it
 
     def close_blocking(self) -> None:
         connection = self.connection
-        if connection.closed:
-            return
         connection.closed = True
         connection.portal.close_with_blocking(connection.aclose())
 
