@@ -713,6 +713,9 @@ class Brain:
         )
         if replaces is not None:  # the put overwrites the stored record; the index starts afresh
             engram.engram_id = replaces
+            old = self.hippocampus.get(replaces)
+            if old is not None and old.pinned and stamp.expires_at is None:
+                engram.pinned = True  # a rewrite keeps a pin: only unpin() lets it fade again
             intake.dropped += await self._fragments_of(replaces)  # the old text's go
             self.hippocampus.remove(replaces)
             self.prefrontal.release(replaces)

@@ -307,3 +307,20 @@ def test_an_unindexed_item_embeds_its_key_only(brain: Brain) -> None:
     [engram] = brain.for_namespace("lc.notes").sync.list()
     assert engram.content == "secret"
     assert store.get(("notes",), "secret").value == {"text": "unindexed secret note"}  # type: ignore[union-attr]
+
+
+def test_an_update_keeps_a_pin(brain: Brain, clock: ManualClock) -> None:
+    """A put over a pinned item (pinned by a pinned store, or by brain.pin) keeps it pinned:
+    only unpin lets it fade again."""
+    NeuramStore(brain, pinned=True).put(("users", "u1"), "plan", {"plan": "pro"})
+    plain = NeuramStore(brain)
+    plain.put(("users", "u1"), "plan", {"plan": "team"})
+    plain.put(("users", "u1"), "seat", {"seat": "window"})
+    user = brain.for_namespace("lc.users.u1")
+    [seat] = [e for e in user.sync.list() if e.metadata["langgraph_item"]["key"] == "seat"]
+    user.sync.pin(seat.engram_id)
+    plain.put(("users", "u1"), "seat", {"seat": "aisle"})
+    clock.advance(days=365)
+    user.sync.sleep()
+    assert plain.get(("users", "u1"), "plan").value == {"plan": "team"}  # type: ignore[union-attr]
+    assert plain.get(("users", "u1"), "seat").value == {"seat": "aisle"}  # type: ignore[union-attr]
