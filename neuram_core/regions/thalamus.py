@@ -42,14 +42,17 @@ _STATEMENTS = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # sentences, and lines of a
 _MODAL = r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
 _PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
 # A fact stated in the negative is a fact too ("I'm not married", "I don't have a car").
-_I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?:not\s+)?(?!going\b|gonna\b)(.+)$", re.IGNORECASE)
+_I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?!(?:not\s+)?(?:going|gonna)\b)(?:not\s+)?(.+)$", re.IGNORECASE)
 _I_HAVE = re.compile(
     r"^(?:i|we) (?:have|'ve got|have got|don't have|do not have|haven't got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE
 )
-_NOT_DO = re.compile(r"^(?:i|we) (?:don't|do not|never|can't|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE)
-# What someone does or cannot do at all, said with the verb alone ("I don't smoke", "I
-# can't swim"): a short list, since most verbs alone are idioms ("I can't wait", "I don't mind").
+_NOT_DO = re.compile(r"^(?:i|we) (don't|do not|never|can't|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE)
+# What someone does or cannot do at all ("I don't smoke", "I can't swim", "I can't drive a
+# car"): a short list for the verb alone and for "can't", since most such sentences are
+# idioms or passing states ("I can't wait", "I don't mind", "I can't find the file").
 _HABITS = frozenset("smoke drink drive swim cook dance sing ski skate fly vote gamble".split())  # noqa: SIM905
+# Verbs whose negation with a thing is a reaction, not a fact ("I don't get the joke").
+_NOT_A_HABIT = frozenset("get go find remember believe imagine blame stop wait understand recall".split())  # noqa: SIM905
 _I_DO = re.compile(rf"^(?:i|we) (?!(?:{_MODAL}|{_PAST}|have|am|'m)\b)([a-z]+)\s+(.+)$", re.IGNORECASE)
 _MY_X_IS = re.compile(r"^(?:my|our) \w+(?: \w+)? (?:is|are)\s+(.+)$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:a|an|the)\b", re.IGNORECASE)
@@ -154,10 +157,15 @@ def _about_self(sentence: str) -> bool:
     if (told := _I_HAVE.match(said)) is not None:
         return not _POINTING.match(told.group(1)) and _names_a_fact(told.group(1))
     if (told := _NOT_DO.match(said)) is not None:
-        verb, rest = told.group(1).lower(), told.group(2)
-        if rest is None:
+        negation, verb, rest = told.group(1).lower(), told.group(2).lower(), told.group(3)
+        if rest is None or negation.startswith("can"):
             return verb in _HABITS
-        return not _POINTING.match(rest) and verb not in _NOT_A_FACT and _names_a_fact(rest, also_not=verb)
+        return (
+            not _POINTING.match(rest)
+            and verb not in _NOT_A_FACT
+            and verb not in _NOT_A_HABIT
+            and _names_a_fact(rest, also_not=verb)
+        )
     if (told := _I_DO.match(said)) is not None:
         return not _POINTING.match(told.group(2)) and _names_a_fact(told.group(2), also_not=told.group(1).lower())
     if (told := _MY_X_IS.match(said)) is not None:

@@ -211,7 +211,7 @@ async def test_a_short_life_event_passes_the_gate(text: str) -> None:
         *("I'm retired", "My birthday is May 3"),
         *("Oh, I keep bees", "haha I keep bees", "lol\nI keep bees", "I keep bees, you?", "I'm a nurse, and you?"),
         *("I'm not married", "I'm not vegetarian", "I don't have a car", "No, I don't have kids"),  # negated
-        *("I can't swim", "I don't smoke", "No, I don't drink", "We don't own a car"),
+        *("I can't swim", "I don't smoke", "No, I don't drink", "We don't own a car", "I can't drive a car"),
     ],
 )
 def test_a_short_fact_about_the_speaker_passes_the_gate(text: str) -> None:
@@ -232,6 +232,7 @@ def test_a_short_fact_about_the_speaker_passes_the_gate(text: str) -> None:
         *("I'm not giving up.", "I'm gonna keep it up"),
         *("I'm not sure", "I'm not ready", "I'm not a fan", "I don't know him", "I don't have time"),  # negated
         *("I can't wait for it", "I can't stop", "I don't mind", "I don't have a clue", "No, I don't think so"),
+        *("I'm not going to Paris", "I'm not going to Rome, you?", "I can't go to Paris", "I don't get the joke"),
         *("Haha i'm just doing what I can do to help.", "My bad", "My pleasure"),
     ],
 )
