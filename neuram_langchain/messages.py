@@ -106,13 +106,18 @@ def engram_to_message(engram: Engram) -> BaseMessage:
 
 def whole_exchanges(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
     """``messages`` without the halves of a tool exchange whose other half has faded: an
-    assistant's tool calls lacking one of their results, and a result whose call is gone.
-    Chat model APIs refuse a history holding either."""
+    assistant's tool calls lacking one of their results (unless nothing but results follow
+    it: an exchange still under way), and a result whose call is gone. Chat model APIs
+    refuse a history holding either. Calls without an id cannot be matched and are kept."""
     answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
-    whole = [
-        m for m in messages
-        if not (isinstance(m, AIMessage) and any(c.get("id") not in answered for c in m.tool_calls))
-    ]
+
+    def broken(i: int, message: BaseMessage) -> bool:
+        if not isinstance(message, AIMessage):
+            return False
+        missing = [c for c in message.tool_calls if c.get("id") is not None and c.get("id") not in answered]
+        return bool(missing) and any(not isinstance(m, ToolMessage) for m in messages[i + 1 :])
+
+    whole = [m for i, m in enumerate(messages) if not broken(i, m)]
     asked = {c.get("id") for m in whole if isinstance(m, AIMessage) for c in m.tool_calls}
     return [m for m in whole if not isinstance(m, ToolMessage) or m.tool_call_id in asked]
 

@@ -202,3 +202,14 @@ def test_half_a_tool_exchange_is_never_given_back(brain: Brain) -> None:
     [call] = [e for e in brain.sync.list(metadata={"session_id": "t"}) if e.content.startswith("tool call")]
     brain.sync.forget(call.engram_id)
     assert not any(isinstance(m, ToolMessage) for m in other.messages)
+
+
+def test_an_exchange_under_way_and_calls_without_ids_are_kept(brain: Brain) -> None:
+    history = NeuramChatMessageHistory(brain, "live")
+    asked = AIMessage("", tool_calls=[{"name": "weather", "args": {"city": "Porto"}, "id": "c9"}])
+    history.add_messages([HumanMessage("Weather in Porto?"), asked])
+    assert history.messages[-1] == asked  # its result is not written yet: the exchange is under way
+    anonymous = AIMessage("", tool_calls=[{"name": "clock", "args": {}, "id": None}])
+    other = NeuramChatMessageHistory(brain, "anon")
+    other.add_messages([anonymous, HumanMessage("And the time?")])
+    assert len(other.messages) == 2  # a call without an id cannot be matched: kept
