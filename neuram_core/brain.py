@@ -512,7 +512,9 @@ class Brain:
             salience = check_unit_interval(salience, "salience")
         reward_value = 0.0 if reward is None else check_unit_interval(reward, "reward", -1.0, 1.0)
         meta = check_metadata(metadata)
-        replaces = None if engram_id is None else check_new_engram_id(engram_id)
+        replaces = None if engram_id is None else check_engram_id(engram_id)
+        if replaces is not None and replaces not in self.hippocampus:
+            check_new_engram_id(replaces)  # a new id: one a REST path can carry (an old one is rewritten as it is)
         stamp = _stamp((at, "at"), (expires_at, "expires_at"), _flag(pinned, "pinned"), self.clock.now())
         intake = _Intake()
         engram = await self._perceive_one(

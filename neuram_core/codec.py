@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.validation import check_json_integers, check_new_engram_id
+from neuram_core.validation import check_engram_id, check_json_integers
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -386,7 +386,7 @@ def engram_from_export(obj: Any) -> Engram:
     if not isinstance(engram_id, str):
         raise ValueError(f"field 'engram_id' must be a string, not {type(engram_id).__name__}")
     try:
-        check_new_engram_id(engram_id)
+        check_engram_id(engram_id)  # any id a store holds: an older export restores as it was
     except ValueError as exc:
         raise ValueError(f"field 'engram_id': {exc}") from None
     consolidated = obj["consolidated"]

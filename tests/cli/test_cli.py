@@ -439,7 +439,6 @@ _DROP = object()
         (lambda line: re.sub(r'"salience": [^,]+', '"salience": NaN', line), "'salience' must be finite"),
         (lambda line: _edit(line, metadata={"x": 10**400}), "field 'metadata'['x'] is an integer of 401 digits"),
         (lambda line: _edit(line, access_count=2**70), "field 'access_count' is an integer of 22 digits"),
-        (lambda line: _edit(line, engram_id="a/b"), "field 'engram_id': invalid engram id 'a/b'"),
         (lambda line: _edit(line, content="bad \ud800 text"), "field 'content' holds text that is not valid UTF-8"),
         (lambda line: _edit(line, fragment_of="gone"), "a fragment of 'gone', which the file does not hold"),
         (lambda line: _edit(line, metadata={"k": "\udcff"}), "field 'metadata' holds text that is not valid UTF-8"),

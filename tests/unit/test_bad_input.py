@@ -145,3 +145,25 @@ async def test_metadata_integers_at_the_64_bit_edges_come_back_exactly(tmp_path:
         assert [type(v) for v in back.metadata["list"]] == [int, int]
     finally:
         await again.close()
+
+
+async def test_an_id_stored_before_the_rule_can_still_be_rewritten(tmp_path: Any) -> None:
+    """New ids hold no "/" (no REST path carries one); an id an older version stored keeps
+    working: read, rewritten in place, forgotten."""
+    from neuram_core import Engram, MemoryType
+
+    path = tmp_path / "m.db"
+    brain = await Brain.create(path=path, embedder=HashingEmbedder())
+    old = Engram("the legacy note about the blue key", MemoryType.SEMANTIC, 0.5, engram_id="legacy/1")
+    old.embedding = brain.embedder.embed([old.content])[0]
+    await brain.store.put(brain.namespace, [(old, 1e12)])
+    await brain.close()
+    brain = await Brain.create(path=path, embedder=HashingEmbedder())
+    try:
+        rewritten = await brain.perceive("the legacy note, now about the red key", engram_id="legacy/1", gate=False)
+        assert rewritten.engram_id == "legacy/1" and (await brain.get("legacy/1")) is not None
+        with pytest.raises(ValueError, match="an id holds no '/'"):
+            await brain.perceive("a new note with a slash id", engram_id="new/1", gate=False)
+        assert await brain.forget("legacy/1")
+    finally:
+        await brain.close()
