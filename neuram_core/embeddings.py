@@ -270,7 +270,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
                     with _quiet_loading():
                         self._model = SentenceTransformer(self.model_name, device=self.device)
                 except OSError as exc:  # the hub's and transformers' "not found" and network errors
-                    raise ModelUnavailableError(self.model_name, offline=_hub_offline()) from exc
+                    folder = Path(self.model_name).expanduser().is_dir()
+                    said = (str(exc).strip().splitlines() or [type(exc).__name__])[0] if folder else None
+                    raise ModelUnavailableError(self.model_name, offline=_hub_offline(), folder_error=said) from exc
                 get_dim = (
                     getattr(self._model, "get_embedding_dimension", None)
                     or self._model.get_sentence_embedding_dimension

@@ -44,14 +44,19 @@ class ModelUnavailableError(NeuramError, RuntimeError):
     """A named embedding model could not be loaded: not a folder on this disk, and the
     Hugging Face hub (or its cache) could not provide it."""
 
-    def __init__(self, model: str, *, offline: bool) -> None:
-        where = (
-            "nor in the Hugging Face cache, and downloads are switched off (HF_HUB_OFFLINE)"
-            if offline
-            else "and the Hugging Face hub could not provide it (no such model, or no network)"
-        )
+    def __init__(self, model: str, *, offline: bool, folder_error: str | None = None) -> None:
+        """``folder_error``: what loading said when ``model`` is a folder that exists."""
+        if folder_error is not None:
+            why = f"the folder holds no model sentence-transformers can read ({folder_error})"
+        else:
+            where = (
+                "nor in the Hugging Face cache, and downloads are switched off (HF_HUB_OFFLINE)"
+                if offline
+                else "and the Hugging Face hub could not provide it (no such model, or no network)"
+            )
+            why = f"it is not a folder on this disk {where}"
         super().__init__(
-            f"the embedding model {model!r} could not be loaded: it is not a folder on this disk {where}. "
+            f"the embedding model {model!r} could not be loaded: {why}. "
             "Name a model folder or a downloaded model (or, in Python, pass an embedder object)"
         )
         self.model = model

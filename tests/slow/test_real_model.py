@@ -46,6 +46,13 @@ def test_a_model_that_cannot_be_loaded_is_named(name: str, monkeypatch: pytest.M
     assert isinstance(caught.value, RuntimeError) and isinstance(caught.value.__cause__, OSError)
 
 
+def test_a_folder_without_a_model_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    with pytest.raises(ModelUnavailableError, match="the folder holds no model sentence-transformers can read"):
+        SentenceTransformerEmbedder(str(tmp_path)).embed(["I keep bees"])
+
+
 def test_seed_quick_start_runs_on_the_embedded_store(tmp_path: Path) -> None:
     env = {**os.environ, "NEURAM_PATH": str(tmp_path / "memory.db"), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
