@@ -103,7 +103,8 @@ def _reembed(identity: str) -> str:
     """How to move a namespace to the embedder of ``identity``: the CLI for a model it can
     name (a hub name or path, ``hashing-N``), else the Python call with that object (a
     LangChain or custom embedder's identity is its class name: no command reaches it)."""
-    if "/" in identity or re.fullmatch(r"hashing-\d+", identity):
+    named = "/" in identity and ":" not in identity.split("/", 1)[0]  # "Class:org/model" is an object's
+    if named or re.fullmatch(r"hashing-\d+", identity):
         return f"`neuram reembed --embedder {identity}`"
     return "`await neuram_core.identity.reembed(store, namespace, embedder)` given that embedder"
 

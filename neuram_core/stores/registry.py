@@ -82,11 +82,15 @@ def shown_url(url: str) -> str:
         password = parts.password
     except ValueError:  # a URL too broken to split: show only its scheme
         return url.partition("://")[0] + "://..." if "://" in url else "..."
-    if password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    query = "&".join(  # redis-py also takes ?password=...
+        f"{item.partition('=')[0]}=***" if item.partition("=")[0].lower() == "password" else item
+        for item in parts.query.split("&")
+    )
+    if password is None and query == parts.query:
+        return url  # nothing to hide: exactly as given
+    if password is not None:
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}")
+    return parts._replace(query=query).geturl()
 
 
 def _scheme_of(url: object) -> str:

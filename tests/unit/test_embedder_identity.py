@@ -185,15 +185,19 @@ def test_an_embedder_no_command_can_name_is_moved_to_in_python(minilm_store: Pat
     Python call, not a `neuram reembed --embedder <class name>` that cannot load it."""
 
     class InHouseEmbedder(HashingEmbedder):
+        name = "InHouseEmbedder:v2"
+
         @property
         def identity(self) -> str:
-            return "InHouseEmbedder:v2"
+            return self.name
 
-    with pytest.raises(EmbedderMismatchError) as caught:
-        open_on(minilm_store, InHouseEmbedder())
-    message = str(caught.value)
-    assert "await neuram_core.identity.reembed(store, namespace, embedder)" in message
-    assert "neuram reembed" not in message
+    for name in ("InHouseEmbedder:v2", "HuggingFaceEmbeddings:sentence-transformers/all-mpnet-base-v2"):
+        InHouseEmbedder.name = name
+        with pytest.raises(EmbedderMismatchError) as caught:
+            open_on(minilm_store, InHouseEmbedder())
+        message = str(caught.value)
+        assert "await neuram_core.identity.reembed(store, namespace, embedder)" in message
+        assert "neuram reembed" not in message
 
 
 def test_a_minilm_store_refuses_the_hashing_embedder_of_the_same_dimension(minilm_store: Path) -> None:

@@ -16,6 +16,8 @@ from neuram_core.stores.registry import shown_url
         ("http://ada:s3cret@127.0.0.1:8765", "http://ada:***@127.0.0.1:8765"),
         ("redis://ann@host:6379", "redis://ann@host:6379"),  # a user alone is no secret
         ("redis://localhost:6379/0", "redis://localhost:6379/0"),
+        ("redis://h:6379/0?password=hunter2&db=1", "redis://h:6379/0?password=***&db=1"),
+        ("redis://h:6379/0?socket_timeout=3", "redis://h:6379/0?socket_timeout=3"),
         ("sqlite:////var/lib/memory.db", "sqlite:////var/lib/memory.db"),
         ("redis://:pw@[::1:6379", "redis://..."),  # too broken to split: the scheme alone
     ],
