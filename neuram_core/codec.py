@@ -376,12 +376,7 @@ def engram_from_export(obj: Any) -> Engram:
     missing = [f for f in EXPORT_FIELDS if f not in obj and f != "v" and f not in _OPTIONAL]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}")
-    for name, value in obj.items():
-        check_json_integers(value, f"field {name!r}")
-        try:  # JSON's "\ud800" escapes decode to lone surrogates, which no store can write
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"field {name!r} holds text that is not valid UTF-8 (a lone surrogate)") from None
+    _check_exportable(obj)
     engram_id = obj["engram_id"]
     if not isinstance(engram_id, str):
         raise ValueError(f"field 'engram_id' must be a string, not {type(engram_id).__name__}")
@@ -408,6 +403,34 @@ def engram_from_export(obj: Any) -> Engram:
         raise ValueError(_long_message(str(exc))) from None
     engram.consolidated = consolidated
     return engram
+
+
+def _check_exportable(obj: Mapping[str, Any]) -> None:
+    """What a store could not write or read back: a lone surrogate (JSON's "\\ud800"
+    escapes decode to one) in the content or metadata, or an integer past 64 bits. The
+    embedding (base64, checked apart) is left out. orjson refuses both, so one dump of the
+    line clears it (a line is checked in microseconds); only a refused one is looked at
+    field by field, to name the field."""
+    try:
+        orjson.dumps(obj)
+        return
+    except TypeError:  # orjson.JSONEncodeError: a surrogate, or an integer past 64 bits
+        pass
+    for name, value in obj.items():
+        if name == "embedding":
+            continue
+        if isinstance(value, dict | list) or type(value) is int:
+            check_json_integers(value, f"field {name!r}")
+        if isinstance(value, str | dict | list) and not _encodes(value):
+            raise ValueError(f"field {name!r} holds text that is not valid UTF-8 (a lone surrogate)")
+
+
+def _encodes(value: str | dict[str, Any] | list[Any]) -> bool:
+    try:
+        (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def dangling_fragment(engrams: Sequence[Engram]) -> Engram | None:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 __all__ = [
     "check_engram_id",
     "check_event_time",
@@ -163,7 +165,10 @@ def check_metadata(value: object) -> dict[str, Any]:
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
         raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
     result: dict[str, Any] = json.loads(encoded)
-    check_json_integers(result, "metadata")
+    try:
+        orjson.dumps(result)  # refuses an integer past 64 bits, as a store's reader would
+    except TypeError:
+        check_json_integers(result, "metadata")  # names where it is
     return result
 
 
