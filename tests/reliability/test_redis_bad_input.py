@@ -203,6 +203,7 @@ async def test_corrupt_records_in_redis_are_skipped_counted_and_pruned(
         stats = await brain.stats()
         assert stats["corrupt_records"] == len(CORRUPTIONS)
         assert stats["indexed"] == 1 and stats["long_term"] == 1 + len(CORRUPTIONS)
+        assert (await brain.for_namespace("another").stats())["corrupt_records"] == 0  # never another's
         warned = [r for r in caplog.records if "engram record" in r.getMessage()]
         assert len(warned) == len(CORRUPTIONS)
         assert {v for v in victims if any(v in r.getMessage() for r in warned)} == set(victims)
