@@ -269,6 +269,22 @@ class NeuramStore(BaseStore):
             kept = [ns[: op.max_depth] for ns in kept]
         return sorted(set(kept))[op.offset : op.offset + op.limit]
 
+    def _sleep(self) -> Plan[dict[str, int]]:
+        totals: dict[str, int] = {}
+        for namespace in (yield from self._namespaces()):
+            done = yield call(self._brain(namespace), "sleep")
+            for name, count in done.items():
+                totals[name] = totals.get(name, 0) + int(count)
+        return totals
+
+    def sleep(self) -> dict[str, int]:
+        """One sleep cycle for every namespace of this store (a Brain's sleep covers its own
+        namespace only): what faded is pruned, pinned items stay. Returns the summed counts."""
+        return run_sync(self._sleep())
+
+    async def asleep(self) -> dict[str, int]:
+        return await run_async(self._sleep())
+
     # -- BaseStore -------------------------------------------------------------------------------
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         return run_sync(self._batch(ops))

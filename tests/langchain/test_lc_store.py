@@ -291,8 +291,10 @@ def test_a_pinned_store_keeps_its_items_however_they_fade(brain: Brain, clock: M
     pinned.put(("users", "u1"), "plan", {"user_id": "12345", "plan": "pro"})
     plain.put(("users", "u1"), "plan", {"user_id": "12345", "plan": "pro"})
     clock.advance(days=365)
-    brain.for_namespace("lc.users.u1").sync.sleep()
-    brain.for_namespace("plain.users.u1").sync.sleep()
+    brain.sync.sleep()
+    assert plain.get(("users", "u1"), "plan") is not None  # the brain's sleep covers its own namespace only
+    assert pinned.sleep()["pruned_ltm"] == 0
+    assert plain.sleep()["pruned_ltm"] == 1  # the store's sleep covers every namespace it holds
     kept = pinned.get(("users", "u1"), "plan")
     assert kept is not None and kept.value == {"user_id": "12345", "plan": "pro"}
     assert plain.get(("users", "u1"), "plan") is None  # an item nobody used for a year faded
@@ -321,6 +323,6 @@ def test_an_update_keeps_a_pin(brain: Brain, clock: ManualClock) -> None:
     user.sync.pin(seat.engram_id)
     plain.put(("users", "u1"), "seat", {"seat": "aisle"})
     clock.advance(days=365)
-    user.sync.sleep()
+    plain.sleep()
     assert plain.get(("users", "u1"), "plan").value == {"plan": "team"}  # type: ignore[union-attr]
     assert plain.get(("users", "u1"), "seat").value == {"seat": "aisle"}  # type: ignore[union-attr]
