@@ -93,6 +93,8 @@ def on_brain_loop(
 
     @functools.wraps(method)
     async def hop(self: Brain, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self._portal.closing:  # before the method's coroutine exists: none is left unawaited
+            raise RuntimeError("this Brain is closed")
         return await self._portal.run(self._ready_then(method(self, *args, **kwargs)))
 
     return hop

@@ -42,6 +42,7 @@ RECALL_KEYS = (
     "stability_hours",
     "access_count",
     "encoded_at",
+    "superseded_by",
 )
 """The keys neuram adds to a recalled memory's metadata, in every adapter."""
 
@@ -66,6 +67,7 @@ def recalled_metadata(
         "stability_hours": engram.stability,
         "access_count": engram.access_count,
         "encoded_at": engram.encoded_at,
+        "superseded_by": engram.superseded_by,  # set: a later memory revised this one
     }
     return {**own, **ours}
 

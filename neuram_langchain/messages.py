@@ -144,7 +144,8 @@ def memory_block(
     """A header and one ``- line`` per memory; empty when there is nothing to say."""
     if not engrams:
         return ""
-    lines = [f"- {speaker_line(e, human_prefix, ai_prefix)}" for e in engrams]
+    current_first = sorted(engrams, key=lambda e: e.superseded_by is not None)  # stable: else as given
+    lines = [f"- {speaker_line(e, human_prefix, ai_prefix)}" for e in current_first]
     return "\n".join([header, *lines])
 
 

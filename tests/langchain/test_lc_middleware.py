@@ -194,7 +194,7 @@ def test_a_revised_memory_is_marked_out_of_date_in_the_prompt() -> None:
     old = Engram("My office is in room 12", MemoryType.SEMANTIC, 0.5, metadata={"role": "human"})
     new = Engram("My office moved to room 40", MemoryType.SEMANTIC, 0.5, metadata={"role": "human"})
     old.superseded_by, new.supersedes = new.engram_id, old.engram_id
-    assert memory_block("Memories:", [new, old], "User", "Assistant").splitlines() == [
+    assert memory_block("Memories:", [old, new], "User", "Assistant").splitlines() == [
         "Memories:",
         "- User: My office moved to room 40",
         "- User: My office is in room 12 (out of date: revised by a later memory)",

@@ -133,3 +133,17 @@ def test_a_forked_child_is_told_to_open_its_own_brain(tmp_path: Path) -> None:
     os.close(read)
     brain.sync.close()
     assert f"this Brain was opened by process {os.getpid()}" in said and "open a Brain in each process" in said
+
+
+def test_an_async_call_after_close_warns_of_nothing(recwarn: pytest.WarningsRecorder) -> None:
+    async def main() -> None:
+        brain = await Brain.create(path=":memory:", embedder=HashingEmbedder())
+        await brain.close()
+        with pytest.raises(RuntimeError, match="this Brain is closed"):
+            await brain.recall("anything")
+
+    asyncio.run(main())
+    import gc
+
+    gc.collect()
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
