@@ -54,7 +54,7 @@ def _logging() -> None:
     logging.getLogger("mcp.server.streamable_http").addFilter(_ClientClosed())
 
 
-def serve(settings: ServerSettings) -> int:
+def serve(settings: ServerSettings, *, explorer_url: str | None = None) -> int:
     import uvicorn
 
     _logging()
@@ -63,6 +63,10 @@ def serve(settings: ServerSettings) -> int:
 
     check(settings)
     embedder = _loaded_embedder(settings.embedder)
+    if settings.store is not None:
+        asyncio.run(_reachable(settings.store))
+    if explorer_url is not None:
+        print(f"neuram: the explorer is at {explorer_url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         app = create_app(settings, embedder=embedder)
     except KeysFileError as exc:
@@ -98,6 +102,22 @@ def serve(settings: ServerSettings) -> int:
     return 0
 
 
+async def _reachable(url: str) -> None:
+    """One round trip to the store before the server says it serves: a store that does
+    not answer (a wrong host, port or password) is one error line, not a start-up
+    traceback. The store's own error never holds the URL's password."""
+    from neuram_core.errors import StoreUnavailableError
+    from neuram_core.stores.registry import open_store
+
+    store = open_store(url)
+    try:
+        await store.count("default")
+    except StoreUnavailableError as exc:
+        raise ServeError(str(exc)) from None
+    finally:
+        await store.close()
+
+
 def _loaded_embedder(spec: str | None) -> Embedder:
     """The embedder ``--embedder`` names, its model loaded now: a model that cannot be
     loaded is refused in one line before the server says it serves, not by a traceback
@@ -118,10 +138,9 @@ def explore(settings: ServerSettings, *, open_browser: bool = True) -> int:
     """``neuram explore``: the server on localhost (no keys, so loopback only, as ``check``
     insists), and a browser opened on its explorer once it answers."""
     url = f"http://{_host(settings.host)}:{settings.port}/"
-    print(f"neuram: the explorer is at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     if open_browser:
         threading.Thread(target=_open_when_up, args=(url,), name="neuram-explore-browser", daemon=True).start()
-    return serve(settings)
+    return serve(settings, explorer_url=url)
 
 
 def _open_when_up(url: str, timeout: float = 60) -> None:
