@@ -188,7 +188,5 @@ def check_json_integers(value: object, what: str) -> None:
         elif isinstance(item, list | tuple):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
         elif type(item) is int and item not in _INTEGERS:
-            raise ValueError(
-                f"{where} is an integer of {len(str(abs(item)))} digits, beyond the 64 bits a store "
-                "reads back exactly: store it as a string"
-            )
+            advice = ": store it as a string" if "metadata" in what else ""
+            raise ValueError(f"{where} is an integer outside the 64-bit range a store reads back exactly{advice}")

@@ -39,14 +39,23 @@ _STATEMENTS = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # sentences, and lines of a
 # a wish, a feeling or a passing state ("I'll check it out", "I can't wait", "I'm
 # starving", "I'm dead"), nor a past reaction ("I had a blast"): those name nothing that
 # lasts. Which states are facts is a short list; anything else is read as a passing state.
-_MODAL = r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
+_MODAL = (  # and as typed without the apostrophe
+    r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
+    r"|cannot|cant|dont|didnt|doesnt|couldnt|wouldnt|shouldnt"
+)
 _PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
+# Contractions as typed without their apostrophe, read as with it (the gate's idioms and
+# stopwords know the apostrophed forms).
+_APOSTROPHED = {"cannot": "can't", "cant": "can't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't"}
+_UNAPOSTROPHED = re.compile(r"\b(?:cannot|cant|dont|doesnt|didnt)\b", re.IGNORECASE)
 # A fact stated in the negative is a fact too ("I'm not married", "I don't have a car").
 _I_AM = re.compile(r"^(?:i'm|i am|we're|we are)\s+(?!(?:not\s+)?(?:going|gonna)\b)(?:not\s+)?(.+)$", re.IGNORECASE)
 _I_HAVE = re.compile(
     r"^(?:i|we) (?:have|'ve got|have got|don't have|do not have|haven't got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE
 )
-_NOT_DO = re.compile(r"^(?:i|we) (don't|do not|never|can't|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE)
+_NOT_DO = re.compile(
+    r"^(?:i|we) (don't|dont|do not|never|can't|cant|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE
+)
 # What someone does or cannot do at all ("I don't smoke", "I can't swim", "I can't drive a
 # car"): a short list for the verb alone and for "can't", since most such sentences are
 # idioms or passing states ("I can't wait", "I don't mind", "I can't find the file").
@@ -108,6 +117,7 @@ class Thalamus:
         """None if ``content`` passes; else why not: ``"phatic"``, ``"low_information"``,
         ``"question"`` (it only asks), ``"reaction"`` (it only reacts) or ``"off_task"``."""
         said = without_label(content)  # "Ann: ...", "User: ...": who speaks is not what is said
+        said = _UNAPOSTROPHED.sub(lambda m: _APOSTROPHED[m.group(0).lower()], said)  # "I cant wait" as "I can't wait"
         if not words(said):
             return "low_information"
         remainder = _PHATIC.sub(" ", said)

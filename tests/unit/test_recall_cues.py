@@ -233,6 +233,7 @@ def test_a_short_fact_about_the_speaker_passes_the_gate(text: str) -> None:
         *("I'm not sure", "I'm not ready", "I'm not a fan", "I don't know him", "I don't have time"),  # negated
         *("I can't wait for it", "I can't stop", "I don't mind", "I don't have a clue", "No, I don't think so"),
         *("I'm not going to Paris", "I'm not going to Rome, you?", "I can't go to Paris", "I don't get the joke"),
+        *("I cannot wait", "I cant wait", "I dont get the joke", "I Cannot wait!"),  # as typed
         *("Haha i'm just doing what I can do to help.", "My bad", "My pleasure"),
     ],
 )
