@@ -93,8 +93,7 @@ def on_brain_loop(
 
     @functools.wraps(method)
     async def hop(self: Brain, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self._portal.closing:  # before the method's coroutine exists: none is left unawaited
-            raise RuntimeError("this Brain is closed")
+        self._portal.check_open()  # before the method's coroutine exists: none is left unawaited
         return await self._portal.run(self._ready_then(method(self, *args, **kwargs)))
 
     return hop
@@ -107,11 +106,9 @@ class _Shared:
         self.store = store
         self.portal = portal
         self.brains: list[Brain] = []
-        self.closed = False
 
     async def shutdown(self) -> None:
         """What a close does once the calls ended (run once, by the loop thread's close)."""
-        self.closed = True
         for brain in self.brains:
             await brain.sleep_cycle.stop()
         await self.store.close()
@@ -279,8 +276,7 @@ class Brain:
     def for_namespace(self, namespace: str) -> Brain:
         """The Brain of another namespace on the same store, embedder, clock and loop."""
         namespace = check_namespace(namespace)
-        if self._shared.closed or self._portal.closing:
-            raise RuntimeError("this Brain is closed")
+        self._portal.check_open()
         for brain in self._shared.brains:
             if brain.namespace == namespace:
                 return brain

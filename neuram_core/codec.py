@@ -420,7 +420,7 @@ def _check_exportable(obj: Mapping[str, Any]) -> None:
         if name == "embedding":
             continue
         if isinstance(value, dict | list) or type(value) is int:
-            check_json_integers(value, f"field {name!r}")
+            check_json_integers(value, f"field {name!r}", text_instead=name == "metadata")
         if isinstance(value, str | dict | list) and not _encodes(value):
             raise ValueError(f"field {name!r} holds text that is not valid UTF-8 (a lone surrogate)")
 

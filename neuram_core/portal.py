@@ -78,19 +78,26 @@ class LoopThread:
         return threading.current_thread() is self._thread
 
     # -- calls -------------------------------------------------------------------------
-    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """``coro`` scheduled on the loop as a call: counted until answered, and refused
-        once a close began."""
+    def check_open(self) -> None:
+        """RuntimeError unless a call can be taken: not closed, and in the process that
+        opened it."""
         if os.getpid() != self._pid:  # a forked child: the loop's thread stayed in the parent
-            coro.close()
             raise RuntimeError(
                 f"this Brain was opened by process {self._pid}, and a forked process does not inherit its loop "
                 "thread: open a Brain in each process (after the fork)"
             )
+        if self._closing or not self.running:
+            raise RuntimeError(_CLOSED)
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """``coro`` scheduled on the loop as a call: counted until answered, and refused
+        once a close began."""
         with self._lock:
-            if not self.running or self._closing:
+            try:
+                self.check_open()
+            except RuntimeError:
                 coro.close()
-                raise RuntimeError(_CLOSED)
+                raise
             future = asyncio.run_coroutine_threadsafe(self._call(coro), self.loop)
             self._futures.add(future)
         future.add_done_callback(self._answered)
@@ -199,7 +206,5 @@ class LoopThread:
 
 def _raise_from(closing: concurrent.futures.Future[None] | None) -> None:
     """What the shutdown raised (a store that failed to close), for the closer to see."""
-    if closing is not None and closing.done() and not closing.cancelled():
-        error = closing.exception()
-        if error is not None and not (isinstance(error, RuntimeError) and str(error) == _CLOSED_MIDWAY):
-            raise error
+    if closing is not None and closing.done() and not closing.cancelled() and (error := closing.exception()):
+        raise error

@@ -168,7 +168,7 @@ def check_metadata(value: object) -> dict[str, Any]:
     try:
         orjson.dumps(result)  # refuses an integer past 64 bits, as a store's reader would
     except TypeError:
-        check_json_integers(result, "metadata")  # names where it is
+        check_json_integers(result, "metadata", text_instead=True)  # names where it is
     return result
 
 
@@ -177,9 +177,9 @@ def check_metadata(value: object) -> dict[str, Any]:
 _INTEGERS = range(-(2**63), 2**64)
 
 
-def check_json_integers(value: object, what: str) -> None:
-    """ValueError naming the first integer in ``value`` (JSON-like: dicts, lists, scalars)
-    that a store could not read back exactly."""
+def check_json_integers(value: object, what: str, *, text_instead: bool = False) -> None:
+    """ValueError naming an integer in ``value`` (JSON-like: dicts, lists, scalars) that a
+    store could not read back exactly; ``text_instead``: the value could be a string."""
     stack: list[tuple[object, str]] = [(value, what)]
     while stack:
         item, where = stack.pop()
@@ -188,5 +188,5 @@ def check_json_integers(value: object, what: str) -> None:
         elif isinstance(item, list | tuple):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
         elif type(item) is int and item not in _INTEGERS:
-            advice = ": store it as a string" if "metadata" in what else ""
+            advice = ": store it as a string" if text_instead else ""
             raise ValueError(f"{where} is an integer outside the 64-bit range a store reads back exactly{advice}")

@@ -61,7 +61,6 @@ class _Connection:
         self.transport = transport
         self.portal = LoopThread("neuram-remote")
         self.client: httpx.AsyncClient | None = None
-        self.closed = False
 
     async def ready(self) -> httpx.AsyncClient:
         if self.client is None:  # made on the private loop, where it is always used
@@ -377,12 +376,10 @@ class RemoteBrain:
     async def close(self) -> None:
         """Close the connection (every namespace of it) and its loop thread."""
         connection = self.connection
-        connection.closed = True
         await connection.portal.close_with(connection.aclose())  # once; a second close waits for it
 
     def close_blocking(self) -> None:
         connection = self.connection
-        connection.closed = True
         connection.portal.close_with_blocking(connection.aclose())
 
     async def __aenter__(self) -> RemoteBrain:
