@@ -61,7 +61,7 @@ from neuram_core.routing import classify_memory_type, describes_event
 from neuram_core.sleep import SleepCycle
 from neuram_core.stores.registry import open_store
 from neuram_core.text import fragments, speaker
-from neuram_core.types import Clock, Embedder, LongTermStore
+from neuram_core.types import Clock, DerivedDataStore, Embedder, LongTermStore
 from neuram_core.validation import (
     check_engram_id,
     check_event_time,
@@ -111,6 +111,8 @@ class _Shared:
         """What a close does once the calls ended (run once, by the loop thread's close)."""
         for brain in self.brains:
             await brain.sleep_cycle.stop()
+        for brain in self.brains:
+            await brain._keep_derived()
         await self.store.close()
 
 
@@ -290,12 +292,14 @@ class Brain:
 
     async def unload(self) -> None:
         """Drop this namespace's index from memory, keeping the store, the loop and the
-        other namespaces: its background sleep stops, and ``for_namespace`` opens it afresh
-        from the store next time. For a server holding many tenants within a budget."""
+        other namespaces: its background sleep stops, its approximate index is kept beside
+        the store (as a close keeps it), and ``for_namespace`` opens it afresh from the
+        store next time. For a server holding many tenants within a budget."""
         await self._portal.run(self._unload())
 
     async def _unload(self) -> None:
         await self.sleep_cycle.stop()
+        await self._keep_derived()
         if self in self._shared.brains:
             self._shared.brains.remove(self)
 
@@ -362,6 +366,31 @@ class Brain:
             self.prefrontal.release(engram_id)
         if not recorded:
             await self._adopt_embedder()
+        await self._restore_derived()
+
+    async def _restore_derived(self) -> None:
+        """Take back the approximate index the store kept at the last close, if the index
+        is large enough to want one: reading it takes a fraction of building it."""
+        store = self.store
+        if not isinstance(store, DerivedDataStore) or not self.hippocampus.approximate_wanted:
+            return
+        data = await store.read_derived(self.namespace, _APPROXIMATE_KEPT)
+        if data is not None and not self.hippocampus.restore_approximate(data):
+            log.info("the approximate index kept for namespace %r does not fit it; it is built afresh", self.namespace)
+
+    async def _keep_derived(self) -> None:
+        """Keep the approximate index beside the store if it changed since it was built,
+        read or kept (the close does this). A failure is logged, never raised: what is
+        kept is a cache, and the next start-up builds the index instead."""
+        store = self.store
+        if not isinstance(store, DerivedDataStore) or self._loaded is None or not self._loaded.done():
+            return
+        try:
+            data = self.hippocampus.approximate_snapshot()
+            if data is not None:
+                await store.write_derived(self.namespace, _APPROXIMATE_KEPT, data)
+        except Exception as exc:
+            log.warning("could not keep the approximate index of namespace %r: %s", self.namespace, exc)
 
     def _index_stored(self, engrams: builtins.list[Engram], unseen: set[str] | None) -> None:
         """Index a page of stored engrams, each pending or not as its record says. On a
@@ -1471,6 +1500,7 @@ _MISSING = object()
 _MAX_SALIENCE = 0.95  # the Amygdala's ceiling, which the exchange's bonuses keep to
 _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
+_APPROXIMATE_KEPT = "approximate-index"  # its name among what the store keeps for a namespace
 _LOAD_PROGRESS_OVER = 10_000  # loading more engrams than this shows a bar on a terminal
 _FRAGMENT_PROGRESS_OVER = 256  # a text of more fragments than this (~7 s to embed) shows a bar on a terminal
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from neuram_core.engram import Engram, Vector
 
-__all__ = ["Change", "Clock", "Embedder", "EngramChange", "LongTermStore"]
+__all__ = ["Change", "Clock", "DerivedDataStore", "Embedder", "EngramChange", "LongTermStore"]
 
 
 @runtime_checkable
@@ -110,3 +110,23 @@ class LongTermStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class DerivedDataStore(Protocol):
+    """A store that can also keep what an index derives from a namespace's engrams (the
+    approximate index), so that the next start-up reads it instead of building it again.
+    Optional: a store without these methods is rebuilt from at every start-up, as before.
+
+    What is kept is a cache: its reader checks it against the engrams it loaded and
+    re-indexes whatever changed. Deleting or pruning any engram of a namespace drops
+    everything kept for that namespace, in the same transaction, so nothing derived from
+    a forgotten memory stays behind; it is never listed or exported."""
+
+    async def read_derived(self, namespace: str, name: str) -> bytes | None:
+        """What was kept under ``name`` for ``namespace``; None if nothing is."""
+        ...
+
+    async def write_derived(self, namespace: str, name: str, data: bytes) -> None:
+        """Keep ``data`` under ``name`` for ``namespace``, replacing what was kept."""
+        ...

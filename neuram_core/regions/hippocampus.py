@@ -893,10 +893,43 @@ class Hippocampus:
             if index is None:
                 self._approximate, self._unfit_at = None, n
                 return None
-            self._approximate, self._unfit_at = index, 0
-            rows = np.random.default_rng(n).choice(n, min(n, _MOMENT_SAMPLE), replace=False)
-            self._moment_sample = vectors[np.sort(rows)].copy()
+            self._install(index)
         return index
+
+    def _install(self, index: ApproximateIndex) -> None:
+        n = len(self._ids)
+        self._approximate, self._unfit_at = index, 0
+        rows = np.random.default_rng(n).choice(n, min(n, _MOMENT_SAMPLE), replace=False)
+        self._moment_sample = self._matrix[np.sort(rows)].copy()
+
+    @property
+    def approximate_wanted(self) -> bool:
+        """Whether the next cue would build an approximate index (none is held, and the
+        index is large enough for one): when one kept beside the store is worth reading."""
+        n, threshold = len(self._ids), self.config.approximate_min_engrams
+        unfit = self._unfit_at and n <= 2 * self._unfit_at  # see approximate_index
+        return self._approximate is None and threshold > 0 and n >= threshold and not unfit
+
+    def restore_approximate(self, data: bytes) -> bool:
+        """Take back an approximate index kept by :meth:`approximate_snapshot` (whatever
+        changed since is re-indexed); False if ``data`` is not one for these vectors."""
+        if self._dimension is None or not self._ids:
+            return False
+        n = len(self._ids)
+        index = ApproximateIndex.from_bytes(data, self._rows, self._matrix[:n], self.config.approximate_probes)
+        if index is None:
+            return False
+        self._install(index)
+        return True
+
+    def approximate_snapshot(self) -> bytes | None:
+        """The approximate index as bytes to keep beside the store, so the next start-up
+        need not build it; None when there is none, or nothing changed since it was
+        built from or saved to the store."""
+        index = self._approximate
+        if index is None or not index.unsaved:
+            return None
+        return index.to_bytes(self._ids, self._matrix[: len(self._ids)])
 
     def _lexical(self, text: str | None, n: int, std: float) -> LexicalMatch | None:
         """What the cue's words match, or None when the word cue is off or matches nothing

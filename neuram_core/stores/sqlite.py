@@ -85,6 +85,11 @@ CREATE TABLE IF NOT EXISTS change_log_state (
 _INFO_SCHEMA = """
 CREATE TABLE IF NOT EXISTS namespace_info (ns TEXT PRIMARY KEY, info TEXT NOT NULL) WITHOUT ROWID;
 """
+# Per namespace: what its index derives from its engrams, kept so a start-up can read it
+# instead of building it (neuram_core.types.DerivedDataStore); dropped with any delete.
+_DERIVED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS derived (ns TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (ns, name));
+"""
 _PAGE = 2000  # rows per scan query
 
 
@@ -231,6 +236,7 @@ class SQLiteStore:
                 conn.executescript(_SCHEMA)
                 conn.executescript(_CHANGE_LOG_SCHEMA)
                 conn.executescript(_INFO_SCHEMA)
+                conn.executescript(_DERIVED_SCHEMA)
             except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
                 conn.close()
                 if "locked" in str(exc):
@@ -409,6 +415,7 @@ class SQLiteStore:
                     if conn.execute("DELETE FROM engrams WHERE ns = ? AND id = ?", (namespace, engram_id)).rowcount
                 ]
                 self._log(conn, namespace, gone, "delete")
+                self._drop_derived(conn, namespace, gone)
                 return len(gone)
 
             return self._transaction(conn, step)
@@ -427,6 +434,7 @@ class SQLiteStore:
                 ]
                 conn.executemany("DELETE FROM engrams WHERE ns = ? AND id = ?", [(namespace, i) for i in ids])
                 self._log(conn, namespace, ids, "delete")
+                self._drop_derived(conn, namespace, ids)
                 return ids
 
             return self._transaction(conn, step)
@@ -565,6 +573,28 @@ class SQLiteStore:
             return self._transaction(conn, step)
 
         return await self._run(work)
+
+    async def read_derived(self, namespace: str, name: str) -> bytes | None:
+        def work(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute("SELECT data FROM derived WHERE ns = ? AND name = ?", (namespace, name)).fetchone()
+            return None if row is None else bytes(row[0])
+
+        return await self._run(work)
+
+    async def write_derived(self, namespace: str, name: str, data: bytes) -> None:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"derived data must be bytes, not {type(data).__name__}")
+        await self._run(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO derived (ns, name, data) VALUES (?, ?, ?)", (namespace, name, bytes(data))
+            )
+        )
+
+    @staticmethod
+    def _drop_derived(conn: sqlite3.Connection, namespace: str, deleted: Sequence[str]) -> None:
+        """Inside a delete's transaction: nothing derived from a forgotten engram stays."""
+        if deleted:
+            conn.execute("DELETE FROM derived WHERE ns = ?", (namespace,))
 
     async def close(self) -> None:
         if self._closed:

@@ -1,0 +1,263 @@
+"""The approximate index kept beside the store: read back at start-up instead of built,
+checked entry by entry against what the store holds now, and dropped with any delete."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
+from neuram_core.approximate import ApproximateIndex, fingerprints
+from neuram_core.stores import SQLiteStore
+from neuram_core.types import DerivedDataStore
+from tests.unit.test_approximate import DIM, T0, N, clustered, index_of
+
+KEPT = "approximate-index"
+CONFIG = NeuramConfig(approximate_min_engrams=1000, approximate_probes=96)
+NOW = T0 + 10 * N + 60
+_MASK = 2**64 - 1
+
+
+def splitmix64(i: int) -> int:
+    """The reference for the fingerprint's multipliers, in Python integers."""
+    x = (i * 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def test_a_fingerprint_is_the_weighted_sum_of_the_rows_words_mod_2_64() -> None:
+    row = np.array([[1.0, -2.0, 0.0]], dtype=np.float32)  # words 0x3F800000, 0xC0000000, 0
+    expected = (0x3F800000 * (splitmix64(1) | 1) + 0xC0000000 * (splitmix64(2) | 1)) & _MASK
+    assert int(fingerprints(row)[0]) == expected
+
+
+def test_equal_rows_print_alike_and_a_changed_row_does_not() -> None:
+    vectors = clustered(3000)
+    prints = fingerprints(vectors)
+    assert prints.dtype == np.uint64 and prints.shape == (3000,)
+    assert np.array_equal(fingerprints(vectors[[5, 5]]), prints[[5, 5]])
+    changed = vectors[5].copy()
+    changed[17] = np.nextafter(changed[17], np.float32(2))  # one bit of one dimension
+    assert fingerprints(changed.reshape(1, -1))[0] != prints[5]
+    assert len(set(prints.tolist())) == 3000
+
+
+def kept_and_restored(vectors: np.ndarray) -> tuple[ApproximateIndex, ApproximateIndex, bytes]:
+    built, _ = ApproximateIndex.build(vectors, probes=96)
+    assert built is not None
+    keys = [f"e{i:05d}" for i in range(len(vectors))]
+    data = built.to_bytes(keys, vectors)
+    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(keys)}, vectors, probes=96)
+    assert restored is not None
+    return built, restored, data
+
+
+def test_a_restored_index_answers_as_the_one_kept() -> None:
+    vectors = clustered(N)
+    built, restored, _ = kept_and_restored(vectors)
+    assert len(restored) == N and restored.trained_size == built.trained_size
+    assert built.unsaved == 0 and restored.unsaved == 0  # nothing changed since it was kept
+    for q in clustered(20, seed=4):
+        assert restored.search(q, 10).tolist() == built.search(q, 10).tolist()
+
+
+def test_what_changed_since_is_found_and_re_indexed() -> None:
+    vectors = clustered(N + 100)
+    built, _ = ApproximateIndex.build(vectors[:N], probes=96)
+    assert built is not None
+    data = built.to_bytes([f"e{i:05d}" for i in range(N)], vectors[:N])
+    # Since then: e00010 was forgotten, e00020 re-embedded as e02500's vector, 100 added;
+    # the store now loads them in another order (rows shuffled).
+    now = {f"e{i:05d}": vectors[i] for i in range(N + 100) if i != 10}
+    now["e00020"] = vectors[2500].copy()
+    order = list(now)
+    np.random.default_rng(0).shuffle(order)
+    rows = np.stack([now[k] for k in order])
+    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(order)}, rows, probes=96)
+    assert restored is not None
+    assert len(restored) == N + 99 and restored.unsaved == 2 + 101  # two entries dropped; e00020 and 100 added
+    # Candidates come coarsely ordered (the Hippocampus re-ranks them): look among them.
+    assert {"e00020", "e02500"} <= {order[r] for r in restored.search(vectors[2500], 2).tolist()}
+    assert order.index("e03050") in restored.search(vectors[3050], 2).tolist()
+    assert "e00020" not in {order[r] for r in restored.search(vectors[20], 50).tolist()}  # not by its old vector
+    assert "e00010" not in {order[r] for r in restored.search(vectors[10], 50).tolist()}
+
+
+def test_an_index_mostly_changed_since_is_not_taken_back() -> None:
+    vectors = clustered(N)
+    built, _ = ApproximateIndex.build(vectors, probes=96)
+    assert built is not None
+    data = built.to_bytes([f"e{i:05d}" for i in range(N)], vectors)
+    others = clustered(N, seed=9)  # every vector re-embedded
+    assert ApproximateIndex.from_bytes(data, {f"e{i:05d}": i for i in range(N)}, others, probes=96) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d[:-1],  # cut short
+        lambda d: d[:40] + bytes([d[40] ^ 1]) + d[41:],  # one bit flipped
+        lambda d: b"neuram-ivf-9\n" + d[13:],  # another format
+        lambda d: b"",
+    ],
+)
+def test_damaged_bytes_are_refused_not_read(damage: object) -> None:
+    vectors = clustered(N)
+    _, _, data = kept_and_restored(vectors)
+    assert callable(damage)
+    keys = {f"e{i:05d}": i for i in range(N)}
+    assert ApproximateIndex.from_bytes(damage(data), keys, vectors, probes=96) is None
+
+
+def test_an_index_of_another_dimension_is_refused() -> None:
+    vectors = clustered(N)
+    _, _, data = kept_and_restored(vectors)
+    wider = np.hstack([vectors, vectors]) / np.sqrt(2)
+    assert ApproximateIndex.from_bytes(data, {f"e{i:05d}": i for i in range(N)}, wider, probes=96) is None
+
+
+def test_keeping_drops_removed_vectors_from_the_lists() -> None:
+    vectors = clustered(N)
+    built, _ = ApproximateIndex.build(vectors, probes=96)
+    assert built is not None
+    built.remove(7)  # marked dead: still in the lists until a third are
+    assert built.listed == N
+    keys = [f"e{i:05d}" for i in range(N)]
+    data = built.to_bytes(keys, vectors)
+    assert built.listed == N - 1  # dropped before writing: nothing of it is kept
+    assert b"e00007" not in data and b"e00008" in data
+    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(keys)}, vectors, probes=96)
+    assert restored is not None and len(restored) == N  # row 7 is still in the index given: re-added
+    assert restored.unsaved == 1
+
+
+def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None:
+    hippocampus = index_of(clustered(N))
+    assert hippocampus.approximate_snapshot() is None  # no index yet
+    assert hippocampus.approximate_wanted
+    assert hippocampus.approximate_index() is not None
+    data = hippocampus.approximate_snapshot()
+    assert data is not None
+    assert hippocampus.approximate_snapshot() is None  # kept, unchanged since
+    other = index_of(clustered(N))
+    assert other.restore_approximate(data)
+    assert not other.approximate_wanted and other.approximate_snapshot() is None
+    other.remove("e00003")
+    assert other.approximate_snapshot() is not None
+
+
+def engrams(vectors: np.ndarray) -> list[tuple[Engram, float]]:
+    kinds = list(MemoryType)
+    return [
+        (
+            Engram(
+                content=f"note {i} about topic {i % 50}",
+                memory_type=kinds[i % 4],
+                salience=0.5,
+                embedding=v,
+                engram_id=f"e{i:05d}",
+                encoded_at=T0 + 10 * i,
+                last_accessed=T0 + 10 * i,
+                stability=504.0,
+                consolidated=True,
+            ),
+            4e9,
+        )
+        for i, v in enumerate(vectors)
+    ]
+
+
+def open_brain(path: Path) -> Brain:
+    return Brain.open(path=str(path), embedder=HashingEmbedder(DIM), clock=ManualClock(NOW), config=CONFIG)
+
+
+def kept(path: Path, namespace: str = "default") -> bytes | None:
+    async def read() -> bytes | None:
+        store = SQLiteStore(path)
+        try:
+            return await store.read_derived(namespace, KEPT)
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_a_brain_keeps_its_index_at_close_and_reads_it_at_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "memory.db"
+    vectors = clustered(N)
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(vectors)))
+    brain.sync.close()
+    assert kept(path) is None  # never loaded: nothing to keep
+    brain = open_brain(path)
+    first = [e.engram_id for e, _ in brain.sync.recall("topic 7", 10)]
+    brain.sync.close()
+    assert kept(path) is not None
+    # The next start-up reads it: building one would fail.
+    monkeypatch.setattr(ApproximateIndex, "build", lambda *a, **k: pytest.fail("built, not read back"))
+    writes: list[str] = []
+    write = SQLiteStore.write_derived
+
+    async def counted(self: SQLiteStore, namespace: str, name: str, data: bytes) -> None:
+        writes.append(name)
+        await write(self, namespace, name, data)
+
+    monkeypatch.setattr(SQLiteStore, "write_derived", counted)
+    brain = open_brain(path)
+    brain.sync.stats()  # loads the index: the kept approximate index is read with it
+    assert not brain.hippocampus.approximate_wanted
+    assert [e.engram_id for e, _ in brain.sync.recall("topic 7", 10)] == first
+    brain.sync.close()
+    assert writes == []  # unchanged since it was read: not written again
+
+
+def test_forgetting_drops_what_was_kept_and_the_close_keeps_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    vectors = clustered(N)
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(vectors)))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+    brain.sync.close()
+    before = kept(path)
+    assert before is not None and b"e00042" in before
+    brain = open_brain(path)
+    assert brain.sync.forget("e00042")
+    assert kept(path) is None  # dropped in the delete's own transaction
+    brain.sync.close()
+    after = kept(path)
+    assert after is not None and b"e00042" not in after and b"e00043" in after
+
+
+def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = SQLiteStore(tmp_path / "memory.db")
+        assert isinstance(store, DerivedDataStore)
+        assert await store.read_derived("alice", KEPT) is None
+        await store.write_derived("alice", KEPT, b"one")
+        await store.write_derived("alice", KEPT, b"two")  # replaces
+        await store.write_derived("bob", KEPT, b"bob's")
+        assert await store.read_derived("alice", KEPT) == b"two"
+        assert await store.namespaces() == []  # kept data alone makes no namespace
+        await store.put("alice", engrams(clustered(2))[:1])
+        assert await store.read_derived("alice", KEPT) == b"two"  # a write leaves it: the reader checks
+        assert await store.delete("alice", ["nobody"]) == 0
+        assert await store.read_derived("alice", KEPT) == b"two"  # nothing deleted: nothing dropped
+        assert await store.delete("alice", ["e00000"]) == 1
+        assert await store.read_derived("alice", KEPT) is None
+        assert await store.read_derived("bob", KEPT) == b"bob's"  # another namespace's stays
+        await store.put("bob", [(engrams(clustered(2))[0][0], 1.0)])
+        assert await store.prune("bob", 2.0, 10) == ["e00000"]
+        assert await store.read_derived("bob", KEPT) is None  # a prune drops it too
+        with pytest.raises(TypeError, match="must be bytes"):
+            await store.write_derived("bob", KEPT, "text")  # type: ignore[arg-type]
+        await store.close()
+
+    asyncio.run(run())
