@@ -29,10 +29,8 @@ re-embedded, by this process or another) is found and re-indexed, never trusted.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,8 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.engram import Vector
+from neuram_core.kept import match_prints, pack, text_fingerprints, unpack, vector_fingerprints
 
-__all__ = ["ApproximateIndex", "code_count", "fingerprints", "list_count", "measured_recall", "probe_count"]
+__all__ = ["ApproximateIndex", "code_count", "list_count", "measured_recall", "probe_count"]
 
 _TRAINING_POINTS_PER_LIST = 32
 _TRAINING_ITERATIONS = 10
@@ -52,8 +51,7 @@ _MIN_CODE_TRAINING = 1024  # fewer vectors than this: flat lists (a tiny index, 
 _RERANKED = 8  # candidates returned per one asked: 4-bit codes cannot order near-duplicates
 _SLOTS_PER_ENTRY = 4  # slots issued beyond this × the entries trained: rebuild (see exhausted)
 _KEPT_FORMAT = b"neuram-ivf-1\n"  # what to_bytes writes first; from_bytes reads nothing else
-_DIGEST_SIZE = 16
-_FINGERPRINT_BLOCK = 1024  # rows hashed at once: bounds the temporary (1024 × dimension × 8 B)
+_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64}
 
 
 @contextmanager
@@ -164,28 +162,29 @@ class ApproximateIndex:
             self._drop_dead()
         slots = np.flatnonzero(self._slot_row[: self._issued] >= 0).astype(np.int64)
         rows = self._slot_row[slots]
-        encoded = [keys[row].encode("utf-8", "surrogatepass") for row in rows.tolist()]
         header = {"dimension": int(self._index.d), "trained_size": self.trained_size, "issued": self._issued}
-        payload = _pack(
+        payload = pack(
+            _KEPT_FORMAT,
             header,
+            _KEPT_ARRAYS,
             index=self._faiss.serialize_index(self._index),
             slots=slots,
-            prints=fingerprints(vectors)[rows],
-            key_lengths=np.array([len(key) for key in encoded], dtype=np.int32),
-            keys=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            prints=vector_fingerprints(vectors)[rows],
+            key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
         )
         self.unsaved = 0
         return payload
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, rows_of: Mapping[str, int], vectors: Vector, probes: int
+        cls, data: bytes, key_prints: npt.NDArray[np.uint64], vectors: Vector, probes: int
     ) -> ApproximateIndex | None:
-        """The index :meth:`to_bytes` kept, brought up to date with ``vectors`` (row
-        ``rows_of[key]`` holds the engram ``key``): an entry whose key is gone or whose
-        vector's fingerprint changed is dropped, and a row without an entry is added.
-        None if ``data`` is not such an index (damaged, another format or dimension)."""
-        kept = _read_kept(data)
+        """The index :meth:`to_bytes` kept, brought up to date with ``vectors`` (row i
+        holds the engram whose key's :func:`~neuram_core.kept.text_fingerprints` is
+        ``key_prints[i]``): an entry whose key is gone or whose vector's fingerprint
+        changed is dropped, and a row without an entry is added. None if ``data`` is not
+        such an index (damaged, another format or dimension)."""
+        kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
         if kept is None:
             return None
         header, arrays = kept
@@ -201,18 +200,19 @@ class ApproximateIndex:
             or (slots.shape[0] and (int(slots.min()) < 0 or int(slots.max()) >= issued))
         ):
             return None
-        keys = _split_keys(arrays["keys"].tobytes(), arrays["key_lengths"])
+        rows = match_prints(arrays["key_prints"], key_prints) if arrays["key_prints"].shape == slots.shape else None
+        if rows is None:
+            return None
         import faiss as loaded
 
         faiss: Any = loaded
         index = faiss.deserialize_index(arrays["index"])
-        if keys is None or len(keys) != slots.shape[0] or index.d != dimension or index.ntotal != slots.shape[0]:
+        if index.d != dimension or index.ntotal != slots.shape[0]:
             return None
         ivf = faiss.extract_index_ivf(index)
         ivf.nprobe = probe_count(ivf.nlist, probes)
-        rows = np.fromiter((rows_of.get(key, -1) for key in keys), dtype=np.int64, count=len(keys))
         holds = rows >= 0
-        holds[holds] = fingerprints(vectors)[rows[holds]] == prints[holds]
+        holds[holds] = vector_fingerprints(vectors)[rows[holds]] == prints[holds]
         first = np.unique(rows[holds], return_index=True)[1]  # a row named twice: its first entry
         live = np.flatnonzero(holds)[first]
         if 2 * live.shape[0] < n:
@@ -316,86 +316,6 @@ class ApproximateIndex:
         with _one_thread(self._faiss, 1):
             self._index.remove_ids(dead)
         self._dead = 0
-
-
-_ARRAY_TYPES = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_lengths": np.int32, "keys": np.uint8}
-
-
-def _pack(header: dict[str, Any], **arrays: npt.NDArray[Any]) -> bytes:
-    """The format line, a digest of the rest, the header's length and JSON (with each
-    array's length), then the arrays' bytes one after the other."""
-    sizes = {name: int(array.shape[0]) for name, array in arrays.items()}
-    head = json.dumps({**header, "arrays": sizes}).encode()
-    body = b"".join(
-        [len(head).to_bytes(4, "little"), head]
-        + [np.ascontiguousarray(array, dtype=_ARRAY_TYPES[name]).tobytes() for name, array in arrays.items()]
-    )
-    return _KEPT_FORMAT + hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() + body
-
-
-def _read_kept(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]] | None:
-    """The header and arrays (views of ``data``) of bytes :func:`_pack` wrote; None if
-    they are not that: another format, damaged (the digest differs), or cut short."""
-    start = len(_KEPT_FORMAT) + _DIGEST_SIZE
-    view = memoryview(data)
-    if not data.startswith(_KEPT_FORMAT) or len(data) < start + 4:
-        return None
-    if hashlib.blake2b(view[start:], digest_size=_DIGEST_SIZE).digest() != data[len(_KEPT_FORMAT) : start]:
-        return None
-    length = int.from_bytes(view[start : start + 4], "little")
-    try:
-        header = json.loads(bytes(view[start + 4 : start + 4 + length]))
-        sizes = header["arrays"]
-        offset = start + 4 + length
-        arrays = {}
-        for name, kind in _ARRAY_TYPES.items():
-            end = offset + int(sizes[name]) * np.dtype(kind).itemsize
-            if int(sizes[name]) < 0 or end > len(data):
-                return None
-            arrays[name] = np.frombuffer(view[offset:end], dtype=kind)
-            offset = end
-    except (KeyError, TypeError, ValueError):  # ValueError covers a JSON error
-        return None
-    return (header, arrays) if offset == len(data) else None
-
-
-def _split_keys(joined: bytes, lengths: npt.NDArray[np.int32]) -> list[str] | None:
-    """Keys from their UTF-8 bytes joined and each one's byte length; None if they do
-    not add up."""
-    ends = np.cumsum(lengths, dtype=np.int64)
-    if lengths.shape[0] and (int(lengths.min()) < 0 or int(ends[-1]) != len(joined)):
-        return None
-    if not lengths.shape[0]:
-        return [] if not joined else None
-    starts = (ends - lengths).tolist()
-    text = joined.decode("utf-8", "surrogatepass")
-    if len(text) == len(joined):  # ASCII: byte offsets are character offsets
-        return [text[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
-    return [joined[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends.tolist(), strict=True)]
-
-
-def _multipliers(dimension: int) -> npt.NDArray[np.uint64]:
-    """One odd 64-bit multiplier per dimension (splitmix64 of 1, 2, ...): fixed for good,
-    since kept fingerprints were made with them."""
-    x = np.arange(1, dimension + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return (x ^ (x >> np.uint64(31))) | np.uint64(1)
-
-
-def fingerprints(vectors: Vector) -> npt.NDArray[np.uint64]:
-    """A 64-bit fingerprint of each row's float32 bytes: the sum of its 32-bit words, each
-    times its dimension's odd multiplier, mod 2**64. Equal rows print alike; a changed row
-    almost surely does not (0.14 s per 100,000 rows of 384)."""
-    rows = np.ascontiguousarray(vectors, dtype=np.float32)
-    words = rows.view(np.uint32)
-    multipliers = _multipliers(rows.shape[1])
-    prints = np.empty(rows.shape[0], dtype=np.uint64)
-    for start in range(0, rows.shape[0], _FINGERPRINT_BLOCK):
-        block = words[start : start + _FINGERPRINT_BLOCK].astype(np.uint64)
-        block *= multipliers
-        prints[start : start + _FINGERPRINT_BLOCK] = block.sum(axis=1, dtype=np.uint64)
-    return prints
 
 
 def _fit(array: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:

@@ -369,28 +369,41 @@ class Brain:
         await self._restore_derived()
 
     async def _restore_derived(self) -> None:
-        """Take back the approximate index the store kept at the last close, if the index
-        is large enough to want one: reading it takes a fraction of building it."""
+        """Take back the word and approximate indexes the store kept at the last close,
+        when the load left them to build (a large namespace): reading them takes a
+        fraction of building them."""
         store = self.store
-        if not isinstance(store, DerivedDataStore) or not self.hippocampus.approximate_wanted:
+        if not isinstance(store, DerivedDataStore):
             return
-        data = await store.read_derived(self.namespace, _APPROXIMATE_KEPT)
-        if data is not None and not self.hippocampus.restore_approximate(data):
-            log.info("the approximate index kept for namespace %r does not fit it; it is built afresh", self.namespace)
+        hippocampus = self.hippocampus
+        words = await store.read_derived(self.namespace, _WORDS_KEPT) if hippocampus.lexicon_deferred else None
+        approximate = None
+        if hippocampus.approximate_wanted:
+            approximate = await store.read_derived(self.namespace, _APPROXIMATE_KEPT)
+        if words is None and approximate is None:
+            return
+        took = hippocampus.restore_kept(words, approximate)
+        for name, data, taken in ((_WORDS_KEPT, words, took[0]), (_APPROXIMATE_KEPT, approximate, took[1])):
+            if data is not None and not taken:
+                log.info("the %s kept for namespace %r does not fit it; it is built afresh", name, self.namespace)
 
     async def _keep_derived(self) -> None:
-        """Keep the approximate index beside the store if it changed since it was built,
-        read or kept (the close does this). A failure is logged, never raised: what is
-        kept is a cache, and the next start-up builds the index instead."""
+        """Keep the word and approximate indexes beside the store if they changed since
+        they were built, read or kept (a close and an unload do this). A failure is
+        logged, never raised: what is kept is a cache, and the next start-up builds."""
         store = self.store
         if not isinstance(store, DerivedDataStore) or self._loaded is None or not self._loaded.done():
             return
-        try:
-            data = self.hippocampus.approximate_snapshot()
-            if data is not None:
-                await store.write_derived(self.namespace, _APPROXIMATE_KEPT, data)
-        except Exception as exc:
-            log.warning("could not keep the approximate index of namespace %r: %s", self.namespace, exc)
+        for name, snapshot in (
+            (_WORDS_KEPT, self.hippocampus.lexicon_snapshot),
+            (_APPROXIMATE_KEPT, self.hippocampus.approximate_snapshot),
+        ):
+            try:
+                data = snapshot()
+                if data is not None:
+                    await store.write_derived(self.namespace, name, data)
+            except Exception as exc:
+                log.warning("could not keep the %s of namespace %r: %s", name, self.namespace, exc)
 
     def _index_stored(self, engrams: builtins.list[Engram], unseen: set[str] | None) -> None:
         """Index a page of stored engrams, each pending or not as its record says. On a
@@ -1500,7 +1513,8 @@ _MISSING = object()
 _MAX_SALIENCE = 0.95  # the Amygdala's ceiling, which the exchange's bonuses keep to
 _PERCEIVE_BATCH = 512  # inputs embedded per call by perceive_many
 _LOAD_BATCH = 1000  # engrams indexed per matrix write when loading a namespace
-_APPROXIMATE_KEPT = "approximate-index"  # its name among what the store keeps for a namespace
+_APPROXIMATE_KEPT = "approximate-index"  # names among what the store keeps for a namespace
+_WORDS_KEPT = "word-index"
 _LOAD_PROGRESS_OVER = 10_000  # loading more engrams than this shows a bar on a terminal
 _FRAGMENT_PROGRESS_OVER = 256  # a text of more fragments than this (~7 s to embed) shows a bar on a terminal
 

@@ -11,10 +11,11 @@ Removed slots stay in the postings as dead entries until a compaction rewrites t
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TypeVar
 
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
+from neuram_core.kept import join_keys, match_prints, pack, split_keys, text_fingerprints, unpack
 from neuram_core.text import STOPWORDS, WORD_PATTERN, content_words
 
 __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
@@ -37,6 +39,22 @@ _BREAK = "\x00"
 _WORD_OR_BREAK = re.compile(f"{WORD_PATTERN}|{_BREAK}")
 _LOAD_CHUNK = 10_000  # texts per pass: bounds the words held at once (their freed strings stay in the process)
 _NOT_A_TERM, _BREAK_ID = -2, -1
+_KEPT_FORMAT = b"neuram-words-1\n"  # what to_bytes writes first; restore reads nothing else
+_KEPT_ARRAYS = {
+    "term_lengths": np.int32,
+    "terms": np.uint8,
+    "key_prints": np.uint64,
+    "prints": np.uint64,  # of each key's text
+    "lengths": np.float32,  # each key's words
+    "posting_terms": np.int32,  # postings sorted by term, then key
+    "posting_keys": np.int32,
+    "posting_tf": np.uint16,
+}
+# How texts become terms: a kept index made another way is not read.
+_TERMS_MADE_BY = hashlib.blake2b(
+    "\n".join([WORD_PATTERN, str(Stemmer.version()), "numbers unstemmed", *sorted(STOPWORDS)]).encode(),
+    digest_size=8,
+).hexdigest()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -152,6 +170,7 @@ class Lexicon:
         self._slots = 0
         self._live = 0
         self._total_len = 0.0
+        self.unsaved = 0  # keys added or removed since it was built from scratch, kept or restored
         self._sums = np.zeros(0, dtype=np.float64)  # the last cue's scores by row (0 elsewhere)
         self._summed_rows = _NO_ROWS  # where they are not 0
         self._seen = np.zeros(0, dtype=np.bool_)
@@ -204,6 +223,7 @@ class Lexicon:
         self._slots += count
         self._live += count
         self._total_len += float(np.sum(lengths))
+        self.unsaved += count
         return first
 
     def add_many(self, items: Iterable[tuple[str, str, int]]) -> None:
@@ -259,15 +279,21 @@ class Lexicon:
         return np.concatenate(ids_parts), np.concatenate(owner_parts)
 
     def _build_block(
-        self, ids: npt.NDArray[np.int64], slots: npt.NDArray[np.int64], tf: npt.NDArray[np.int64] | None
+        self,
+        ids: npt.NDArray[np.int64],
+        slots: npt.NDArray[np.int64],
+        tf: npt.NDArray[np.int64] | None,
+        *,
+        presorted: bool = False,
     ) -> None:
-        """The block from (term id, slot) occurrences (``tf`` None) or counted pairs."""
+        """The block from (term id, slot) occurrences (``tf`` None) or counted pairs
+        (sorted by term, then slot, if ``presorted``)."""
         span = max(self._slots, 1)
         if tf is None:
             pairs, counts = np.unique(ids * span + slots, return_counts=True)  # by term, then slot
             ids, slots = np.divmod(pairs, span)
             tf = counts
-        else:
+        elif not presorted:
             order = np.lexsort((slots, ids))
             ids, slots, tf = ids[order], slots[order], tf[order]
         n_terms = len(self._term_id)
@@ -299,6 +325,7 @@ class Lexicon:
         self._slot_row[slot] = -1
         self._total_len -= float(self._slot_len[slot])
         self._live -= 1
+        self.unsaved += 1
         term_id = self._term_id
         for term in set(terms(text)):
             tid = term_id.get(term)
@@ -342,6 +369,96 @@ class Lexicon:
             np.concatenate(slot_parts) if slot_parts else empty,
             np.concatenate(tf_parts) if tf_parts else empty,
         )
+
+    def to_bytes(self, text_of: Callable[[str], str]) -> bytes:
+        """The word index as bytes to keep beside the store: its terms, each live key with
+        a fingerprint of its text (``text_of(key)``) and its length, and the postings.
+        Removed keys are left out: nothing of a forgotten text is kept."""
+        live_slots = np.flatnonzero(self._slot_row[: self._slots] >= 0)
+        key_of_slot = dict(zip(self._slot_of.values(), self._slot_of.keys(), strict=True))
+        keys = [key_of_slot[slot] for slot in live_slots.tolist()]
+        numbered = np.full(max(self._slots, 1), -1, dtype=np.int64)
+        numbered[live_slots] = np.arange(live_slots.shape[0])
+        counts = np.diff(self._block_offsets)
+        term_parts = [np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)]
+        slot_parts, tf_parts = [self._block_slots.astype(np.int64)], [self._block_tf]
+        for tid, (tail_slots, tail_tf) in self._tails.items():
+            term_parts.append(np.full(len(tail_slots), tid, dtype=np.int64))
+            slot_parts.append(np.frombuffer(tail_slots, dtype=np.intc).astype(np.int64))
+            tf_parts.append(np.frombuffer(tail_tf, dtype=np.uint16))
+        posting_terms, posting_slots = np.concatenate(term_parts), np.concatenate(slot_parts)
+        posting_tf = np.concatenate(tf_parts)
+        live = numbered[posting_slots] >= 0
+        posting_keys = numbered[posting_slots[live]]
+        posting_terms, posting_tf = posting_terms[live], posting_tf[live]
+        order = np.lexsort((posting_keys, posting_terms))
+        term_lengths, joined_terms = join_keys(list(self._term_id))  # numbered in insertion order
+        payload = pack(
+            _KEPT_FORMAT,
+            {"terms_made_by": _TERMS_MADE_BY},
+            _KEPT_ARRAYS,
+            term_lengths=term_lengths,
+            terms=joined_terms,
+            key_prints=text_fingerprints(keys),
+            prints=text_fingerprints([text_of(key) for key in keys]),
+            lengths=self._slot_len[live_slots],
+            posting_terms=posting_terms[order],
+            posting_keys=posting_keys[order],
+            posting_tf=posting_tf[order],
+        )
+        self.unsaved = 0
+        return payload
+
+    def restore(
+        self, data: bytes, key_prints: npt.NDArray[np.uint64], keys: Sequence[str], text_of: Callable[[str], str]
+    ) -> npt.NDArray[np.intp] | None:
+        """Replace this index with the one :meth:`to_bytes` kept, keeping only the keys
+        that are still rows with the same text (row i holds ``keys[i]``, whose
+        :func:`~neuram_core.kept.text_fingerprints` is ``key_prints[i]``); the rows it
+        now holds, or None (and this index left as it was) if ``data`` is not such an
+        index, or most of it changed. The caller adds the rows it does not hold."""
+        kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
+        if kept is None or kept[0].get("terms_made_by") != _TERMS_MADE_BY:
+            return None
+        arrays = kept[1]
+        terms_ = split_keys(arrays["terms"], arrays["term_lengths"])
+        count = arrays["key_prints"].shape[0]
+        posting_terms, posting_keys = arrays["posting_terms"], arrays["posting_keys"]
+        if (
+            terms_ is None
+            or len(set(terms_)) != len(terms_)
+            or not count == arrays["prints"].shape[0] == arrays["lengths"].shape[0]
+            or not posting_terms.shape == posting_keys.shape == arrays["posting_tf"].shape
+            or (posting_terms.shape[0] and not 0 <= int(posting_terms.min()) <= int(posting_terms.max()) < len(terms_))
+            or (posting_keys.shape[0] and not 0 <= int(posting_keys.min()) <= int(posting_keys.max()) < count)
+        ):
+            return None
+        rows = match_prints(arrays["key_prints"], key_prints)
+        if rows is None:
+            return None
+        holds = rows >= 0
+        held = np.flatnonzero(holds)
+        holds[held] = text_fingerprints([text_of(keys[row]) for row in rows[held].tolist()]) == arrays["prints"][held]
+        first = np.zeros_like(holds)
+        first[np.flatnonzero(holds)[np.unique(rows[holds], return_index=True)[1]]] = True  # a row named twice
+        holds = first
+        if 2 * int(holds.sum()) < len(keys):
+            return None  # most of it changed: tokenise afresh
+        self.clear()
+        self._ids_of(terms_)
+        taken = np.flatnonzero(holds)
+        self._new_slots([(keys[row], row) for row in rows[taken].tolist()], arrays["lengths"][taken])
+        slot_of_key = np.cumsum(holds) - 1
+        live = holds[posting_keys]
+        self._build_block(
+            posting_terms[live].astype(np.int64),
+            slot_of_key[posting_keys[live]].astype(np.int64),
+            arrays["posting_tf"][live].astype(np.int64),
+            presorted=True,
+        )
+        self.unsaved = count - taken.shape[0]
+        held_rows: npt.NDArray[np.intp] = rows[taken].astype(np.intp)
+        return held_rows
 
     def idf(self, term: str) -> float:
         """BM25's idf of a stem: ln(1 + (N − df + ½)/(df + ½)); 0 for an unknown one."""

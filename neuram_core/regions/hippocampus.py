@@ -30,6 +30,7 @@ from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
+from neuram_core.kept import text_fingerprints
 from neuram_core.lexicon import LexicalMatch, Lexicon
 from neuram_core.types import Clock, Embedder
 
@@ -910,17 +911,41 @@ class Hippocampus:
         unfit = self._unfit_at and n <= 2 * self._unfit_at  # see approximate_index
         return self._approximate is None and threshold > 0 and n >= threshold and not unfit
 
-    def restore_approximate(self, data: bytes) -> bool:
-        """Take back an approximate index kept by :meth:`approximate_snapshot` (whatever
-        changed since is re-indexed); False if ``data`` is not one for these vectors."""
+    def restore_kept(self, words: bytes | None, approximate: bytes | None) -> tuple[bool, bool]:
+        """Take back the word index and the approximate index kept by
+        :meth:`lexicon_snapshot` and :meth:`approximate_snapshot` (None: none kept) instead
+        of building them after a load; whatever changed since is re-indexed. Whether each
+        was taken: not if it does not fit these engrams, or is not wanted (the word index
+        already built, or an approximate index held or not worth having)."""
         if self._dimension is None or not self._ids:
-            return False
+            return False, False
         n = len(self._ids)
-        index = ApproximateIndex.from_bytes(data, self._rows, self._matrix[:n], self.config.approximate_probes)
-        if index is None:
-            return False
-        self._install(index)
-        return True
+        key_prints = text_fingerprints(self._ids)
+        took_words = took_approximate = False
+        if words is not None and self._lexicon_stale:
+            ids, engrams, lexicon = self._ids, self._engrams, self._lexicon
+            held = lexicon.restore(words, key_prints, ids, lambda key: engrams[key].content)
+            if held is not None:
+                missing = np.ones(n, dtype=np.bool_)
+                missing[held] = False
+                lexicon.add_many((ids[row], engrams[ids[row]].content, row) for row in np.flatnonzero(missing).tolist())
+                self._lexicon_stale, took_words = False, True
+        if approximate is not None and self.approximate_wanted:
+            probes = self.config.approximate_probes
+            index = ApproximateIndex.from_bytes(approximate, key_prints, self._matrix[:n], probes)
+            if index is not None:
+                self._install(index)
+                took_approximate = True
+        return took_words, took_approximate
+
+    def lexicon_snapshot(self) -> bytes | None:
+        """The word index as bytes to keep beside the store; None when it is not built,
+        or nothing changed since it was built from scratch, restored or kept, or a load
+        of this size builds it as it goes (it is read back only where a load defers it)."""
+        if self._lexicon_stale or not self._lexicon.unsaved or len(self._ids) < _LAZY_LEXICON:
+            return None
+        engrams = self._engrams
+        return self._lexicon.to_bytes(lambda key: engrams[key].content)
 
     def approximate_snapshot(self) -> bytes | None:
         """The approximate index as bytes to keep beside the store, so the next start-up

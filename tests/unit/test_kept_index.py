@@ -10,12 +10,17 @@ import numpy as np
 import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
-from neuram_core.approximate import ApproximateIndex, fingerprints
+from neuram_core.approximate import ApproximateIndex
+from neuram_core.kept import match_prints, text_fingerprints
+from neuram_core.kept import vector_fingerprints as fingerprints
+from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
 from neuram_core.types import DerivedDataStore
 from tests.unit.test_approximate import DIM, T0, N, clustered, index_of
 
 KEPT = "approximate-index"
+WORDS = "word-index"
+LARGE = 12_000
 CONFIG = NeuramConfig(approximate_min_engrams=1000, approximate_probes=96)
 NOW = T0 + 10 * N + 60
 _MASK = 2**64 - 1
@@ -46,12 +51,20 @@ def test_equal_rows_print_alike_and_a_changed_row_does_not() -> None:
     assert len(set(prints.tolist())) == 3000
 
 
+def print_of(key: str) -> bytes:
+    return text_fingerprints([key]).tobytes()
+
+
+def prints_of(n: int) -> np.ndarray:
+    return text_fingerprints([f"e{i:05d}" for i in range(n)])
+
+
 def kept_and_restored(vectors: np.ndarray) -> tuple[ApproximateIndex, ApproximateIndex, bytes]:
     built, _ = ApproximateIndex.build(vectors, probes=96)
     assert built is not None
     keys = [f"e{i:05d}" for i in range(len(vectors))]
     data = built.to_bytes(keys, vectors)
-    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(keys)}, vectors, probes=96)
+    restored = ApproximateIndex.from_bytes(data, text_fingerprints(keys), vectors, probes=96)
     assert restored is not None
     return built, restored, data
 
@@ -77,7 +90,7 @@ def test_what_changed_since_is_found_and_re_indexed() -> None:
     order = list(now)
     np.random.default_rng(0).shuffle(order)
     rows = np.stack([now[k] for k in order])
-    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(order)}, rows, probes=96)
+    restored = ApproximateIndex.from_bytes(data, text_fingerprints(order), rows, probes=96)
     assert restored is not None
     assert len(restored) == N + 99 and restored.unsaved == 2 + 101  # two entries dropped; e00020 and 100 added
     # Candidates come coarsely ordered (the Hippocampus re-ranks them): look among them.
@@ -93,7 +106,7 @@ def test_an_index_mostly_changed_since_is_not_taken_back() -> None:
     assert built is not None
     data = built.to_bytes([f"e{i:05d}" for i in range(N)], vectors)
     others = clustered(N, seed=9)  # every vector re-embedded
-    assert ApproximateIndex.from_bytes(data, {f"e{i:05d}": i for i in range(N)}, others, probes=96) is None
+    assert ApproximateIndex.from_bytes(data, prints_of(N), others, probes=96) is None
 
 
 @pytest.mark.parametrize(
@@ -109,15 +122,14 @@ def test_damaged_bytes_are_refused_not_read(damage: object) -> None:
     vectors = clustered(N)
     _, _, data = kept_and_restored(vectors)
     assert callable(damage)
-    keys = {f"e{i:05d}": i for i in range(N)}
-    assert ApproximateIndex.from_bytes(damage(data), keys, vectors, probes=96) is None
+    assert ApproximateIndex.from_bytes(damage(data), prints_of(N), vectors, probes=96) is None
 
 
 def test_an_index_of_another_dimension_is_refused() -> None:
     vectors = clustered(N)
     _, _, data = kept_and_restored(vectors)
     wider = np.hstack([vectors, vectors]) / np.sqrt(2)
-    assert ApproximateIndex.from_bytes(data, {f"e{i:05d}": i for i in range(N)}, wider, probes=96) is None
+    assert ApproximateIndex.from_bytes(data, prints_of(N), wider, probes=96) is None
 
 
 def test_keeping_drops_removed_vectors_from_the_lists() -> None:
@@ -129,8 +141,9 @@ def test_keeping_drops_removed_vectors_from_the_lists() -> None:
     keys = [f"e{i:05d}" for i in range(N)]
     data = built.to_bytes(keys, vectors)
     assert built.listed == N - 1  # dropped before writing: nothing of it is kept
-    assert b"e00007" not in data and b"e00008" in data
-    restored = ApproximateIndex.from_bytes(data, {k: i for i, k in enumerate(keys)}, vectors, probes=96)
+    key_prints = text_fingerprints(keys)
+    assert key_prints[7].tobytes() not in data and key_prints[8].tobytes() in data
+    restored = ApproximateIndex.from_bytes(data, text_fingerprints(keys), vectors, probes=96)
     assert restored is not None and len(restored) == N  # row 7 is still in the index given: re-added
     assert restored.unsaved == 1
 
@@ -144,7 +157,7 @@ def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None
     assert data is not None
     assert hippocampus.approximate_snapshot() is None  # kept, unchanged since
     other = index_of(clustered(N))
-    assert other.restore_approximate(data)
+    assert other.restore_kept(None, data) == (False, True)
     assert not other.approximate_wanted and other.approximate_snapshot() is None
     other.remove("e00003")
     assert other.approximate_snapshot() is not None
@@ -175,32 +188,33 @@ def open_brain(path: Path) -> Brain:
     return Brain.open(path=str(path), embedder=HashingEmbedder(DIM), clock=ManualClock(NOW), config=CONFIG)
 
 
-def kept(path: Path, namespace: str = "default") -> bytes | None:
+def kept(path: Path, namespace: str = "default", name: str = KEPT) -> bytes | None:
     async def read() -> bytes | None:
         store = SQLiteStore(path)
         try:
-            return await store.read_derived(namespace, KEPT)
+            return await store.read_derived(namespace, name)
         finally:
             await store.close()
 
     return asyncio.run(read())
 
 
-def test_a_brain_keeps_its_index_at_close_and_reads_it_at_the_next_start(
+def test_a_brain_keeps_its_indexes_at_close_and_reads_them_at_the_next_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "memory.db"
-    vectors = clustered(N)
+    vectors = clustered(LARGE)  # a load this large leaves the word index for later
     brain = open_brain(path)
     brain.call_blocking(brain.store.put(brain.namespace, engrams(vectors)))
     brain.sync.close()
-    assert kept(path) is None  # never loaded: nothing to keep
+    assert kept(path) is None and kept(path, name=WORDS) is None  # never loaded: nothing to keep
     brain = open_brain(path)
-    first = [e.engram_id for e, _ in brain.sync.recall("topic 7", 10)]
+    first = brain.sync.recall("topic 7", 10)
     brain.sync.close()
-    assert kept(path) is not None
-    # The next start-up reads it: building one would fail.
+    assert kept(path) is not None and kept(path, name=WORDS) is not None
+    # The next start-up reads them: building either would fail.
     monkeypatch.setattr(ApproximateIndex, "build", lambda *a, **k: pytest.fail("built, not read back"))
+    monkeypatch.setattr(Lexicon, "_occurrences", lambda *a, **k: pytest.fail("tokenised, not read back"))
     writes: list[str] = []
     write = SQLiteStore.write_derived
 
@@ -210,11 +224,12 @@ def test_a_brain_keeps_its_index_at_close_and_reads_it_at_the_next_start(
 
     monkeypatch.setattr(SQLiteStore, "write_derived", counted)
     brain = open_brain(path)
-    brain.sync.stats()  # loads the index: the kept approximate index is read with it
-    assert not brain.hippocampus.approximate_wanted
-    assert [e.engram_id for e, _ in brain.sync.recall("topic 7", 10)] == first
+    brain.sync.stats()  # loads the index: the kept ones are read with it
+    assert not brain.hippocampus.approximate_wanted and not brain.hippocampus.lexicon_deferred
+    again = brain.sync.recall("topic 7", 10)
+    assert [e.engram_id for e, _ in again] == [e.engram_id for e, _ in first]
     brain.sync.close()
-    assert writes == []  # unchanged since it was read: not written again
+    assert writes == []  # unchanged since they were read: not written again
 
 
 def test_forgetting_drops_what_was_kept_and_the_close_keeps_it_again(tmp_path: Path) -> None:
@@ -227,13 +242,13 @@ def test_forgetting_drops_what_was_kept_and_the_close_keeps_it_again(tmp_path: P
     brain.sync.recall("topic 7", 10)
     brain.sync.close()
     before = kept(path)
-    assert before is not None and b"e00042" in before
+    assert before is not None and print_of("e00042") in before
     brain = open_brain(path)
     assert brain.sync.forget("e00042")
     assert kept(path) is None  # dropped in the delete's own transaction
     brain.sync.close()
     after = kept(path)
-    assert after is not None and b"e00042" not in after and b"e00043" in after
+    assert after is not None and print_of("e00042") not in after and print_of("e00043") in after
 
 
 def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> None:
@@ -261,3 +276,71 @@ def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> No
         await store.close()
 
     asyncio.run(run())
+
+
+def test_keys_are_matched_by_their_prints() -> None:
+    current = text_fingerprints(["a", "b", "c"])
+    kept = text_fingerprints(["c", "gone", "a"])
+    assert match_prints(kept, current).tolist() == [2, -1, 0]
+    assert match_prints(kept, current[:0]).tolist() == [-1, -1, -1]
+    assert match_prints(kept, np.array([5, 5], dtype=np.uint64)) is None  # two keys alike: not trusted
+
+
+TEXTS = [f"{name} went to {place} on day {i}" for i, (name, place) in enumerate(
+    (n, p) for n in ("Ada", "Bob", "Caro", "Dan") for p in ("Paris", "Lisbon", "Oslo", "Rome", "Kyoto")
+)]
+
+
+def lexicon_of(texts: list[str], keys: list[str]) -> Lexicon:
+    lexicon = Lexicon()
+    lexicon.add_many([(key, text, row) for row, (key, text) in enumerate(zip(keys, texts, strict=True))])
+    return lexicon
+
+
+def matches(lexicon: Lexicon, cue: str, n: int) -> dict[int, float]:
+    found = lexicon.match(cue, n)
+    assert found is not None
+    return dict(zip(found.rows.tolist(), found.values.tolist(), strict=True))
+
+
+def test_a_restored_word_index_scores_as_the_one_kept() -> None:
+    keys = [f"k{i}" for i in range(len(TEXTS))]
+    built = lexicon_of(TEXTS, keys)
+    built.add("late", "Eve went to Paris late", len(keys))  # a tail posting, after the load
+    all_keys, all_texts = [*keys, "late"], [*TEXTS, "Eve went to Paris late"]
+    built.remove("k3", TEXTS[3])  # removed: left out of what is kept
+    data = built.to_bytes(dict(zip(all_keys, all_texts, strict=True)).__getitem__)
+    assert built.unsaved == 0
+    restored = Lexicon()
+    text_of = dict(zip(all_keys, all_texts, strict=True)).__getitem__
+    held = restored.restore(data, text_fingerprints(all_keys), all_keys, text_of)
+    assert held is not None and sorted(held.tolist()) == [r for r in range(len(all_keys)) if r != 3]
+    assert len(restored) == len(built) and restored.unsaved == 0
+    for cue in ("Ada in Paris", "Rome on day 7", "Eve late", "Kyoto Kyoto Bob"):
+        assert matches(restored, cue, 21) == pytest.approx(matches(built, cue, 21))
+    assert restored.idf("pari") == pytest.approx(built.idf("pari"))
+
+
+def test_a_text_changed_since_is_not_taken_back() -> None:
+    keys = [f"k{i}" for i in range(len(TEXTS))]
+    data = lexicon_of(TEXTS, keys).to_bytes(dict(zip(keys, TEXTS, strict=True)).__getitem__)
+    now = list(TEXTS)
+    now[0] = "Zoe went to Quito"  # same key, new text
+    restored = Lexicon()
+    held = restored.restore(data, text_fingerprints(keys), keys, dict(zip(keys, now, strict=True)).__getitem__)
+    assert held is not None and 0 not in held.tolist() and restored.unsaved == 1
+    assert 0 not in matches(restored, "Ada Paris", len(keys))  # its old words are gone with it
+    mostly = [f"other text {i}" for i in range(len(keys))]
+    changed = dict(zip(keys, mostly, strict=True)).__getitem__
+    assert Lexicon().restore(data, text_fingerprints(keys), keys, changed) is None
+
+
+def test_a_word_index_made_another_way_or_damaged_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = [f"k{i}" for i in range(len(TEXTS))]
+    text_of = dict(zip(keys, TEXTS, strict=True)).__getitem__
+    data = lexicon_of(TEXTS, keys).to_bytes(text_of)
+    prints = text_fingerprints(keys)
+    assert Lexicon().restore(data[:-2], prints, keys, text_of) is None
+    assert Lexicon().restore(data[:30] + bytes([data[30] ^ 4]) + data[31:], prints, keys, text_of) is None
+    monkeypatch.setattr("neuram_core.lexicon._TERMS_MADE_BY", "another tokeniser")
+    assert Lexicon().restore(data, prints, keys, text_of) is None
