@@ -820,7 +820,9 @@ def print_targets(results: dict[str, Any]) -> None:
         for row in results["startup_s"]:
             t = row["seconds"] + row["indexes_s"]
             if row["n"] >= 1_000_000:
-                checks.append((f"start-up, {row['n']:,} from SQLite with its indexes <= 10 s", f"{t:.1f} s", t <= 10))
+                checks.append(
+                    (f"start-up, {row['n']:,} from SQLite with its indexes (kept) <= 10 s", f"{t:.1f} s", t <= 10)
+                )
     for name, page in results.get("explorer_pages", {}).items():
         worst = max(page["p50_ms"], page["next_p50_ms"] or 0.0)
         checks.append((f"explorer page at 100k, {name} <= 100 ms (p50)", f"{worst:.1f} ms", worst <= 100))

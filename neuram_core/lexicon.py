@@ -391,8 +391,11 @@ class Lexicon:
         live = numbered[posting_slots] >= 0
         posting_keys = numbered[posting_slots[live]]
         posting_terms, posting_tf = posting_terms[live], posting_tf[live]
+        # Only the terms of live texts, renumbered: a forgotten text's words are not kept.
+        used, posting_terms = np.unique(posting_terms, return_inverse=True)
         order = np.lexsort((posting_keys, posting_terms))
-        term_lengths, joined_terms = join_keys(list(self._term_id))  # numbered in insertion order
+        names = list(self._term_id)  # numbered in insertion order
+        term_lengths, joined_terms = join_keys([names[tid] for tid in used.tolist()])
         payload = pack(
             _KEPT_FORMAT,
             {"terms_made_by": _TERMS_MADE_BY},

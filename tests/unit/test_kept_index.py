@@ -308,8 +308,11 @@ def test_a_restored_word_index_scores_as_the_one_kept() -> None:
     built = lexicon_of(TEXTS, keys)
     built.add("late", "Eve went to Paris late", len(keys))  # a tail posting, after the load
     all_keys, all_texts = [*keys, "late"], [*TEXTS, "Eve went to Paris late"]
+    built.add("secret", "Zanzibar hunter2", len(all_keys))
+    built.remove("secret", "Zanzibar hunter2")  # forgotten: none of its words is kept
     built.remove("k3", TEXTS[3])  # removed: left out of what is kept
     data = built.to_bytes(dict(zip(all_keys, all_texts, strict=True)).__getitem__)
+    assert b"zanzibar" not in data and b"hunter2" not in data and b"kyoto" in data
     assert built.unsaved == 0
     restored = Lexicon()
     text_of = dict(zip(all_keys, all_texts, strict=True)).__getitem__
