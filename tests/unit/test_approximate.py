@@ -3,6 +3,8 @@ through adds, re-encodes, swap-deletes and clears, and set aside when filters ke
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -22,25 +24,24 @@ def clustered(n: int, seed: int = 1) -> np.ndarray:
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
+def note(i: int, vector: np.ndarray, **fields: Any) -> Engram:
+    """Engram ``e{i:05d}``: a note on one of 50 topics, of the i-th type, perceived 10 s apart."""
+    return Engram(
+        content=f"note {i} about topic {i % 50}",
+        memory_type=list(MemoryType)[i % 4],
+        salience=0.5,
+        embedding=vector,
+        engram_id=f"e{i:05d}",
+        encoded_at=T0 + 10 * i,
+        last_accessed=T0 + 10 * i,
+        **fields,
+    )
+
+
 def index_of(vectors: np.ndarray, threshold: int = 1000, probes: int = 96) -> Hippocampus:
     config = NeuramConfig(approximate_min_engrams=threshold, approximate_probes=probes)
     hippocampus = Hippocampus(embeds=False, clock=ManualClock(T0 + 10 * len(vectors)), config=config)
-    kinds = list(MemoryType)
-    hippocampus.encode_many(
-        [
-            Engram(
-                content=f"note {i} about topic {i % 50}",
-                memory_type=kinds[i % 4],
-                salience=0.5,
-                embedding=v,
-                engram_id=f"e{i:05d}",
-                encoded_at=T0 + 10 * i,
-                last_accessed=T0 + 10 * i,
-            )
-            for i, v in enumerate(vectors)
-        ],
-        pending=False,
-    )
+    hippocampus.encode_many([note(i, v) for i, v in enumerate(vectors)], pending=False)
     return hippocampus
 
 

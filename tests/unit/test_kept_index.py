@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
+from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
 from neuram_core.kept import match_prints, text_fingerprints
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
 from neuram_core.types import DerivedDataStore
-from tests.unit.test_approximate import DIM, T0, N, clustered, index_of
+from tests.unit.test_approximate import DIM, T0, N, clustered, index_of, note
 
 KEPT = "approximate-index"
 WORDS = "word-index"
@@ -164,24 +164,8 @@ def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None
 
 
 def engrams(vectors: np.ndarray) -> list[tuple[Engram, float]]:
-    kinds = list(MemoryType)
-    return [
-        (
-            Engram(
-                content=f"note {i} about topic {i % 50}",
-                memory_type=kinds[i % 4],
-                salience=0.5,
-                embedding=v,
-                engram_id=f"e{i:05d}",
-                encoded_at=T0 + 10 * i,
-                last_accessed=T0 + 10 * i,
-                stability=504.0,
-                consolidated=True,
-            ),
-            4e9,
-        )
-        for i, v in enumerate(vectors)
-    ]
+    """Long-term notes as a store holds them, with a forget-at far off."""
+    return [(note(i, v, stability=504.0, consolidated=True), 4e9) for i, v in enumerate(vectors)]
 
 
 def open_brain(path: Path) -> Brain:
