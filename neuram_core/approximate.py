@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.engram import Vector
-from neuram_core.kept import match_prints, pack, text_fingerprints, unpack, vector_fingerprints
+from neuram_core.kept import Drift, match_prints, pack, text_fingerprints, unpack, vector_fingerprints
 
 __all__ = ["ApproximateIndex", "code_count", "list_count", "measured_recall", "probe_count"]
 
@@ -106,7 +106,7 @@ class ApproximateIndex:
         self._row_slot: npt.NDArray[np.int64] = np.full(max(16, size), -1, dtype=np.int64)  # -1: none
         self._issued = 0  # slots given out so far (the next slot)
         self._dead = 0  # dead slots still in the lists
-        self.unsaved = 0  # entries added or removed since it was built, kept or taken back
+        self.drift = Drift()  # since it was built, kept or read back
 
     @classmethod
     def build(
@@ -172,7 +172,7 @@ class ApproximateIndex:
             prints=vector_fingerprints(vectors)[rows],
             key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
         )
-        self.unsaved = 0
+        self.drift = Drift()
         return payload
 
     @classmethod
@@ -224,7 +224,7 @@ class ApproximateIndex:
         built._row_slot[rows[live]] = slots[live]
         built._issued = issued
         built._dead = slots.shape[0] - live.shape[0]
-        built.unsaved = built._dead
+        built.drift = Drift(built._dead, built._dead)
         missing = np.flatnonzero(built._row_slot[:n] < 0)
         built.add(missing.astype(np.int64), vectors[missing])
         built._compact()
@@ -251,7 +251,7 @@ class ApproximateIndex:
         count = rows.shape[0]
         if not count:
             return
-        self._kill(rows)
+        replaced = self._kill(rows)
         slots = np.arange(self._issued, self._issued + count, dtype=np.int64)
         self._slot_row = _fit(self._slot_row, self._issued + count)
         self._row_slot = _fit(self._row_slot, int(rows.max()) + 1)
@@ -260,25 +260,24 @@ class ApproximateIndex:
         self._issued += count
         self._slot_row[slots] = rows
         self._row_slot[rows] = slots
-        self.unsaved += count
+        self.drift.added(count - replaced)
+        self.drift.removed(replaced)  # a re-encode: the kept copy holds the old vector's entry
         self._compact()
 
     def remove(self, row: int) -> None:
-        self._kill(np.array([row], dtype=np.int64))
-        self.unsaved += 1
+        self.drift.removed(self._kill(np.array([row], dtype=np.int64)))
         self._compact()
 
     def move(self, source: int, target: int) -> None:
         """Row ``source`` now lives at ``target`` (a swap-delete); ``target``'s old entry is
         gone with it."""
-        self._kill(np.array([target], dtype=np.int64))
+        self.drift.removed(self._kill(np.array([target], dtype=np.int64)))
         slot = self._row_slot[source] if source < self._row_slot.shape[0] else -1
         if slot >= 0:
             self._row_slot[source] = -1
             self._row_slot = _fit(self._row_slot, target + 1)
             self._row_slot[target] = slot
             self._slot_row[slot] = target
-        self.unsaved += 1
         self._compact()
 
     def search(self, vector: Vector, count: int) -> npt.NDArray[np.intp]:
@@ -296,15 +295,18 @@ class ApproximateIndex:
         live_rows: npt.NDArray[np.intp] = rows[rows >= 0].astype(np.intp)
         return live_rows
 
-    def _kill(self, rows: npt.NDArray[np.int64]) -> None:
-        """Mark the slots of ``rows`` dead (rows without one are skipped)."""
+    def _kill(self, rows: npt.NDArray[np.int64]) -> int:
+        """Mark the slots of ``rows`` dead (rows without one are skipped); how many were."""
         rows = rows[rows < self._row_slot.shape[0]]
         slots = self._row_slot[rows]
         slots = slots[slots >= 0]
-        if slots.shape[0]:
-            self._slot_row[slots] = -1
-            self._row_slot[rows] = -1
-            self._dead += int(np.unique(slots).shape[0])
+        if not slots.shape[0]:
+            return 0
+        self._slot_row[slots] = -1
+        self._row_slot[rows] = -1
+        killed = int(np.unique(slots).shape[0])
+        self._dead += killed
+        return killed
 
     def _compact(self) -> None:
         """Drop the dead slots from the lists in one pass once they are a third of them."""

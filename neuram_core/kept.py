@@ -21,10 +21,49 @@ from numpy.typing import DTypeLike
 
 from neuram_core.engram import Vector
 
-__all__ = ["join_keys", "match_prints", "pack", "split_keys", "text_fingerprints", "unpack", "vector_fingerprints"]
+__all__ = [
+    "Drift",
+    "join_keys",
+    "match_prints",
+    "pack",
+    "split_keys",
+    "text_fingerprints",
+    "unpack",
+    "vector_fingerprints",
+]
 
 _DIGEST_SIZE = 16
+_REWRITE_SHARE = 0.01  # added entries that make a kept copy worth writing again, as a share of the index
 _FINGERPRINT_BLOCK = 1024  # rows hashed at once: bounds the temporary (1024 × dimension × 8 B)
+
+
+class Drift:
+    """How far an index moved from the copy kept beside the store (or from nothing, when it
+    was built): whether writing it again is worth its cost (10 s for a million engrams).
+
+    A removal always is: the store dropped the kept copy when it deleted (or, for a
+    re-encode, the copy still holds the old vector's entry). Additions are worth it from
+    1 % of the index on: below that the reader indexes the few missing rows itself, and
+    counts them here again, so they add up over runs until they are worth a write."""
+
+    __slots__ = ("changes", "removals")
+
+    def __init__(self, changes: int = 0, removals: int = 0) -> None:
+        self.changes = changes
+        self.removals = removals
+
+    def added(self, count: int = 1) -> None:
+        self.changes += count
+
+    def removed(self, count: int = 1) -> None:
+        self.changes += count
+        self.removals += count
+
+    def worth_keeping(self, size: int) -> bool:
+        return self.removals > 0 or (self.changes > 0 and self.changes >= _REWRITE_SHARE * size)
+
+    def __repr__(self) -> str:
+        return f"Drift(changes={self.changes}, removals={self.removals})"
 
 
 def pack(

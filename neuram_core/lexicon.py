@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from neuram_core.kept import join_keys, match_prints, pack, split_keys, text_fingerprints, unpack
+from neuram_core.kept import Drift, join_keys, match_prints, pack, split_keys, text_fingerprints, unpack
 from neuram_core.text import STOPWORDS, WORD_PATTERN, content_words
 
 __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
@@ -170,7 +170,7 @@ class Lexicon:
         self._slots = 0
         self._live = 0
         self._total_len = 0.0
-        self.unsaved = 0  # keys added or removed since it was built from scratch, kept or restored
+        self.drift = Drift()  # since it was built from scratch, kept or restored
         self._sums = np.zeros(0, dtype=np.float64)  # the last cue's scores by row (0 elsewhere)
         self._summed_rows = _NO_ROWS  # where they are not 0
         self._seen = np.zeros(0, dtype=np.bool_)
@@ -223,7 +223,7 @@ class Lexicon:
         self._slots += count
         self._live += count
         self._total_len += float(np.sum(lengths))
-        self.unsaved += count
+        self.drift.added(count)
         return first
 
     def add_many(self, items: Iterable[tuple[str, str, int]]) -> None:
@@ -325,7 +325,7 @@ class Lexicon:
         self._slot_row[slot] = -1
         self._total_len -= float(self._slot_len[slot])
         self._live -= 1
-        self.unsaved += 1
+        self.drift.removed()
         term_id = self._term_id
         for term in set(terms(text)):
             tid = term_id.get(term)
@@ -409,7 +409,7 @@ class Lexicon:
             posting_keys=posting_keys[order],
             posting_tf=posting_tf[order],
         )
-        self.unsaved = 0
+        self.drift = Drift()
         return payload
 
     def restore(
@@ -459,7 +459,8 @@ class Lexicon:
             arrays["posting_tf"][live].astype(np.int64),
             presorted=True,
         )
-        self.unsaved = count - taken.shape[0]
+        dropped = count - taken.shape[0]
+        self.drift = Drift(dropped, dropped)
         held_rows: npt.NDArray[np.intp] = rows[taken].astype(np.intp)
         return held_rows
 

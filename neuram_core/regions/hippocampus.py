@@ -940,19 +940,19 @@ class Hippocampus:
 
     def lexicon_snapshot(self) -> bytes | None:
         """The word index as bytes to keep beside the store; None when it is not built,
-        or nothing changed since it was built from scratch, restored or kept, or a load
-        of this size builds it as it goes (it is read back only where a load defers it)."""
-        if self._lexicon_stale or not self._lexicon.unsaved or len(self._ids) < _LAZY_LEXICON:
+        too little changed since it was built, read back or kept (:class:`~neuram_core.kept.Drift`),
+        or a load of this size builds it as it goes (it is read back only where a load defers it)."""
+        lexicon, engrams = self._lexicon, self._engrams
+        if self._lexicon_stale or len(self._ids) < _LAZY_LEXICON or not lexicon.drift.worth_keeping(len(lexicon)):
             return None
-        engrams = self._engrams
-        return self._lexicon.to_bytes(lambda key: engrams[key].content)
+        return lexicon.to_bytes(lambda key: engrams[key].content)
 
     def approximate_snapshot(self) -> bytes | None:
         """The approximate index as bytes to keep beside the store, so the next start-up
-        need not build it; None when there is none, or nothing changed since it was
-        built from or saved to the store."""
+        need not build it; None when there is none, or too little changed since it was
+        built, read back or kept (:class:`~neuram_core.kept.Drift`)."""
         index = self._approximate
-        if index is None or not index.unsaved:
+        if index is None or not index.drift.worth_keeping(len(index)):
             return None
         return index.to_bytes(self._ids, self._matrix[: len(self._ids)])
 

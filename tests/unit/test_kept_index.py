@@ -11,7 +11,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.kept import match_prints, text_fingerprints
+from neuram_core.kept import Drift, match_prints, text_fingerprints
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
@@ -73,7 +73,7 @@ def test_a_restored_index_answers_as_the_one_kept() -> None:
     vectors = clustered(N)
     built, restored, _ = kept_and_restored(vectors)
     assert len(restored) == N and restored.trained_size == built.trained_size
-    assert built.unsaved == 0 and restored.unsaved == 0  # nothing changed since it was kept
+    assert (built.drift.changes, restored.drift.changes) == (0, 0)  # nothing changed since it was kept
     for q in clustered(20, seed=4):
         assert restored.search(q, 10).tolist() == built.search(q, 10).tolist()
 
@@ -92,7 +92,8 @@ def test_what_changed_since_is_found_and_re_indexed() -> None:
     rows = np.stack([now[k] for k in order])
     restored = ApproximateIndex.from_bytes(data, text_fingerprints(order), rows, probes=96)
     assert restored is not None
-    assert len(restored) == N + 99 and restored.unsaved == 2 + 101  # two entries dropped; e00020 and 100 added
+    assert len(restored) == N + 99
+    assert (restored.drift.changes, restored.drift.removals) == (2 + 101, 2)  # two dropped; e00020 and 100 added
     # Candidates come coarsely ordered (the Hippocampus re-ranks them): look among them.
     assert {"e00020", "e02500"} <= {order[r] for r in restored.search(vectors[2500], 2).tolist()}
     assert order.index("e03050") in restored.search(vectors[3050], 2).tolist()
@@ -145,7 +146,7 @@ def test_keeping_drops_removed_vectors_from_the_lists() -> None:
     assert key_prints[7].tobytes() not in data and key_prints[8].tobytes() in data
     restored = ApproximateIndex.from_bytes(data, text_fingerprints(keys), vectors, probes=96)
     assert restored is not None and len(restored) == N  # row 7 is still in the index given: re-added
-    assert restored.unsaved == 1
+    assert (restored.drift.changes, restored.drift.removals) == (1, 0)  # re-added: the kept copy lacked it
 
 
 def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None:
@@ -159,8 +160,25 @@ def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None
     other = index_of(clustered(N))
     assert other.restore_kept(None, data) == (False, True)
     assert not other.approximate_wanted and other.approximate_snapshot() is None
+    other.encode_many([note(N + i, v) for i, v in enumerate(clustered(29, seed=5))], pending=False)
+    assert other.approximate_snapshot() is None  # 29 added, under 1 % of 3,029: the reader adds them
+    other.encode_many([note(N + 29 + i, v) for i, v in enumerate(clustered(2, seed=6))], pending=False)
+    assert other.approximate_snapshot() is not None  # 31: over 1 % of 3,031
     other.remove("e00003")
-    assert other.approximate_snapshot() is not None
+    assert other.approximate_snapshot() is not None  # any removal: the store dropped the kept copy
+
+
+def test_drift_asks_for_a_write_on_any_removal_or_one_percent_added() -> None:
+    drift = Drift()
+    assert not drift.worth_keeping(1000)
+    drift.added(9)
+    assert not drift.worth_keeping(1000)
+    drift.added()
+    assert drift.worth_keeping(1000)
+    removed = Drift()
+    removed.removed()
+    assert removed.worth_keeping(10**6) and (removed.changes, removed.removals) == (1, 1)
+    assert Drift(5).worth_keeping(0)  # an index built from nothing
 
 
 def engrams(vectors: np.ndarray) -> list[tuple[Engram, float]]:
@@ -297,12 +315,12 @@ def test_a_restored_word_index_scores_as_the_one_kept() -> None:
     built.remove("k3", TEXTS[3])  # removed: left out of what is kept
     data = built.to_bytes(dict(zip(all_keys, all_texts, strict=True)).__getitem__)
     assert b"zanzibar" not in data and b"hunter2" not in data and b"kyoto" in data
-    assert built.unsaved == 0
+    assert built.drift.changes == 0
     restored = Lexicon()
     text_of = dict(zip(all_keys, all_texts, strict=True)).__getitem__
     held = restored.restore(data, text_fingerprints(all_keys), all_keys, text_of)
     assert held is not None and sorted(held.tolist()) == [r for r in range(len(all_keys)) if r != 3]
-    assert len(restored) == len(built) and restored.unsaved == 0
+    assert len(restored) == len(built) and restored.drift.changes == 0
     for cue in ("Ada in Paris", "Rome on day 7", "Eve late", "Kyoto Kyoto Bob"):
         assert matches(restored, cue, 21) == pytest.approx(matches(built, cue, 21))
     assert restored.idf("pari") == pytest.approx(built.idf("pari"))
@@ -315,7 +333,7 @@ def test_a_text_changed_since_is_not_taken_back() -> None:
     now[0] = "Zoe went to Quito"  # same key, new text
     restored = Lexicon()
     held = restored.restore(data, text_fingerprints(keys), keys, dict(zip(keys, now, strict=True)).__getitem__)
-    assert held is not None and 0 not in held.tolist() and restored.unsaved == 1
+    assert held is not None and 0 not in held.tolist() and restored.drift.removals == 1
     assert 0 not in matches(restored, "Ada Paris", len(keys))  # its old words are gone with it
     mostly = [f"other text {i}" for i in range(len(keys))]
     changed = dict(zip(keys, mostly, strict=True)).__getitem__
