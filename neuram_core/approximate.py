@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.engram import Vector
-from neuram_core.kept import Drift, match_prints, pack, text_fingerprints, unpack, vector_fingerprints
+from neuram_core.kept import Drift, KeyPrints, pack, text_fingerprints, unpack, vector_fingerprints
 
 __all__ = ["ApproximateIndex", "code_count", "list_count", "measured_recall", "probe_count"]
 
@@ -177,11 +177,11 @@ class ApproximateIndex:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, key_prints: npt.NDArray[np.uint64], vectors: Vector, probes: int
+        cls, data: bytes, key_prints: KeyPrints, vectors: Vector, probes: int
     ) -> ApproximateIndex | None:
         """The index :meth:`to_bytes` kept, brought up to date with ``vectors`` (row i
-        holds the engram whose key's :func:`~neuram_core.kept.text_fingerprints` is
-        ``key_prints[i]``): an entry whose key is gone or whose vector's fingerprint
+        holds the engram whose key ``key_prints`` printed i-th): an entry whose key is
+        gone or whose vector's fingerprint
         changed is dropped, and a row without an entry is added. None if ``data`` is not
         such an index (damaged, another format or dimension)."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
@@ -200,7 +200,7 @@ class ApproximateIndex:
             or (slots.shape[0] and (int(slots.min()) < 0 or int(slots.max()) >= issued))
         ):
             return None
-        rows = match_prints(arrays["key_prints"], key_prints) if arrays["key_prints"].shape == slots.shape else None
+        rows = key_prints.rows(arrays["key_prints"]) if arrays["key_prints"].shape == slots.shape else None
         if rows is None:
             return None
         import faiss as loaded

@@ -23,8 +23,8 @@ from neuram_core.engram import Vector
 
 __all__ = [
     "Drift",
+    "KeyPrints",
     "join_keys",
-    "match_prints",
     "pack",
     "split_keys",
     "text_fingerprints",
@@ -163,16 +163,28 @@ def text_fingerprints(texts: Sequence[str]) -> npt.NDArray[np.uint64]:
     return np.frombuffer(digests, dtype=np.uint64).copy()
 
 
-def match_prints(kept: npt.NDArray[np.uint64], current: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64] | None:
-    """For each kept key's fingerprint, the position of the current key that prints alike
-    (-1: none); None if two current keys print alike (a 64-bit collision, about one
-    chance in 10**7 among a million keys: the caller builds afresh). Keys are matched by
-    their prints so that reading a kept index makes no string per key."""
-    order = np.argsort(current, kind="stable")
-    ordered = current[order]
-    if ordered.shape[0] > 1 and bool((ordered[1:] == ordered[:-1]).any()):
-        return None
-    if not ordered.shape[0]:
-        return np.full(kept.shape[0], -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(ordered, kept), ordered.shape[0] - 1)
-    return np.where(ordered[at] == kept, order[at], -1).astype(np.int64)
+class KeyPrints:
+    """The current keys' fingerprints (:func:`text_fingerprints`), sorted once, to find
+    the row of each kept entry's key: keys are matched by their prints so that reading a
+    kept index makes no string per key."""
+
+    def __init__(self, prints: npt.NDArray[np.uint64]) -> None:
+        self._order = np.argsort(prints, kind="stable")
+        self._sorted = prints[self._order]
+        # Two current keys printing alike (a 64-bit collision: about one chance in 10**7
+        # among a million keys) make every match doubtful: the caller builds afresh.
+        self.distinct = not (self._sorted.shape[0] > 1 and bool((self._sorted[1:] == self._sorted[:-1]).any()))
+
+    @classmethod
+    def of(cls, keys: Sequence[str]) -> KeyPrints:
+        return cls(text_fingerprints(keys))
+
+    def rows(self, kept: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64] | None:
+        """For each kept print, the row whose key prints alike (-1: none); None if the
+        current keys are not distinct."""
+        if not self.distinct:
+            return None
+        if not self._sorted.shape[0]:
+            return np.full(kept.shape[0], -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, kept), self._sorted.shape[0] - 1)
+        return np.where(self._sorted[at] == kept, self._order[at], -1).astype(np.int64)

@@ -17,13 +17,13 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from neuram_core.kept import Drift, join_keys, match_prints, pack, split_keys, text_fingerprints, unpack
+from neuram_core.kept import Drift, KeyPrints, join_keys, pack, split_keys, text_fingerprints, unpack
 from neuram_core.text import STOPWORDS, WORD_PATTERN, content_words
 
 __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
@@ -203,7 +203,7 @@ class Lexicon:
         counts: dict[int, int] = {}
         for tid in self._ids_of(terms(text)):
             counts[tid] = counts.get(tid, 0) + 1
-        slot = self._new_slots([(key, row)], [float(sum(counts.values()))])
+        slot = self._new_slots([key], [row], [float(sum(counts.values()))])
         tails = self._tails
         for tid, count in counts.items():
             entry = tails.get(tid)
@@ -213,12 +213,17 @@ class Lexicon:
             entry[1].append(min(count, _MAX_TF))
             self._df[tid] += 1
 
-    def _new_slots(self, keyed: Sequence[tuple[str, int]], lengths: Sequence[float] | npt.NDArray[np.int64]) -> int:
-        """Slots for (key, row) pairs with their lengths; the first slot."""
-        first, count = self._slots, len(keyed)
+    def _new_slots(
+        self,
+        keys: Sequence[str],
+        rows: Sequence[int] | npt.NDArray[np.int64],
+        lengths: Sequence[float] | npt.NDArray[np.int64] | npt.NDArray[np.float32],
+    ) -> int:
+        """Slots for keys held at rows, with their lengths; the first slot."""
+        first, count = self._slots, len(keys)
         self._reserve(first + count)
-        self._slot_of.update(zip([key for key, _ in keyed], range(first, first + count), strict=True))
-        self._slot_row[first : first + count] = [row for _, row in keyed]
+        self._slot_of.update(zip(keys, range(first, first + count), strict=True))
+        self._slot_row[first : first + count] = rows
         self._slot_len[first : first + count] = lengths
         self._slots += count
         self._live += count
@@ -245,7 +250,7 @@ class Lexicon:
             return
         ids, owners = self._occurrences([text for _, text, _ in fresh])
         lengths = np.bincount(owners, minlength=len(fresh))
-        self._new_slots([(key, row) for key, _, row in fresh], lengths)
+        self._new_slots([key for key, _, _ in fresh], [row for _, _, row in fresh], lengths)
         self._build_block(ids, owners, None)
 
     def _occurrences(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -280,9 +285,9 @@ class Lexicon:
 
     def _build_block(
         self,
-        ids: npt.NDArray[np.int64],
-        slots: npt.NDArray[np.int64],
-        tf: npt.NDArray[np.int64] | None,
+        ids: npt.NDArray[np.integer[Any]],
+        slots: npt.NDArray[np.integer[Any]],
+        tf: npt.NDArray[np.integer[Any]] | None,
         *,
         presorted: bool = False,
     ) -> None:
@@ -413,13 +418,13 @@ class Lexicon:
         return payload
 
     def restore(
-        self, data: bytes, key_prints: npt.NDArray[np.uint64], keys: Sequence[str], text_of: Callable[[str], str]
+        self, data: bytes, key_prints: KeyPrints, keys: Sequence[str], text_of: Callable[[str], str]
     ) -> npt.NDArray[np.intp] | None:
         """Replace this index with the one :meth:`to_bytes` kept, keeping only the keys
-        that are still rows with the same text (row i holds ``keys[i]``, whose
-        :func:`~neuram_core.kept.text_fingerprints` is ``key_prints[i]``); the rows it
-        now holds, or None (and this index left as it was) if ``data`` is not such an
-        index, or most of it changed. The caller adds the rows it does not hold."""
+        that are still rows with the same text (row i holds ``keys[i]``, printed in
+        ``key_prints``); the rows it now holds, or None (and this index left as it was)
+        if ``data`` is not such an index, or most of it changed. The caller adds the rows
+        it does not hold."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
         if kept is None or kept[0].get("terms_made_by") != _TERMS_MADE_BY:
             return None
@@ -436,7 +441,7 @@ class Lexicon:
             or (posting_keys.shape[0] and not 0 <= int(posting_keys.min()) <= int(posting_keys.max()) < count)
         ):
             return None
-        rows = match_prints(arrays["key_prints"], key_prints)
+        rows = key_prints.rows(arrays["key_prints"])
         if rows is None:
             return None
         holds = rows >= 0
@@ -450,18 +455,21 @@ class Lexicon:
         self.clear()
         self._ids_of(terms_)
         taken = np.flatnonzero(holds)
-        self._new_slots([(keys[row], row) for row in rows[taken].tolist()], arrays["lengths"][taken])
-        slot_of_key = np.cumsum(holds) - 1
-        live = holds[posting_keys]
-        self._build_block(
-            posting_terms[live].astype(np.int64),
-            slot_of_key[posting_keys[live]].astype(np.int64),
-            arrays["posting_tf"][live].astype(np.int64),
-            presorted=True,
-        )
+        taken_rows = rows[taken]
+        in_order = taken_rows.shape[0] == len(keys) and bool((taken_rows == np.arange(len(keys))).all())
+        taken_keys = keys if in_order else [keys[row] for row in taken_rows.tolist()]
+        self._new_slots(taken_keys, taken_rows, arrays["lengths"][taken])
+        if taken.shape[0] == count:  # every kept key holds (the usual start-up): its postings as they are
+            self._build_block(posting_terms, posting_keys, arrays["posting_tf"], presorted=True)
+        else:
+            slot_of_key = np.cumsum(holds) - 1
+            live = holds[posting_keys]
+            self._build_block(
+                posting_terms[live], slot_of_key[posting_keys[live]], arrays["posting_tf"][live], presorted=True
+            )
         dropped = count - taken.shape[0]
         self.drift = Drift(dropped, dropped)
-        held_rows: npt.NDArray[np.intp] = rows[taken].astype(np.intp)
+        held_rows: npt.NDArray[np.intp] = taken_rows.astype(np.intp)
         return held_rows
 
     def idf(self, term: str) -> float:

@@ -30,7 +30,7 @@ from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
 from neuram_core.embeddings import resolve_embedder
 from neuram_core.engram import Engram, MemoryType, Vector
-from neuram_core.kept import text_fingerprints
+from neuram_core.kept import KeyPrints
 from neuram_core.lexicon import LexicalMatch, Lexicon
 from neuram_core.types import Clock, Embedder
 
@@ -920,7 +920,7 @@ class Hippocampus:
         if self._dimension is None or not self._ids:
             return False, False
         n = len(self._ids)
-        key_prints = text_fingerprints(self._ids)
+        key_prints = KeyPrints.of(self._ids)
         took_words = took_approximate = False
         if words is not None and self._lexicon_stale:
             ids, engrams, lexicon = self._ids, self._engrams, self._lexicon

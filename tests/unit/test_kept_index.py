@@ -11,7 +11,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.kept import Drift, match_prints, text_fingerprints
+from neuram_core.kept import Drift, KeyPrints, text_fingerprints
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
@@ -55,8 +55,8 @@ def print_of(key: str) -> bytes:
     return text_fingerprints([key]).tobytes()
 
 
-def prints_of(n: int) -> np.ndarray:
-    return text_fingerprints([f"e{i:05d}" for i in range(n)])
+def prints_of(n: int) -> KeyPrints:
+    return KeyPrints.of([f"e{i:05d}" for i in range(n)])
 
 
 def kept_and_restored(vectors: np.ndarray) -> tuple[ApproximateIndex, ApproximateIndex, bytes]:
@@ -64,7 +64,7 @@ def kept_and_restored(vectors: np.ndarray) -> tuple[ApproximateIndex, Approximat
     assert built is not None
     keys = [f"e{i:05d}" for i in range(len(vectors))]
     data = built.to_bytes(keys, vectors)
-    restored = ApproximateIndex.from_bytes(data, text_fingerprints(keys), vectors, probes=96)
+    restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
     assert restored is not None
     return built, restored, data
 
@@ -90,7 +90,7 @@ def test_what_changed_since_is_found_and_re_indexed() -> None:
     order = list(now)
     np.random.default_rng(0).shuffle(order)
     rows = np.stack([now[k] for k in order])
-    restored = ApproximateIndex.from_bytes(data, text_fingerprints(order), rows, probes=96)
+    restored = ApproximateIndex.from_bytes(data, KeyPrints.of(order), rows, probes=96)
     assert restored is not None
     assert len(restored) == N + 99
     assert (restored.drift.changes, restored.drift.removals) == (2 + 101, 2)  # two dropped; e00020 and 100 added
@@ -144,7 +144,7 @@ def test_keeping_drops_removed_vectors_from_the_lists() -> None:
     assert built.listed == N - 1  # dropped before writing: nothing of it is kept
     key_prints = text_fingerprints(keys)
     assert key_prints[7].tobytes() not in data and key_prints[8].tobytes() in data
-    restored = ApproximateIndex.from_bytes(data, text_fingerprints(keys), vectors, probes=96)
+    restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
     assert restored is not None and len(restored) == N  # row 7 is still in the index given: re-added
     assert (restored.drift.changes, restored.drift.removals) == (1, 0)  # re-added: the kept copy lacked it
 
@@ -283,9 +283,9 @@ def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> No
 def test_keys_are_matched_by_their_prints() -> None:
     current = text_fingerprints(["a", "b", "c"])
     kept = text_fingerprints(["c", "gone", "a"])
-    assert match_prints(kept, current).tolist() == [2, -1, 0]
-    assert match_prints(kept, current[:0]).tolist() == [-1, -1, -1]
-    assert match_prints(kept, np.array([5, 5], dtype=np.uint64)) is None  # two keys alike: not trusted
+    assert KeyPrints(current).rows(kept).tolist() == [2, -1, 0]  # type: ignore[union-attr]
+    assert KeyPrints(current[:0]).rows(kept).tolist() == [-1, -1, -1]  # type: ignore[union-attr]
+    assert KeyPrints(np.array([5, 5], dtype=np.uint64)).rows(kept) is None  # two keys alike: not trusted
 
 
 TEXTS = [f"{name} went to {place} on day {i}" for i, (name, place) in enumerate(
@@ -318,7 +318,7 @@ def test_a_restored_word_index_scores_as_the_one_kept() -> None:
     assert built.drift.changes == 0
     restored = Lexicon()
     text_of = dict(zip(all_keys, all_texts, strict=True)).__getitem__
-    held = restored.restore(data, text_fingerprints(all_keys), all_keys, text_of)
+    held = restored.restore(data, KeyPrints.of(all_keys), all_keys, text_of)
     assert held is not None and sorted(held.tolist()) == [r for r in range(len(all_keys)) if r != 3]
     assert len(restored) == len(built) and restored.drift.changes == 0
     for cue in ("Ada in Paris", "Rome on day 7", "Eve late", "Kyoto Kyoto Bob"):
@@ -332,19 +332,19 @@ def test_a_text_changed_since_is_not_taken_back() -> None:
     now = list(TEXTS)
     now[0] = "Zoe went to Quito"  # same key, new text
     restored = Lexicon()
-    held = restored.restore(data, text_fingerprints(keys), keys, dict(zip(keys, now, strict=True)).__getitem__)
+    held = restored.restore(data, KeyPrints.of(keys), keys, dict(zip(keys, now, strict=True)).__getitem__)
     assert held is not None and 0 not in held.tolist() and restored.drift.removals == 1
     assert 0 not in matches(restored, "Ada Paris", len(keys))  # its old words are gone with it
     mostly = [f"other text {i}" for i in range(len(keys))]
     changed = dict(zip(keys, mostly, strict=True)).__getitem__
-    assert Lexicon().restore(data, text_fingerprints(keys), keys, changed) is None
+    assert Lexicon().restore(data, KeyPrints.of(keys), keys, changed) is None
 
 
 def test_a_word_index_made_another_way_or_damaged_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     keys = [f"k{i}" for i in range(len(TEXTS))]
     text_of = dict(zip(keys, TEXTS, strict=True)).__getitem__
     data = lexicon_of(TEXTS, keys).to_bytes(text_of)
-    prints = text_fingerprints(keys)
+    prints = KeyPrints.of(keys)
     assert Lexicon().restore(data[:-2], prints, keys, text_of) is None
     assert Lexicon().restore(data[:30] + bytes([data[30] ^ 4]) + data[31:], prints, keys, text_of) is None
     monkeypatch.setattr("neuram_core.lexicon._TERMS_MADE_BY", "another tokeniser")
