@@ -292,9 +292,9 @@ class Brain:
 
     async def unload(self) -> None:
         """Drop this namespace's index from memory, keeping the store, the loop and the
-        other namespaces: its background sleep stops, its approximate index is kept beside
-        the store (as a close keeps it), and ``for_namespace`` opens it afresh from the
-        store next time. For a server holding many tenants within a budget."""
+        other namespaces: its background sleep stops, its word and approximate indexes are
+        kept beside the store (as a close keeps them), and ``for_namespace`` opens it
+        afresh from the store next time. For a server holding many tenants within a budget."""
         await self._portal.run(self._unload())
 
     async def _unload(self) -> None:

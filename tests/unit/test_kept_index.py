@@ -4,6 +4,7 @@ checked entry by entry against what the store holds now, and dropped with any de
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -349,3 +350,26 @@ def test_a_word_index_made_another_way_or_damaged_is_refused(monkeypatch: pytest
     assert Lexicon().restore(data[:30] + bytes([data[30] ^ 4]) + data[31:], prints, keys, text_of) is None
     monkeypatch.setattr("neuram_core.lexicon._TERMS_MADE_BY", "another tokeniser")
     assert Lexicon().restore(data, prints, keys, text_of) is None
+
+
+def test_a_failed_keep_is_logged_and_the_close_still_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+
+    async def too_big(self: SQLiteStore, namespace: str, name: str, data: bytes) -> None:
+        raise sqlite3.DataError("string or blob too big")  # past SQLite's 1 GB per value
+
+    monkeypatch.setattr(SQLiteStore, "write_derived", too_big)
+    with caplog.at_level("WARNING", logger="neuram_core.brain"):
+        brain.sync.close()
+    assert "could not keep the approximate-index of namespace 'default': string or blob too big" in caplog.text
+    assert kept(path) is None
+    brain = open_brain(path)  # the next start-up builds it, as without a kept copy
+    assert brain.sync.recall("topic 7", 10)
+    brain.sync.close()
