@@ -51,7 +51,7 @@ _MIN_CODE_TRAINING = 1024  # fewer vectors than this: flat lists (a tiny index, 
 _RERANKED = 8  # candidates returned per one asked: 4-bit codes cannot order near-duplicates
 _SLOTS_PER_ENTRY = 4  # slots issued beyond this × the entries trained: rebuild (see exhausted)
 _KEPT_FORMAT = b"neuram-ivf-1\n"  # what to_bytes writes first; from_bytes reads nothing else
-_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64}
+_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64, "alone": np.int64}
 
 
 @contextmanager
@@ -107,6 +107,11 @@ class ApproximateIndex:
         self._issued = 0  # slots given out so far (the next slot)
         self._dead = 0  # dead slots still in the lists
         self.drift = Drift()  # since it was built, kept or read back
+        # Slots whose vector is a cluster centre: the only training point of its cluster.
+        # Once one is removed or re-encoded, the centres hold a forgotten vector, and the
+        # index is not kept beside the store again until it is rebuilt.
+        self._alone: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.keepable = True
 
     @classmethod
     def build(
@@ -139,10 +144,14 @@ class ApproximateIndex:
         index.cp.seed = seed
         rows = np.random.default_rng(seed).choice(n, sample, replace=False) if sample < n else np.arange(n)
         rows = np.sort(rows)
-        index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+        sample = np.ascontiguousarray(vectors[rows], dtype=np.float32)
+        index.train(sample)
         index.nprobe = probe_count(lists, probes)
         built = cls(faiss, index, n)
-        built.add(rows.astype(np.int64), vectors[rows])
+        built.add(rows.astype(np.int64), sample)  # slot i: row rows[i]
+        _, nearest = quantizer.search(sample, 1)
+        clusters = np.bincount(nearest[:, 0], minlength=lists)
+        built._alone = np.flatnonzero(clusters[nearest[:, 0]] == 1).astype(np.int64)
         quality = measured_recall(built, vectors, candidates, rows=rows)
         if quality < min_recall:
             return None, quality
@@ -160,8 +169,11 @@ class ApproximateIndex:
         Dead entries are dropped from the lists first: nothing of a removed vector is kept."""
         if self._dead:
             self._drop_dead()
+        self._clear_padding()
         slots = np.flatnonzero(self._slot_row[: self._issued] >= 0).astype(np.int64)
         rows = self._slot_row[slots]
+        if not self.keepable:
+            raise ValueError("a cluster centre of this index is a vector since removed: rebuild it to keep it")
         header = {"dimension": int(self._index.d), "trained_size": self.trained_size, "issued": self._issued}
         payload = pack(
             _KEPT_FORMAT,
@@ -171,6 +183,7 @@ class ApproximateIndex:
             slots=slots,
             prints=vector_fingerprints(vectors)[rows],
             key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
+            alone=self._alone,
         )
         self.drift = Drift()
         return payload
@@ -223,6 +236,10 @@ class ApproximateIndex:
         built._row_slot = np.full(max(16, n), -1, dtype=np.int64)
         built._row_slot[rows[live]] = slots[live]
         built._issued = issued
+        built._alone = arrays["alone"].copy()
+        if built._alone.shape[0] and (int(built._alone.min()) < 0 or int(built._alone.max()) >= issued):
+            return None
+        built.keepable = bool((built._slot_row[built._alone] >= 0).all())  # one changed since: a centre is gone
         built._dead = slots.shape[0] - live.shape[0]
         built.drift = Drift(built._dead, built._dead)
         missing = np.flatnonzero(built._row_slot[:n] < 0)
@@ -304,6 +321,8 @@ class ApproximateIndex:
             return 0
         self._slot_row[slots] = -1
         self._row_slot[rows] = -1
+        if self._alone.shape[0] and np.isin(slots, self._alone).any():
+            self.keepable = False
         killed = int(np.unique(slots).shape[0])
         self._dead += killed
         return killed
@@ -312,6 +331,27 @@ class ApproximateIndex:
         """Drop the dead slots from the lists in one pass once they are a third of them."""
         if 3 * self._dead >= int(self._index.ntotal):
             self._drop_dead()
+
+    def _clear_padding(self) -> None:
+        """Zero the unused places of each list's last block. Fast-scan lists hold codes in
+        blocks of 32; removing an entry moves the list's last one into its place without
+        clearing where it was, so a removed vector's code would otherwise be written out."""
+        faiss = self._faiss
+        ivf = faiss.extract_index_ivf(self._index)
+        lists = faiss.downcast_InvertedLists(ivf.invlists)
+        if not isinstance(lists, faiss.BlockInvertedLists):
+            return  # flat lists hold exactly their entries
+        packer = ivf.get_CodePacker()
+        zero = np.zeros(packer.code_size, dtype=np.uint8)
+        for number in range(lists.nlist):
+            size = lists.list_size(number)
+            end = -(-size // packer.nvec) * packer.nvec
+            if end == size:
+                continue
+            blocks = faiss.rev_swig_ptr(lists.get_codes(number), end // packer.nvec * packer.block_size)
+            blocks = blocks.reshape(-1, packer.block_size)
+            for place in range(size, end):
+                packer.pack_1(zero, place, blocks)
 
     def _drop_dead(self) -> None:
         dead = np.flatnonzero(self._slot_row[: self._issued] < 0).astype(np.int64)

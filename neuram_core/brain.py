@@ -388,22 +388,34 @@ class Brain:
                 log.info("the %s kept for namespace %r does not fit it; it is built afresh", name, self.namespace)
 
     async def _keep_derived(self) -> None:
-        """Keep the word and approximate indexes beside the store if they changed since
-        they were built, read or kept (a close and an unload do this). A failure is
-        logged, never raised: what is kept is a cache, and the next start-up builds."""
+        """Keep the word and approximate indexes beside the store if enough changed since
+        they were built, read or kept (a close and an unload do this). The store refuses
+        them if an engram they name was deleted meanwhile (another process, a prune cut
+        short). A failure is logged, never raised: what is kept is a cache, and the next
+        start-up builds the indexes instead."""
         store = self.store
         if not isinstance(store, DerivedDataStore) or self._loaded is None or not self._loaded.done():
             return
-        for name, snapshot in (
-            (_WORDS_KEPT, self.hippocampus.lexicon_snapshot),
-            (_APPROXIMATE_KEPT, self.hippocampus.approximate_snapshot),
-        ):
-            try:
-                data = snapshot()
-                if data is not None:
-                    await store.write_derived(self.namespace, name, data)
-            except Exception as exc:
-                log.warning("could not keep the %s of namespace %r: %s", name, self.namespace, exc)
+        hippocampus = self.hippocampus
+        try:
+            items = {
+                name: data
+                for name, data in (
+                    (_WORDS_KEPT, hippocampus.lexicon_snapshot()),
+                    (_APPROXIMATE_KEPT, hippocampus.approximate_snapshot()),
+                )
+                if data is not None
+            }
+            if items and not await store.write_derived(self.namespace, items, hippocampus.indexed_ids()):
+                log.info("namespace %r lost engrams in the store since they were indexed: not kept", self.namespace)
+        except Exception as exc:
+            log.warning("could not keep the indexes of namespace %r: %s", self.namespace, exc)
+
+    async def _drop_derived(self) -> None:
+        """Drop the indexes kept beside the store: a memory is rewritten in place, and
+        what they hold of its old text must not stay."""
+        if isinstance(self.store, DerivedDataStore):
+            await self.store.drop_derived(self.namespace)
 
     def _index_stored(self, engrams: builtins.list[Engram], unseen: set[str] | None) -> None:
         """Index a page of stored engrams, each pending or not as its record says. On a
@@ -761,6 +773,7 @@ class Brain:
             intake.dropped += await self._fragments_of(replaces)  # the old text's go
             self.hippocampus.remove(replaces)
             self.prefrontal.release(replaces)
+            await self._drop_derived()
         if consolidate:
             engram = self.region_for(engram).consolidated(engram)
         if related is not None and related[0] is Relation.REVISION:

@@ -46,7 +46,7 @@ from neuram_core.explain import Explanation
 from neuram_core.identity import DEFAULT_BATCH, DIMENSION, EMBEDDER, REEMBEDDING
 from neuram_core.regions import LONG_TERM_REGIONS, region_class_for
 from neuram_core.stores import SQLiteStore, open_store
-from neuram_core.types import Embedder, LongTermStore
+from neuram_core.types import DerivedDataStore, Embedder, LongTermStore
 from neuram_core.validation import check_namespace, check_text
 
 __all__ = ["CliError", "main"]
@@ -657,6 +657,8 @@ async def cmd_import(args: argparse.Namespace) -> int:
         # Each engram keeps its state: a pending one stays pending, for a sleep to decide.
         items = [(e, forget_at_for(e, config)) for e in engrams]
         await store.put(args.namespace, items)  # one atomic write: all or nothing
+        if isinstance(store, DerivedDataStore):  # it may have rewritten memories: no index keeps their old text
+            await store.drop_derived(args.namespace)
         if header.get("embedder") and not info.get(EMBEDDER):  # the namespace learns its model
             recorded = {**info, EMBEDDER: header["embedder"], DIMENSION: header.get("dimension")}
             await store.set_info(args.namespace, {k: v for k, v in recorded.items() if v is not None})

@@ -227,7 +227,7 @@ class Lexicon:
         self._slot_len[first : first + count] = lengths
         self._slots += count
         self._live += count
-        self._total_len += float(np.sum(lengths))
+        self._total_len += float(np.sum(lengths, dtype=np.float64))
         self.drift.added(count)
         return first
 
@@ -290,14 +290,20 @@ class Lexicon:
         tf: npt.NDArray[np.integer[Any]] | None,
         *,
         presorted: bool = False,
+        counted: bool = True,
     ) -> None:
-        """The block from (term id, slot) occurrences (``tf`` None) or counted pairs
-        (sorted by term, then slot, if ``presorted``)."""
+        """The block from (term id, slot) occurrences (``tf`` None), counted pairs (sorted
+        by term, then slot, if ``presorted``), or pairs that may repeat, whose counts
+        ``tf`` add up (``counted`` False)."""
         span = max(self._slots, 1)
         if tf is None:
             pairs, counts = np.unique(ids * span + slots, return_counts=True)  # by term, then slot
             ids, slots = np.divmod(pairs, span)
             tf = counts
+        elif not counted:
+            pairs, inverse = np.unique(ids.astype(np.int64) * span + slots, return_inverse=True)
+            ids, slots = np.divmod(pairs, span)
+            tf = np.bincount(inverse.ravel(), weights=tf, minlength=pairs.shape[0]).astype(np.int64)
         elif not presorted:
             order = np.lexsort((slots, ids))
             ids, slots, tf = ids[order], slots[order], tf[order]
@@ -419,18 +425,19 @@ class Lexicon:
 
     def restore(
         self, data: bytes, key_prints: KeyPrints, keys: Sequence[str], text_of: Callable[[str], str]
-    ) -> npt.NDArray[np.intp] | None:
-        """Replace this index with the one :meth:`to_bytes` kept, keeping only the keys
-        that are still rows with the same text (row i holds ``keys[i]``, printed in
-        ``key_prints``); the rows it now holds, or None (and this index left as it was)
-        if ``data`` is not such an index, or most of it changed. The caller adds the rows
-        it does not hold."""
+    ) -> bool:
+        """Replace this index with the one :meth:`to_bytes` kept, brought up to date with
+        the rows now indexed (row i holds ``keys[i]``, printed in ``key_prints``): a kept
+        key that is gone or whose text changed is dropped, a row it lacks is tokenised.
+        The result is the index a build from scratch would make (slots in row order).
+        False, and this index left as it was, if ``data`` is not such an index or most of
+        it changed."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
         if kept is None or kept[0].get("terms_made_by") != _TERMS_MADE_BY:
-            return None
+            return False
         arrays = kept[1]
         terms_ = split_keys(arrays["terms"], arrays["term_lengths"])
-        count = arrays["key_prints"].shape[0]
+        count, n = arrays["key_prints"].shape[0], len(keys)
         posting_terms, posting_keys = arrays["posting_terms"], arrays["posting_keys"]
         if (
             terms_ is None
@@ -440,37 +447,45 @@ class Lexicon:
             or (posting_terms.shape[0] and not 0 <= int(posting_terms.min()) <= int(posting_terms.max()) < len(terms_))
             or (posting_keys.shape[0] and not 0 <= int(posting_keys.min()) <= int(posting_keys.max()) < count)
         ):
-            return None
+            return False
         rows = key_prints.rows(arrays["key_prints"])
         if rows is None:
-            return None
+            return False
         holds = rows >= 0
         held = np.flatnonzero(holds)
         holds[held] = text_fingerprints([text_of(keys[row]) for row in rows[held].tolist()]) == arrays["prints"][held]
         first = np.zeros_like(holds)
         first[np.flatnonzero(holds)[np.unique(rows[holds], return_index=True)[1]]] = True  # a row named twice
         holds = first
-        if 2 * int(holds.sum()) < len(keys):
-            return None  # most of it changed: tokenise afresh
+        taken = np.flatnonzero(holds)
+        if 2 * taken.shape[0] < n:
+            return False  # most of it changed: tokenise afresh
         self.clear()
         self._ids_of(terms_)
-        taken = np.flatnonzero(holds)
-        taken_rows = rows[taken]
-        in_order = taken_rows.shape[0] == len(keys) and bool((taken_rows == np.arange(len(keys))).all())
-        taken_keys = keys if in_order else [keys[row] for row in taken_rows.tolist()]
-        self._new_slots(taken_keys, taken_rows, arrays["lengths"][taken])
-        if taken.shape[0] == count:  # every kept key holds (the usual start-up): its postings as they are
+        if taken.shape[0] == count == n and bool((rows == np.arange(n)).all()):
+            # The usual start-up: every kept key holds, in row order; its postings as they are.
+            self._new_slots(keys, rows, arrays["lengths"])
             self._build_block(posting_terms, posting_keys, arrays["posting_tf"], presorted=True)
-        else:
-            slot_of_key = np.cumsum(holds) - 1
-            live = holds[posting_keys]
-            self._build_block(
-                posting_terms[live], slot_of_key[posting_keys[live]], arrays["posting_tf"][live], presorted=True
-            )
+            self.drift = Drift()
+            return True
+        missing = np.ones(n, dtype=np.bool_)
+        missing[rows[taken]] = False
+        new_rows = np.flatnonzero(missing)
+        extra_ids, owners = self._occurrences([text_of(keys[row]) for row in new_rows.tolist()])
+        lengths = np.zeros(n, dtype=np.float32)  # by row: held rows are every row now
+        lengths[rows[taken]] = arrays["lengths"][taken]
+        lengths[new_rows] = np.bincount(owners, minlength=new_rows.shape[0])
+        self._new_slots(keys, np.arange(n), lengths)  # slot = row, as a build from scratch
+        live = holds[posting_keys]
+        self._build_block(
+            np.concatenate((posting_terms[live].astype(np.int64), extra_ids)),
+            np.concatenate((rows[posting_keys[live]], new_rows[owners])),
+            np.concatenate((arrays["posting_tf"][live].astype(np.int64), np.ones(owners.shape[0], dtype=np.int64))),
+            counted=False,
+        )
         dropped = count - taken.shape[0]
-        self.drift = Drift(dropped, dropped)
-        held_rows: npt.NDArray[np.intp] = taken_rows.astype(np.intp)
-        return held_rows
+        self.drift = Drift(dropped + new_rows.shape[0], dropped)
+        return True
 
     def idf(self, term: str) -> float:
         """BM25's idf of a stem: ln(1 + (N − df + ½)/(df + ½)); 0 for an unknown one."""

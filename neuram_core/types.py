@@ -3,7 +3,7 @@ must do. Implementations depend on these protocols, never the other way round.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -115,18 +115,25 @@ class LongTermStore(Protocol):
 @runtime_checkable
 class DerivedDataStore(Protocol):
     """A store that can also keep what an index derives from a namespace's engrams (the
-    approximate index), so that the next start-up reads it instead of building it again.
-    Optional: a store without these methods is rebuilt from at every start-up, as before.
+    word and approximate indexes), so that the next start-up reads it instead of building
+    it again. Optional: a store without these methods is rebuilt from at every start-up.
 
     What is kept is a cache: its reader checks it against the engrams it loaded and
-    re-indexes whatever changed. Deleting or pruning any engram of a namespace drops
-    everything kept for that namespace, in the same transaction, so nothing derived from
-    a forgotten memory stays behind; it is never listed or exported."""
+    re-indexes whatever changed. Nothing derived from a forgotten memory may stay:
+    deleting or pruning any engram of a namespace drops everything kept for it in the same
+    transaction, a write is refused when it names an engram no longer stored, and the
+    Brain drops it when it rewrites a memory in place. It is never listed or exported."""
 
     async def read_derived(self, namespace: str, name: str) -> bytes | None:
         """What was kept under ``name`` for ``namespace``; None if nothing is."""
         ...
 
-    async def write_derived(self, namespace: str, name: str, data: bytes) -> None:
-        """Keep ``data`` under ``name`` for ``namespace``, replacing what was kept."""
+    async def write_derived(self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str]) -> bool:
+        """Keep each ``name: data`` of ``items`` for ``namespace``, replacing what was kept
+        under those names, only if every one of ``engram_ids`` (all the data names) is
+        still stored there, checked in the write's own transaction; whether it wrote."""
+        ...
+
+    async def drop_derived(self, namespace: str) -> None:
+        """Drop everything kept for ``namespace``."""
         ...

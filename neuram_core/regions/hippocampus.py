@@ -923,12 +923,8 @@ class Hippocampus:
         key_prints = KeyPrints.of(self._ids)
         took_words = took_approximate = False
         if words is not None and self._lexicon_stale:
-            ids, engrams, lexicon = self._ids, self._engrams, self._lexicon
-            held = lexicon.restore(words, key_prints, ids, lambda key: engrams[key].content)
-            if held is not None:
-                missing = np.ones(n, dtype=np.bool_)
-                missing[held] = False
-                lexicon.add_many((ids[row], engrams[ids[row]].content, row) for row in np.flatnonzero(missing).tolist())
+            engrams = self._engrams
+            if self._lexicon.restore(words, key_prints, self._ids, lambda key: engrams[key].content):
                 self._lexicon_stale, took_words = False, True
         if approximate is not None and self.approximate_wanted:
             probes = self.config.approximate_probes
@@ -949,10 +945,11 @@ class Hippocampus:
 
     def approximate_snapshot(self) -> bytes | None:
         """The approximate index as bytes to keep beside the store, so the next start-up
-        need not build it; None when there is none, or too little changed since it was
-        built, read back or kept (:class:`~neuram_core.kept.Drift`)."""
+        need not build it; None when there is none, too little changed since it was
+        built, read back or kept (:class:`~neuram_core.kept.Drift`), or one of its cluster
+        centres is a vector removed since (it is kept again once rebuilt)."""
         index = self._approximate
-        if index is None or not index.drift.worth_keeping(len(index)):
+        if index is None or not index.keepable or not index.drift.worth_keeping(len(index)):
             return None
         return index.to_bytes(self._ids, self._matrix[: len(self._ids)])
 

@@ -16,7 +16,7 @@ import sqlite3
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -581,14 +581,26 @@ class SQLiteStore:
 
         return await self._run(work)
 
-    async def write_derived(self, namespace: str, name: str, data: bytes) -> None:
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"derived data must be bytes, not {type(data).__name__}")
-        await self._run(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO derived (ns, name, data) VALUES (?, ?, ?)", (namespace, name, bytes(data))
-            )
-        )
+    async def write_derived(self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str]) -> bool:
+        for name, data in items.items():
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise TypeError(f"derived data must be bytes, not {type(data).__name__} (for {name!r})")
+        rows = [(namespace, name, bytes(data)) for name, data in items.items()]
+
+        def work(conn: sqlite3.Connection) -> bool:
+            def step() -> bool:
+                stored = {r[0] for r in conn.execute("SELECT id FROM engrams WHERE ns = ?", (namespace,))}
+                if not stored.issuperset(engram_ids):  # one was forgotten since the data was made
+                    return False
+                conn.executemany("INSERT OR REPLACE INTO derived (ns, name, data) VALUES (?, ?, ?)", rows)
+                return True
+
+            return self._transaction(conn, step)
+
+        return await self._run(work) if rows else True
+
+    async def drop_derived(self, namespace: str) -> None:
+        await self._run(lambda conn: conn.execute("DELETE FROM derived WHERE ns = ?", (namespace,)))
 
     @staticmethod
     def _drop_derived(conn: sqlite3.Connection, namespace: str, deleted: Sequence[str]) -> None:

@@ -150,6 +150,30 @@ def test_keeping_drops_removed_vectors_from_the_lists() -> None:
     assert (restored.drift.changes, restored.drift.removals) == (1, 0)  # re-added: the kept copy lacked it
 
 
+def test_nothing_of_a_removed_vector_is_in_the_kept_bytes() -> None:
+    """FAISS's fast-scan lists leave a removed entry's code in their last block's padding:
+    the kept bytes after adding and removing a vector are those of an index that never held it."""
+    vectors = clustered(N)
+
+    def kept_after(extra: np.ndarray | None) -> bytes:
+        index, _ = ApproximateIndex.build(vectors, probes=96)
+        assert index is not None
+        rows = vectors
+        if extra is not None:
+            index.add(np.array([N]), extra)
+            index.remove(N)
+            rows = np.vstack([vectors, extra])
+        else:
+            index.add(np.array([N]), vectors[:1])  # the same slots issued as the others
+            index.remove(N)
+            rows = np.vstack([vectors, vectors[:1]])
+        return index.to_bytes([f"e{i:05d}" for i in range(N + 1)], rows)
+
+    never = kept_after(None)
+    assert kept_after(clustered(1, seed=11)) == never
+    assert kept_after(clustered(1, seed=12)) == never
+
+
 def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None:
     hippocampus = index_of(clustered(N))
     assert hippocampus.approximate_snapshot() is None  # no index yet
@@ -221,9 +245,9 @@ def test_a_brain_keeps_its_indexes_at_close_and_reads_them_at_the_next_start(
     writes: list[str] = []
     write = SQLiteStore.write_derived
 
-    async def counted(self: SQLiteStore, namespace: str, name: str, data: bytes) -> None:
-        writes.append(name)
-        await write(self, namespace, name, data)
+    async def counted(self: SQLiteStore, namespace: str, items: dict[str, bytes], engram_ids: list[str]) -> bool:
+        writes.extend(items)
+        return await write(self, namespace, items, engram_ids)
 
     monkeypatch.setattr(SQLiteStore, "write_derived", counted)
     brain = open_brain(path)
@@ -259,27 +283,64 @@ def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> No
         store = SQLiteStore(tmp_path / "memory.db")
         assert isinstance(store, DerivedDataStore)
         assert await store.read_derived("alice", KEPT) is None
-        await store.write_derived("alice", KEPT, b"one")
-        await store.write_derived("alice", KEPT, b"two")  # replaces
-        await store.write_derived("bob", KEPT, b"bob's")
+        await store.put("alice", engrams(clustered(3)))
+        assert await store.write_derived("alice", {KEPT: b"one"}, ["e00000"])
+        assert await store.write_derived("alice", {KEPT: b"two", WORDS: b"words"}, ["e00000", "e00001"])
+        assert await store.write_derived("bob", {KEPT: b"bob's"}, [])
+        assert await store.read_derived("alice", KEPT) == b"two"  # replaced
+        assert await store.namespaces() == ["alice"]  # kept data alone makes no namespace
+        # Refused, nothing written, when the data names an engram no longer stored.
+        assert not await store.write_derived("alice", {KEPT: b"stale"}, ["e00000", "gone"])
         assert await store.read_derived("alice", KEPT) == b"two"
-        assert await store.namespaces() == []  # kept data alone makes no namespace
         await store.put("alice", engrams(clustered(2))[:1])
         assert await store.read_derived("alice", KEPT) == b"two"  # a write leaves it: the reader checks
         assert await store.delete("alice", ["nobody"]) == 0
         assert await store.read_derived("alice", KEPT) == b"two"  # nothing deleted: nothing dropped
         assert await store.delete("alice", ["e00000"]) == 1
-        assert await store.read_derived("alice", KEPT) is None
+        assert await store.read_derived("alice", KEPT) is None and await store.read_derived("alice", WORDS) is None
         assert await store.read_derived("bob", KEPT) == b"bob's"  # another namespace's stays
         await store.put("bob", [(engrams(clustered(2))[0][0], 1.0)])
         assert await store.prune("bob", 2.0, 10) == ["e00000"]
         assert await store.read_derived("bob", KEPT) is None  # a prune drops it too
+        assert await store.write_derived("alice", {KEPT: b"three"}, ["e00001"])
+        await store.drop_derived("alice")
+        assert await store.read_derived("alice", KEPT) is None
         with pytest.raises(TypeError, match="must be bytes"):
-            await store.write_derived("bob", KEPT, "text")  # type: ignore[arg-type]
+            await store.write_derived("bob", {KEPT: "text"}, [])  # type: ignore[dict-item]
         await store.close()
 
     asyncio.run(run())
 
+
+def test_a_keep_that_names_an_engram_deleted_meanwhile_is_refused(tmp_path: Path) -> None:
+    """Another process forgets an engram this Brain still indexes: its close must not
+    write the engram back into the file (the delete dropped the kept copy)."""
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    other = open_brain(path)
+    assert other.sync.forget("e00042")
+    other.sync.close()
+    brain.sync.close()  # has not seen the forget: what it would keep names e00042
+    assert kept(path) is None
+
+
+def test_rewriting_a_memory_in_place_drops_what_was_kept(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+    brain.sync.close()
+    assert kept(path) is not None
+    brain = open_brain(path)
+    brain.sync.perceive("My locker code is 4471, the new one", engram_id="e00042")
+    assert kept(path) is None  # the old text's words and vector code are gone from the file
+    brain.sync.close()
 
 def test_keys_are_matched_by_their_prints() -> None:
     current = text_fingerprints(["a", "b", "c"])
@@ -306,39 +367,53 @@ def matches(lexicon: Lexicon, cue: str, n: int) -> dict[int, float]:
     return dict(zip(found.rows.tolist(), found.values.tolist(), strict=True))
 
 
-def test_a_restored_word_index_scores_as_the_one_kept() -> None:
+def same_as_a_fresh_build(restored: Lexicon, keys: list[str], texts: list[str]) -> None:
+    """``restored`` matches every cue exactly as an index built from scratch over the rows
+    ``keys``/``texts`` (row i = keys[i]) does: the same rows, in the same order (which
+    decides ties), with the same scores."""
+    fresh = lexicon_of(texts, keys)
+    assert len(restored) == len(fresh)
+    for cue in ("Ada in Paris", "Rome on day 7", "Eve late", "Kyoto Kyoto Bob", "Zoe Quito", "went"):
+        mine, theirs = restored.match(cue, len(keys)), fresh.match(cue, len(keys))
+        assert (mine is None) == (theirs is None)
+        if mine is not None and theirs is not None:
+            assert mine.rows.tolist() == theirs.rows.tolist()
+            assert mine.values.tolist() == theirs.values.tolist()
+            assert sorted(mine.strongest(5).tolist()) == sorted(theirs.strongest(5).tolist())
+    assert restored.idf("pari") == fresh.idf("pari")
+
+
+def test_a_restored_word_index_scores_as_a_fresh_build() -> None:
     keys = [f"k{i}" for i in range(len(TEXTS))]
     built = lexicon_of(TEXTS, keys)
     built.add("late", "Eve went to Paris late", len(keys))  # a tail posting, after the load
     all_keys, all_texts = [*keys, "late"], [*TEXTS, "Eve went to Paris late"]
     built.add("secret", "Zanzibar hunter2", len(all_keys))
     built.remove("secret", "Zanzibar hunter2")  # forgotten: none of its words is kept
-    built.remove("k3", TEXTS[3])  # removed: left out of what is kept
     data = built.to_bytes(dict(zip(all_keys, all_texts, strict=True)).__getitem__)
     assert b"zanzibar" not in data and b"hunter2" not in data and b"kyoto" in data
     assert built.drift.changes == 0
     restored = Lexicon()
     text_of = dict(zip(all_keys, all_texts, strict=True)).__getitem__
-    held = restored.restore(data, KeyPrints.of(all_keys), all_keys, text_of)
-    assert held is not None and sorted(held.tolist()) == [r for r in range(len(all_keys)) if r != 3]
-    assert len(restored) == len(built) and restored.drift.changes == 0
-    for cue in ("Ada in Paris", "Rome on day 7", "Eve late", "Kyoto Kyoto Bob"):
-        assert matches(restored, cue, 21) == pytest.approx(matches(built, cue, 21))
-    assert restored.idf("pari") == pytest.approx(built.idf("pari"))
+    assert restored.restore(data, KeyPrints.of(all_keys), all_keys, text_of)
+    assert restored.drift.changes == 0
+    same_as_a_fresh_build(restored, all_keys, all_texts)
 
 
-def test_a_text_changed_since_is_not_taken_back() -> None:
+def test_a_restored_word_index_follows_what_changed_since() -> None:
     keys = [f"k{i}" for i in range(len(TEXTS))]
     data = lexicon_of(TEXTS, keys).to_bytes(dict(zip(keys, TEXTS, strict=True)).__getitem__)
-    now = list(TEXTS)
-    now[0] = "Zoe went to Quito"  # same key, new text
+    # Since: k0's text rewritten, k3 forgotten, two added; the rows now load in another order.
+    now = {key: text for key, text in zip(keys, TEXTS, strict=True) if key != "k3"}
+    now["k0"] = "Zoe went to Quito"
+    now["new1"], now["new2"] = "Eve went to Paris late", "Bob went to Quito"
+    order = sorted(now, reverse=True)
     restored = Lexicon()
-    held = restored.restore(data, KeyPrints.of(keys), keys, dict(zip(keys, now, strict=True)).__getitem__)
-    assert held is not None and 0 not in held.tolist() and restored.drift.removals == 1
-    assert 0 not in matches(restored, "Ada Paris", len(keys))  # its old words are gone with it
-    mostly = [f"other text {i}" for i in range(len(keys))]
-    changed = dict(zip(keys, mostly, strict=True)).__getitem__
-    assert Lexicon().restore(data, KeyPrints.of(keys), keys, changed) is None
+    assert restored.restore(data, KeyPrints.of(order), order, now.__getitem__)
+    assert (restored.drift.changes, restored.drift.removals) == (2 + 3, 2)  # k0 and k3 dropped; k0 and two added
+    same_as_a_fresh_build(restored, order, [now[key] for key in order])
+    mostly = {key: f"other text {i}" for i, key in enumerate(keys)}
+    assert not Lexicon().restore(data, KeyPrints.of(keys), keys, mostly.__getitem__)
 
 
 def test_a_word_index_made_another_way_or_damaged_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,10 +421,10 @@ def test_a_word_index_made_another_way_or_damaged_is_refused(monkeypatch: pytest
     text_of = dict(zip(keys, TEXTS, strict=True)).__getitem__
     data = lexicon_of(TEXTS, keys).to_bytes(text_of)
     prints = KeyPrints.of(keys)
-    assert Lexicon().restore(data[:-2], prints, keys, text_of) is None
-    assert Lexicon().restore(data[:30] + bytes([data[30] ^ 4]) + data[31:], prints, keys, text_of) is None
+    assert not Lexicon().restore(data[:-2], prints, keys, text_of)
+    assert not Lexicon().restore(data[:30] + bytes([data[30] ^ 4]) + data[31:], prints, keys, text_of)
     monkeypatch.setattr("neuram_core.lexicon._TERMS_MADE_BY", "another tokeniser")
-    assert Lexicon().restore(data, prints, keys, text_of) is None
+    assert not Lexicon().restore(data, prints, keys, text_of)
 
 
 def test_a_failed_keep_is_logged_and_the_close_still_completes(
@@ -362,14 +437,40 @@ def test_a_failed_keep_is_logged_and_the_close_still_completes(
     brain = open_brain(path)
     brain.sync.recall("topic 7", 10)
 
-    async def too_big(self: SQLiteStore, namespace: str, name: str, data: bytes) -> None:
+    async def too_big(self: SQLiteStore, namespace: str, items: object, engram_ids: object) -> bool:
         raise sqlite3.DataError("string or blob too big")  # past SQLite's 1 GB per value
 
     monkeypatch.setattr(SQLiteStore, "write_derived", too_big)
     with caplog.at_level("WARNING", logger="neuram_core.brain"):
         brain.sync.close()
-    assert "could not keep the approximate-index of namespace 'default': string or blob too big" in caplog.text
+    assert "could not keep the indexes of namespace 'default': string or blob too big" in caplog.text
     assert kept(path) is None
     brain = open_brain(path)  # the next start-up builds it, as without a kept copy
     assert brain.sync.recall("topic 7", 10)
     brain.sync.close()
+
+
+def test_an_index_whose_cluster_centre_was_a_removed_vector_is_not_kept() -> None:
+    """A training point alone in its cluster is that cluster's centre: once it is removed,
+    the kept centres would hold a forgotten vector, so the index is not kept until rebuilt."""
+    rng = np.random.default_rng(3)
+    outliers = rng.normal(size=(300, DIM))
+    vectors = np.vstack([clustered(N), outliers / np.linalg.norm(outliers, axis=1, keepdims=True)]).astype(np.float32)
+    index, _ = ApproximateIndex.build(vectors, probes=96)
+    assert index is not None
+    alone = index._alone
+    assert alone.shape[0] > 0
+    import faiss
+
+    centres = faiss.extract_index_ivf(index._index).quantizer.reconstruct_n(0, index._index.nlist)
+    keys = [f"e{i:05d}" for i in range(len(vectors))]
+    slot_row = index._slot_row
+    for slot in alone.tolist():
+        assert float(np.max(centres @ vectors[slot_row[slot]])) > 0.9999  # the vector is a centre
+    shared = next(r for r in range(len(vectors)) if r not in set(slot_row[alone].tolist()))
+    index.remove(shared)
+    assert index.keepable and index.to_bytes(keys, vectors)
+    index.remove(int(slot_row[alone[0]]))
+    assert not index.keepable
+    with pytest.raises(ValueError, match="rebuild it to keep it"):
+        index.to_bytes(keys, vectors)
