@@ -51,7 +51,7 @@ _MIN_CODE_TRAINING = 1024  # fewer vectors than this: flat lists (a tiny index, 
 _RERANKED = 8  # candidates returned per one asked: 4-bit codes cannot order near-duplicates
 _SLOTS_PER_ENTRY = 4  # slots issued beyond this × the entries trained: rebuild (see exhausted)
 _KEPT_FORMAT = b"neuram-ivf-1\n"  # what to_bytes writes first; from_bytes reads nothing else
-_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64, "alone": np.int64}
+_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64, "trained": np.int64}
 
 
 @contextmanager
@@ -107,11 +107,10 @@ class ApproximateIndex:
         self._issued = 0  # slots given out so far (the next slot)
         self._dead = 0  # dead slots still in the lists
         self.drift = Drift()  # since it was built, kept or read back
-        # Slots whose vector is a cluster centre: the only training point of its cluster.
-        # Once one is removed or re-encoded, the centres hold a forgotten vector, and the
-        # index is not kept beside the store again until it is rebuilt.
-        self._alone: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self.keepable = True
+        # The cluster of each training point (slot i: the i-th), -1 once its centre was
+        # re-made without it: a centre is the mean of its training points, so a removed
+        # one could be worked out from the centre and the others (see _recentre).
+        self._trained: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
     @classmethod
     def build(
@@ -150,8 +149,7 @@ class ApproximateIndex:
         built = cls(faiss, index, n)
         built.add(rows.astype(np.int64), sample)  # slot i: row rows[i]
         _, nearest = quantizer.search(sample, 1)
-        clusters = np.bincount(nearest[:, 0], minlength=lists)
-        built._alone = np.flatnonzero(clusters[nearest[:, 0]] == 1).astype(np.int64)
+        built._trained = nearest[:, 0].astype(np.int64)
         quality = measured_recall(built, vectors, candidates, rows=rows)
         if quality < min_recall:
             return None, quality
@@ -170,10 +168,9 @@ class ApproximateIndex:
         if self._dead:
             self._drop_dead()
         self._clear_padding()
+        self._recentre(vectors)
         slots = np.flatnonzero(self._slot_row[: self._issued] >= 0).astype(np.int64)
         rows = self._slot_row[slots]
-        if not self.keepable:
-            raise ValueError("a cluster centre of this index is a vector since removed: rebuild it to keep it")
         header = {"dimension": int(self._index.d), "trained_size": self.trained_size, "issued": self._issued}
         payload = pack(
             _KEPT_FORMAT,
@@ -183,7 +180,7 @@ class ApproximateIndex:
             slots=slots,
             prints=vector_fingerprints(vectors)[rows],
             key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
-            alone=self._alone,
+            trained=self._trained,
         )
         self.drift = Drift()
         return payload
@@ -236,10 +233,11 @@ class ApproximateIndex:
         built._row_slot = np.full(max(16, n), -1, dtype=np.int64)
         built._row_slot[rows[live]] = slots[live]
         built._issued = issued
-        built._alone = arrays["alone"].copy()
-        if built._alone.shape[0] and (int(built._alone.min()) < 0 or int(built._alone.max()) >= issued):
+        built._trained = arrays["trained"].copy()
+        if built._trained.shape[0] > issued or (
+            built._trained.shape[0] and not -1 <= int(built._trained.min()) <= int(built._trained.max()) < ivf.nlist
+        ):
             return None
-        built.keepable = bool((built._slot_row[built._alone] >= 0).all())  # one changed since: a centre is gone
         built._dead = slots.shape[0] - live.shape[0]
         built.drift = Drift(built._dead, built._dead)
         missing = np.flatnonzero(built._row_slot[:n] < 0)
@@ -321,8 +319,6 @@ class ApproximateIndex:
             return 0
         self._slot_row[slots] = -1
         self._row_slot[rows] = -1
-        if self._alone.shape[0] and np.isin(slots, self._alone).any():
-            self.keepable = False
         killed = int(np.unique(slots).shape[0])
         self._dead += killed
         return killed
@@ -331,6 +327,29 @@ class ApproximateIndex:
         """Drop the dead slots from the lists in one pass once they are a third of them."""
         if 3 * self._dead >= int(self._index.ntotal):
             self._drop_dead()
+
+    def _recentre(self, vectors: Vector) -> None:
+        """Re-make each cluster centre that a removed (or re-encoded) training point helped
+        make, from the training points it still has (none: a zero centre, never the
+        nearest). A centre is the mean of its training points: with the others known, a
+        removed one could be worked out from it. The codes do not depend on the centres
+        (no residuals), so the lists stay as they are."""
+        trained = self._trained
+        gone = (trained >= 0) & (self._slot_row[: trained.shape[0]] < 0)
+        if not gone.any():
+            return
+        clusters = np.unique(trained[gone])
+        trained[gone] = -1
+        quantizer = self._faiss.extract_index_ivf(self._index).quantizer
+        centres = quantizer.reconstruct_n(0, quantizer.ntotal)
+        unit = bool(np.allclose(np.linalg.norm(centres, axis=1), 1.0, atol=1e-3))  # spherical training
+        for cluster in clusters.tolist():
+            members = self._slot_row[np.flatnonzero(trained == cluster)]
+            centre = vectors[members].mean(axis=0) if members.shape[0] else np.zeros(centres.shape[1])
+            norm = float(np.linalg.norm(centre))
+            centres[cluster] = centre / norm if unit and norm > 0 else centre
+        quantizer.reset()
+        quantizer.add(np.ascontiguousarray(centres, dtype=np.float32))
 
     def _clear_padding(self) -> None:
         """Zero the unused places of each list's last block. Fast-scan lists hold codes in

@@ -290,16 +290,19 @@ class Brain:
             config=self.config,
         )
 
-    async def unload(self) -> None:
+    async def unload(self, *, keep_indexes: bool = True) -> None:
         """Drop this namespace's index from memory, keeping the store, the loop and the
         other namespaces: its background sleep stops, its word and approximate indexes are
-        kept beside the store (as a close keeps them), and ``for_namespace`` opens it
-        afresh from the store next time. For a server holding many tenants within a budget."""
-        await self._portal.run(self._unload())
+        kept beside the store (as a close keeps them; not with ``keep_indexes=False``, after
+        the store was written behind the index's back, e.g. by an import), and
+        ``for_namespace`` opens it afresh from the store next time. For a server holding
+        many tenants within a budget."""
+        await self._portal.run(self._unload(keep_indexes))
 
-    async def _unload(self) -> None:
+    async def _unload(self, keep_indexes: bool = True) -> None:
         await self.sleep_cycle.stop()
-        await self._keep_derived()
+        if keep_indexes:
+            await self._keep_derived()
         if self in self._shared.brains:
             self._shared.brains.remove(self)
 
@@ -389,15 +392,18 @@ class Brain:
 
     async def _keep_derived(self) -> None:
         """Keep the word and approximate indexes beside the store if enough changed since
-        they were built, read or kept (a close and an unload do this). The store refuses
-        them if an engram they name was deleted meanwhile (another process, a prune cut
-        short). A failure is logged, never raised: what is kept is a cache, and the next
-        start-up builds the indexes instead."""
+        they were built, read or kept (a close and an unload do this), once they have
+        followed what other processes wrote. The store refuses them if an engram they name
+        was deleted meanwhile (a prune cut short), or another process wrote since. A
+        failure is logged, never raised: what is kept is a cache, and the next start-up
+        builds the indexes instead."""
         store = self.store
         if not isinstance(store, DerivedDataStore) or self._loaded is None or not self._loaded.done():
             return
         hippocampus = self.hippocampus
         try:
+            await self._follow_changes()  # other processes' writes, so the indexes reflect them
+            seen = self._cursor
             items = {
                 name: data
                 for name, data in (
@@ -406,7 +412,7 @@ class Brain:
                 )
                 if data is not None
             }
-            if items and not await store.write_derived(self.namespace, items, hippocampus.indexed_ids()):
+            if items and not await store.write_derived(self.namespace, items, hippocampus.indexed_ids(), seen=seen):
                 log.info("namespace %r lost engrams in the store since they were indexed: not kept", self.namespace)
         except Exception as exc:
             log.warning("could not keep the indexes of namespace %r: %s", self.namespace, exc)

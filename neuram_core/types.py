@@ -121,17 +121,23 @@ class DerivedDataStore(Protocol):
     What is kept is a cache: its reader checks it against the engrams it loaded and
     re-indexes whatever changed. Nothing derived from a forgotten memory may stay:
     deleting or pruning any engram of a namespace drops everything kept for it in the same
-    transaction, a write is refused when it names an engram no longer stored, and the
-    Brain drops it when it rewrites a memory in place. It is never listed or exported."""
+    transaction; a write is refused when it names an engram no longer stored or another
+    process wrote since the change it reflects; the Brain drops it when it rewrites a
+    memory in place, and an import does. It is never listed or exported."""
 
     async def read_derived(self, namespace: str, name: str) -> bytes | None:
         """What was kept under ``name`` for ``namespace``; None if nothing is."""
         ...
 
-    async def write_derived(self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str]) -> bool:
+    async def write_derived(
+        self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str], *, seen: str | None
+    ) -> bool:
         """Keep each ``name: data`` of ``items`` for ``namespace``, replacing what was kept
-        under those names, only if every one of ``engram_ids`` (all the data names) is
-        still stored there, checked in the write's own transaction; whether it wrote."""
+        under those names; whether it wrote. Checked in the write's own transaction, it
+        refuses when one of ``engram_ids`` (all the data names) is no longer stored, or
+        when another store object logged a change to the namespace after the change-log
+        cursor ``seen`` (the data does not reflect it; None: no cursor, refuse nothing on
+        that ground), or its log was trimmed past that cursor."""
         ...
 
     async def drop_derived(self, namespace: str) -> None:

@@ -97,8 +97,8 @@ class NamespaceRegistry:
             self.unloads += 1
             await self._unload(namespace, entry)
 
-    async def _unload(self, namespace: str, entry: _Loaded) -> None:
-        leaving = asyncio.ensure_future(entry.brain.unload())
+    async def _unload(self, namespace: str, entry: _Loaded, *, keep_indexes: bool = True) -> None:
+        leaving = asyncio.ensure_future(entry.brain.unload(keep_indexes=keep_indexes))
         self._unloading[namespace] = leaving
         try:
             await asyncio.shield(leaving)
@@ -108,7 +108,7 @@ class NamespaceRegistry:
 
     async def forget_loaded(self, namespace: str) -> None:
         """Unload one namespace now (after a bulk import wrote to its store directly), so
-        the next request reads it afresh."""
+        the next request reads it afresh; its indexes, made before the import, are not kept."""
         entry = self._loaded.pop(namespace, None)
         if entry is not None:
-            await self._unload(namespace, entry)
+            await self._unload(namespace, entry, keep_indexes=False)

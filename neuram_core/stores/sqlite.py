@@ -581,14 +581,25 @@ class SQLiteStore:
 
         return await self._run(work)
 
-    async def write_derived(self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str]) -> bool:
+    async def write_derived(
+        self, namespace: str, items: Mapping[str, bytes], engram_ids: Collection[str], *, seen: str | None
+    ) -> bool:
         for name, data in items.items():
             if not isinstance(data, bytes | bytearray | memoryview):
                 raise TypeError(f"derived data must be bytes, not {type(data).__name__} (for {name!r})")
         rows = [(namespace, name, bytes(data)) for name, data in items.items()]
+        after = None if seen is None else _change_seq(seen)
 
         def work(conn: sqlite3.Connection) -> bool:
             def step() -> bool:
+                if after is not None:
+                    floor = conn.execute("SELECT floor FROM change_log_state WHERE ns = ?", (namespace,)).fetchone()
+                    foreign = conn.execute(
+                        "SELECT 1 FROM changes WHERE ns = ? AND seq > ? AND origin != ? LIMIT 1",
+                        (namespace, after, self.origin),
+                    ).fetchone()
+                    if foreign is not None or (floor is not None and floor[0] > after):
+                        return False  # another process wrote since: the data may hold what it replaced
                 stored = {r[0] for r in conn.execute("SELECT id FROM engrams WHERE ns = ?", (namespace,))}
                 if not stored.issuperset(engram_ids):  # one was forgotten since the data was made
                     return False

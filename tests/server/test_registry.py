@@ -138,6 +138,27 @@ async def test_a_large_export_streams_in_pages_and_imports_whole(tmp_path: Path)
         assert (await http.get("/v1/namespaces/big-copy/stats")).json()["indexed"] == 1203
 
 
+async def test_an_import_unloads_its_namespace_without_keeping_its_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexes in memory were made before the import rewrote memories in the store:
+    keeping them would write the old texts back into the file."""
+    unloads: list[bool] = []
+    unload = Brain.unload
+
+    async def recorded(self: Brain, *, keep_indexes: bool = True) -> None:
+        unloads.append(keep_indexes)
+        await unload(self, keep_indexes=keep_indexes)
+
+    monkeypatch.setattr(Brain, "unload", recorded)
+    async with in_process(tmp_path) as (http, _):
+        await http.post("/v1/namespaces/n/memories/batch", json={"contents": ["my locker code is 4471"], "gate": False})
+        lines = (await http.get("/v1/namespaces/n/export")).text.splitlines()
+        done = await http.post("/v1/namespaces/n/import", content="\n".join(lines).encode())
+        assert done.json() == {"imported": 1}
+        assert unloads[0] is False
+
+
 async def test_a_namespace_asked_for_while_it_unloads_comes_back_whole(tmp_path: Path) -> None:
     async with in_process(tmp_path, max_loaded_engrams=10) as (http, state):
         for n in range(3):

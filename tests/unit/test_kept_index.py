@@ -12,7 +12,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.kept import Drift, KeyPrints, text_fingerprints
+from neuram_core.kept import Drift, KeyPrints, text_fingerprints, unpack
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
@@ -22,6 +22,18 @@ from tests.unit.test_approximate import DIM, T0, N, clustered, index_of, note
 KEPT = "approximate-index"
 WORDS = "word-index"
 LARGE = 12_000
+# The kept word index's arrays, in order (neuram_core.lexicon writes them): the format is
+# a contract between runs, pinned here.
+WORD_INDEX_FORMAT = {
+    "term_lengths": np.int32,
+    "terms": np.uint8,
+    "key_prints": np.uint64,
+    "prints": np.uint64,
+    "lengths": np.float32,
+    "posting_terms": np.int32,
+    "posting_keys": np.int32,
+    "posting_tf": np.uint16,
+}
 CONFIG = NeuramConfig(approximate_min_engrams=1000, approximate_probes=96)
 NOW = T0 + 10 * N + 60
 _MASK = 2**64 - 1
@@ -245,9 +257,11 @@ def test_a_brain_keeps_its_indexes_at_close_and_reads_them_at_the_next_start(
     writes: list[str] = []
     write = SQLiteStore.write_derived
 
-    async def counted(self: SQLiteStore, namespace: str, items: dict[str, bytes], engram_ids: list[str]) -> bool:
+    async def counted(
+        self: SQLiteStore, namespace: str, items: dict[str, bytes], engram_ids: list[str], *, seen: str | None
+    ) -> bool:
         writes.extend(items)
-        return await write(self, namespace, items, engram_ids)
+        return await write(self, namespace, items, engram_ids, seen=seen)
 
     monkeypatch.setattr(SQLiteStore, "write_derived", counted)
     brain = open_brain(path)
@@ -284,13 +298,13 @@ def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> No
         assert isinstance(store, DerivedDataStore)
         assert await store.read_derived("alice", KEPT) is None
         await store.put("alice", engrams(clustered(3)))
-        assert await store.write_derived("alice", {KEPT: b"one"}, ["e00000"])
-        assert await store.write_derived("alice", {KEPT: b"two", WORDS: b"words"}, ["e00000", "e00001"])
-        assert await store.write_derived("bob", {KEPT: b"bob's"}, [])
+        assert await store.write_derived("alice", {KEPT: b"one"}, ["e00000"], seen=None)
+        assert await store.write_derived("alice", {KEPT: b"two", WORDS: b"words"}, ["e00000", "e00001"], seen=None)
+        assert await store.write_derived("bob", {KEPT: b"bob's"}, [], seen=None)
         assert await store.read_derived("alice", KEPT) == b"two"  # replaced
         assert await store.namespaces() == ["alice"]  # kept data alone makes no namespace
         # Refused, nothing written, when the data names an engram no longer stored.
-        assert not await store.write_derived("alice", {KEPT: b"stale"}, ["e00000", "gone"])
+        assert not await store.write_derived("alice", {KEPT: b"stale"}, ["e00000", "gone"], seen=None)
         assert await store.read_derived("alice", KEPT) == b"two"
         await store.put("alice", engrams(clustered(2))[:1])
         assert await store.read_derived("alice", KEPT) == b"two"  # a write leaves it: the reader checks
@@ -302,19 +316,28 @@ def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> No
         await store.put("bob", [(engrams(clustered(2))[0][0], 1.0)])
         assert await store.prune("bob", 2.0, 10) == ["e00000"]
         assert await store.read_derived("bob", KEPT) is None  # a prune drops it too
-        assert await store.write_derived("alice", {KEPT: b"three"}, ["e00001"])
+        cursor, _ = await store.changes("alice", None)
+        assert await store.write_derived("alice", {KEPT: b"three"}, ["e00001"], seen=cursor)
+        other = SQLiteStore(tmp_path / "memory.db")  # another process's store object
+        await other.put("alice", engrams(clustered(2))[1:])
+        await other.close()
+        # Another process wrote after the cursor: the data may not reflect it, refused.
+        assert not await store.write_derived("alice", {KEPT: b"four"}, ["e00001"], seen=cursor)
+        assert await store.read_derived("alice", KEPT) == b"three"
+        now, _ = await store.changes("alice", None)
+        assert await store.write_derived("alice", {KEPT: b"four"}, ["e00001"], seen=now)
         await store.drop_derived("alice")
         assert await store.read_derived("alice", KEPT) is None
         with pytest.raises(TypeError, match="must be bytes"):
-            await store.write_derived("bob", {KEPT: "text"}, [])  # type: ignore[dict-item]
+            await store.write_derived("bob", {KEPT: "text"}, [], seen=None)  # type: ignore[dict-item]
         await store.close()
 
     asyncio.run(run())
 
 
-def test_a_keep_that_names_an_engram_deleted_meanwhile_is_refused(tmp_path: Path) -> None:
-    """Another process forgets an engram this Brain still indexes: its close must not
-    write the engram back into the file (the delete dropped the kept copy)."""
+def test_a_forget_by_another_process_is_followed_before_keeping(tmp_path: Path) -> None:
+    """Another process forgets an engram this Brain indexes: its close follows the change
+    first, so what it keeps does not name the engram (the forget dropped the kept copy)."""
     path = tmp_path / "memory.db"
     brain = open_brain(path)
     brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
@@ -324,7 +347,22 @@ def test_a_keep_that_names_an_engram_deleted_meanwhile_is_refused(tmp_path: Path
     other = open_brain(path)
     assert other.sync.forget("e00042")
     other.sync.close()
-    brain.sync.close()  # has not seen the forget: what it would keep names e00042
+    brain.sync.close()
+    after = kept(path)
+    assert after is not None and print_of("e00042") not in after and print_of("e00043") in after
+
+
+def test_a_keep_naming_an_engram_no_longer_stored_is_refused(tmp_path: Path) -> None:
+    """A prune cut short by the close: the store deleted the engram, the index still holds
+    it. The write is refused rather than write it back."""
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+    brain.call_blocking(brain.store.delete(brain.namespace, ["e00042"]))  # behind the index's back
+    brain.sync.close()
     assert kept(path) is None
 
 
@@ -437,7 +475,7 @@ def test_a_failed_keep_is_logged_and_the_close_still_completes(
     brain = open_brain(path)
     brain.sync.recall("topic 7", 10)
 
-    async def too_big(self: SQLiteStore, namespace: str, items: object, engram_ids: object) -> bool:
+    async def too_big(self: SQLiteStore, namespace: str, items: object, engram_ids: object, *, seen: object) -> bool:
         raise sqlite3.DataError("string or blob too big")  # past SQLite's 1 GB per value
 
     monkeypatch.setattr(SQLiteStore, "write_derived", too_big)
@@ -450,27 +488,64 @@ def test_a_failed_keep_is_logged_and_the_close_still_completes(
     brain.sync.close()
 
 
-def test_an_index_whose_cluster_centre_was_a_removed_vector_is_not_kept() -> None:
-    """A training point alone in its cluster is that cluster's centre: once it is removed,
-    the kept centres would hold a forgotten vector, so the index is not kept until rebuilt."""
-    rng = np.random.default_rng(3)
-    outliers = rng.normal(size=(300, DIM))
-    vectors = np.vstack([clustered(N), outliers / np.linalg.norm(outliers, axis=1, keepdims=True)]).astype(np.float32)
-    index, _ = ApproximateIndex.build(vectors, probes=96)
-    assert index is not None
-    alone = index._alone
-    assert alone.shape[0] > 0
+def test_a_centre_is_re_made_without_a_removed_training_point_before_keeping() -> None:
+    """A cluster centre is the mean of its training points: with the others known, a
+    removed one could be worked out from it. The kept centre is the mean of those left."""
     import faiss
 
-    centres = faiss.extract_index_ivf(index._index).quantizer.reconstruct_n(0, index._index.nlist)
-    keys = [f"e{i:05d}" for i in range(len(vectors))]
-    slot_row = index._slot_row
-    for slot in alone.tolist():
-        assert float(np.max(centres @ vectors[slot_row[slot]])) > 0.9999  # the vector is a centre
-    shared = next(r for r in range(len(vectors)) if r not in set(slot_row[alone].tolist()))
-    index.remove(shared)
-    assert index.keepable and index.to_bytes(keys, vectors)
-    index.remove(int(slot_row[alone[0]]))
-    assert not index.keepable
-    with pytest.raises(ValueError, match="rebuild it to keep it"):
-        index.to_bytes(keys, vectors)
+    vectors = clustered(N)
+    index, _ = ApproximateIndex.build(vectors, probes=96)
+    assert index is not None
+    keys = [f"e{i:05d}" for i in range(N)]
+    quantizer = faiss.extract_index_ivf(index._index).quantizer
+    before = quantizer.reconstruct_n(0, quantizer.ntotal)
+    unit = bool(np.allclose(np.linalg.norm(before, axis=1), 1.0, atol=1e-3))
+    trained = index._trained.copy()  # slot i is row i here: the whole set was the sample
+    gone = 5
+    cluster = int(trained[gone])
+    index.remove(gone)
+    data = index.to_bytes(keys, vectors)
+    restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
+    assert restored is not None
+    kept_centres = faiss.extract_index_ivf(restored._index).quantizer.reconstruct_n(0, quantizer.ntotal)
+    left = [row for row in np.flatnonzero(trained == cluster).tolist() if row != gone]
+    expected = vectors[left].mean(axis=0)
+    expected = expected / np.linalg.norm(expected) if unit else expected
+    assert np.allclose(kept_centres[cluster], expected, atol=1e-5)
+    assert not np.allclose(kept_centres[cluster], before[cluster], atol=1e-5)
+    others = [c for c in range(quantizer.ntotal) if c != cluster]
+    assert np.array_equal(kept_centres[others], before[others])  # the rest as trained
+    assert restored._trained[gone] == -1 and (restored._trained[:gone] == trained[:gone]).all()
+
+def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path) -> None:
+    """Another process rewrites a memory this Brain indexes: the close follows the change
+    first, so what it keeps holds the new text, never the one it replaced."""
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(LARGE))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)  # builds both indexes
+    other = open_brain(path)
+    other.sync.perceive("My locker code is 4471, Zanzibar", engram_id="e00042")
+    other.sync.close()
+    brain.sync.close()
+    words = kept(path, name=WORDS)
+    assert words is not None
+    unpacked = unpack(b"neuram-words-1\n", WORD_INDEX_FORMAT, words)
+    assert unpacked is not None
+    arrays = unpacked[1]
+    at = int(np.flatnonzero(arrays["key_prints"] == text_fingerprints(["e00042"])[0])[0])
+    assert arrays["prints"][at] == text_fingerprints(["My locker code is 4471, Zanzibar"])[0]
+
+
+def test_an_unload_told_not_to_keep_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+    brain.call_blocking(brain.unload(keep_indexes=False))
+    assert kept(path) is None
+    brain.sync.close()
