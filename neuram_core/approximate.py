@@ -51,7 +51,7 @@ _MIN_CODE_TRAINING = 1024  # fewer vectors than this: flat lists (a tiny index, 
 _RERANKED = 8  # candidates returned per one asked: 4-bit codes cannot order near-duplicates
 _SLOTS_PER_ENTRY = 4  # slots issued beyond this × the entries trained: rebuild (see exhausted)
 _KEPT_FORMAT = b"neuram-ivf-1\n"  # what to_bytes writes first; from_bytes reads nothing else
-_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64, "trained": np.int64}
+_KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64}
 
 
 @contextmanager
@@ -107,10 +107,11 @@ class ApproximateIndex:
         self._issued = 0  # slots given out so far (the next slot)
         self._dead = 0  # dead slots still in the lists
         self.drift = Drift()  # since it was built, kept or read back
-        # The cluster of each training point (slot i: the i-th), -1 once its centre was
-        # re-made without it: a centre is the mean of its training points, so a removed
-        # one could be worked out from the centre and the others (see _recentre).
-        self._trained: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        # Slots below this held the training points: the cluster centres and the code books
+        # are means of them, from which a removed one could be worked out. Once one is
+        # removed or re-encoded, the index is not kept beside the store until rebuilt.
+        self._trained = 0
+        self.keepable = True
 
     @classmethod
     def build(
@@ -148,8 +149,7 @@ class ApproximateIndex:
         index.nprobe = probe_count(lists, probes)
         built = cls(faiss, index, n)
         built.add(rows.astype(np.int64), sample)  # slot i: row rows[i]
-        _, nearest = quantizer.search(sample, 1)
-        built._trained = nearest[:, 0].astype(np.int64)
+        built._trained = rows.shape[0]
         quality = measured_recall(built, vectors, candidates, rows=rows)
         if quality < min_recall:
             return None, quality
@@ -167,11 +167,17 @@ class ApproximateIndex:
         Dead entries are dropped from the lists first: nothing of a removed vector is kept."""
         if self._dead:
             self._drop_dead()
+        if not self.keepable:
+            raise ValueError("a training point of this index was removed since it was built: rebuild it to keep it")
         self._clear_padding()
-        self._recentre(vectors)
         slots = np.flatnonzero(self._slot_row[: self._issued] >= 0).astype(np.int64)
         rows = self._slot_row[slots]
-        header = {"dimension": int(self._index.d), "trained_size": self.trained_size, "issued": self._issued}
+        header = {
+            "dimension": int(self._index.d),
+            "trained_size": self.trained_size,
+            "issued": self._issued,
+            "trained_slots": self._trained,
+        }
         payload = pack(
             _KEPT_FORMAT,
             header,
@@ -180,7 +186,6 @@ class ApproximateIndex:
             slots=slots,
             prints=vector_fingerprints(vectors)[rows],
             key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
-            trained=self._trained,
         )
         self.drift = Drift()
         return payload
@@ -233,11 +238,11 @@ class ApproximateIndex:
         built._row_slot = np.full(max(16, n), -1, dtype=np.int64)
         built._row_slot[rows[live]] = slots[live]
         built._issued = issued
-        built._trained = arrays["trained"].copy()
-        if built._trained.shape[0] > issued or (
-            built._trained.shape[0] and not -1 <= int(built._trained.min()) <= int(built._trained.max()) < ivf.nlist
-        ):
+        trained = header.get("trained_slots")
+        if not isinstance(trained, int) or not 0 <= trained <= issued:
             return None
+        built._trained = trained
+        built.keepable = bool((built._slot_row[:trained] >= 0).all())  # one changed since: not again
         built._dead = slots.shape[0] - live.shape[0]
         built.drift = Drift(built._dead, built._dead)
         missing = np.flatnonzero(built._row_slot[:n] < 0)
@@ -319,6 +324,8 @@ class ApproximateIndex:
             return 0
         self._slot_row[slots] = -1
         self._row_slot[rows] = -1
+        if self._trained and bool((slots < self._trained).any()):
+            self.keepable = False
         killed = int(np.unique(slots).shape[0])
         self._dead += killed
         return killed
@@ -327,29 +334,6 @@ class ApproximateIndex:
         """Drop the dead slots from the lists in one pass once they are a third of them."""
         if 3 * self._dead >= int(self._index.ntotal):
             self._drop_dead()
-
-    def _recentre(self, vectors: Vector) -> None:
-        """Re-make each cluster centre that a removed (or re-encoded) training point helped
-        make, from the training points it still has (none: a zero centre, never the
-        nearest). A centre is the mean of its training points: with the others known, a
-        removed one could be worked out from it. The codes do not depend on the centres
-        (no residuals), so the lists stay as they are."""
-        trained = self._trained
-        gone = (trained >= 0) & (self._slot_row[: trained.shape[0]] < 0)
-        if not gone.any():
-            return
-        clusters = np.unique(trained[gone])
-        trained[gone] = -1
-        quantizer = self._faiss.extract_index_ivf(self._index).quantizer
-        centres = quantizer.reconstruct_n(0, quantizer.ntotal)
-        unit = bool(np.allclose(np.linalg.norm(centres, axis=1), 1.0, atol=1e-3))  # spherical training
-        for cluster in clusters.tolist():
-            members = self._slot_row[np.flatnonzero(trained == cluster)]
-            centre = vectors[members].mean(axis=0) if members.shape[0] else np.zeros(centres.shape[1])
-            norm = float(np.linalg.norm(centre))
-            centres[cluster] = centre / norm if unit and norm > 0 else centre
-        quantizer.reset()
-        quantizer.add(np.ascontiguousarray(centres, dtype=np.float32))
 
     def _clear_padding(self) -> None:
         """Zero the unused places of each list's last block. Fast-scan lists hold codes in

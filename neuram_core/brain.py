@@ -160,6 +160,7 @@ class Brain:
         self._turn_before: Turn | None = None  # and the one before it
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
+        self._indexes_stale = False  # see mark_indexes_stale
         self._loaded: asyncio.Future[None] | None = None
         self._claimed = False  # the namespace is known to record this embedder (identity.py)
         self._stored_dimension: int | None = None  # of the vectors of a namespace that records none
@@ -400,6 +401,8 @@ class Brain:
         store = self.store
         if not isinstance(store, DerivedDataStore) or self._loaded is None or not self._loaded.done():
             return
+        if self._indexes_stale:
+            return
         hippocampus = self.hippocampus
         try:
             await self._follow_changes()  # other processes' writes, so the indexes reflect them
@@ -416,6 +419,13 @@ class Brain:
                 log.info("namespace %r lost engrams in the store since they were indexed: not kept", self.namespace)
         except Exception as exc:
             log.warning("could not keep the indexes of namespace %r: %s", self.namespace, exc)
+
+    def mark_indexes_stale(self) -> None:
+        """The store was written behind this Brain's back by this process (an import
+        through the store): its index may hold texts the write replaced, so it is never
+        kept beside the store (a close or unload writes nothing; the next load builds or
+        reads afresh). Drop what was kept with ``store.drop_derived`` as well."""
+        self._indexes_stale = True
 
     async def _drop_derived(self) -> None:
         """Drop the indexes kept beside the store: a memory is rewritten in place, and

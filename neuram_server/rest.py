@@ -652,7 +652,8 @@ async def _import(brain: Brain, engrams: list[Engram], exported: object) -> None
             )
     config = brain.config
     await brain.store.put(brain.namespace, [(e, forget_at_for(e, config)) for e in engrams])
-    if isinstance(brain.store, DerivedDataStore):  # it may have rewritten memories: no index keeps their old text
+    brain.mark_indexes_stale()  # it may have rewritten memories: no index keeps their old text
+    if isinstance(brain.store, DerivedDataStore):
         await brain.store.drop_derived(brain.namespace)
     if isinstance(exported, str) and not recorded:
         learned = {

@@ -945,10 +945,11 @@ class Hippocampus:
 
     def approximate_snapshot(self) -> bytes | None:
         """The approximate index as bytes to keep beside the store, so the next start-up
-        need not build it; None when there is none, or too little changed since it was
-        built, read back or kept (:class:`~neuram_core.kept.Drift`)."""
+        need not build it; None when there is none, too little changed since it was
+        built, read back or kept (:class:`~neuram_core.kept.Drift`), or a training point
+        of its centres and code books was removed since (it is kept again once rebuilt)."""
         index = self._approximate
-        if index is None or not index.drift.worth_keeping(len(index)):
+        if index is None or not index.keepable or not index.drift.worth_keeping(len(index)):
             return None
         return index.to_bytes(self._ids, self._matrix[: len(self._ids)])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, NeuramConfig
+from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
 from neuram_core.kept import Drift, KeyPrints, text_fingerprints, unpack
 from neuram_core.kept import vector_fingerprints as fingerprints
@@ -147,19 +147,38 @@ def test_an_index_of_another_dimension_is_refused() -> None:
 
 
 def test_keeping_drops_removed_vectors_from_the_lists() -> None:
-    vectors = clustered(N)
-    built, _ = ApproximateIndex.build(vectors, probes=96)
+    vectors = clustered(N + 10)
+    built, _ = ApproximateIndex.build(vectors[:N], probes=96)
     assert built is not None
-    built.remove(7)  # marked dead: still in the lists until a third are
-    assert built.listed == N
-    keys = [f"e{i:05d}" for i in range(N)]
+    built.add(np.arange(N, N + 10), vectors[N:])  # added after training
+    built.remove(N + 7)  # marked dead: still in the lists until a third are
+    assert built.listed == N + 10
+    keys = [f"e{i:05d}" for i in range(N + 10)]
     data = built.to_bytes(keys, vectors)
-    assert built.listed == N - 1  # dropped before writing: nothing of it is kept
+    assert built.listed == N + 9  # dropped before writing: nothing of it is kept
     key_prints = text_fingerprints(keys)
-    assert key_prints[7].tobytes() not in data and key_prints[8].tobytes() in data
+    assert key_prints[N + 7].tobytes() not in data and key_prints[N + 8].tobytes() in data
     restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
-    assert restored is not None and len(restored) == N  # row 7 is still in the index given: re-added
+    assert restored is not None and len(restored) == N + 10  # row N + 7 is in the index given: re-added
     assert (restored.drift.changes, restored.drift.removals) == (1, 0)  # re-added: the kept copy lacked it
+
+
+def test_an_index_that_lost_a_training_point_is_not_kept_until_rebuilt() -> None:
+    """The cluster centres and code books are means of the training points: with the
+    others known, a removed one could be worked out from them."""
+    vectors = clustered(N + 10)
+    built, _ = ApproximateIndex.build(vectors[:N], probes=96)  # every one of the N trains it
+    assert built is not None
+    built.add(np.arange(N, N + 10), vectors[N:])
+    keys = [f"e{i:05d}" for i in range(N + 10)]
+    built.remove(N + 3)  # added after training: nothing of it is in the centres
+    assert built.keepable and built.to_bytes(keys, vectors)
+    built.add(np.array([5]), vectors[N + 3 : N + 4])  # a training point re-encoded
+    assert not built.keepable
+    with pytest.raises(ValueError, match="rebuild it to keep it"):
+        built.to_bytes(keys, vectors)
+    rebuilt, _ = ApproximateIndex.build(vectors, probes=96)
+    assert rebuilt is not None and rebuilt.keepable
 
 
 def test_nothing_of_a_removed_vector_is_in_the_kept_bytes() -> None:
@@ -201,8 +220,10 @@ def test_a_hippocampus_snapshot_is_only_offered_when_something_changed() -> None
     assert other.approximate_snapshot() is None  # 29 added, under 1 % of 3,029: the reader adds them
     other.encode_many([note(N + 29 + i, v) for i, v in enumerate(clustered(2, seed=6))], pending=False)
     assert other.approximate_snapshot() is not None  # 31: over 1 % of 3,031
-    other.remove("e00003")
+    other.remove(f"e{N:05d}")  # one added after training
     assert other.approximate_snapshot() is not None  # any removal: the store dropped the kept copy
+    other.remove("e00003")  # a training point
+    assert other.approximate_snapshot() is None  # not kept until rebuilt
 
 
 def test_drift_asks_for_a_write_on_any_removal_or_one_percent_added() -> None:
@@ -273,23 +294,31 @@ def test_a_brain_keeps_its_indexes_at_close_and_reads_them_at_the_next_start(
     assert writes == []  # unchanged since they were read: not written again
 
 
-def test_forgetting_drops_what_was_kept_and_the_close_keeps_it_again(tmp_path: Path) -> None:
-    path = tmp_path / "memory.db"
-    vectors = clustered(N)
+def kept_with_a_late_memory(path: Path) -> str:
+    """A store of N notes whose approximate index is kept, holding one memory perceived
+    after the index was built (not a training point of it); that memory's id."""
     brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(vectors)))
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
     brain.sync.close()
     brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)
+    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    late = brain.sync.perceive("My locker code is 4471 at the north gym", memory_type=MemoryType.SEMANTIC)
+    assert late is not None
     brain.sync.close()
     before = kept(path)
-    assert before is not None and print_of("e00042") in before
+    assert before is not None and print_of(late.engram_id) in before
+    return late.engram_id
+
+
+def test_forgetting_drops_what_was_kept_and_the_close_keeps_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    late = kept_with_a_late_memory(path)
     brain = open_brain(path)
-    assert brain.sync.forget("e00042")
+    assert brain.sync.forget(late)
     assert kept(path) is None  # dropped in the delete's own transaction
     brain.sync.close()
     after = kept(path)
-    assert after is not None and print_of("e00042") not in after and print_of("e00043") in after
+    assert after is not None and print_of(late) not in after and print_of("e00043") in after
 
 
 def test_the_sqlite_store_keeps_derived_data_per_namespace(tmp_path: Path) -> None:
@@ -339,17 +368,15 @@ def test_a_forget_by_another_process_is_followed_before_keeping(tmp_path: Path) 
     """Another process forgets an engram this Brain indexes: its close follows the change
     first, so what it keeps does not name the engram (the forget dropped the kept copy)."""
     path = tmp_path / "memory.db"
+    late = kept_with_a_late_memory(path)
     brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    brain.sync.stats()  # loaded, the kept index read back
     other = open_brain(path)
-    assert other.sync.forget("e00042")
+    assert other.sync.forget(late)
     other.sync.close()
     brain.sync.close()
     after = kept(path)
-    assert after is not None and print_of("e00042") not in after and print_of("e00043") in after
+    assert after is not None and print_of(late) not in after and print_of("e00043") in after
 
 
 def test_a_keep_naming_an_engram_no_longer_stored_is_refused(tmp_path: Path) -> None:
@@ -488,35 +515,6 @@ def test_a_failed_keep_is_logged_and_the_close_still_completes(
     brain.sync.close()
 
 
-def test_a_centre_is_re_made_without_a_removed_training_point_before_keeping() -> None:
-    """A cluster centre is the mean of its training points: with the others known, a
-    removed one could be worked out from it. The kept centre is the mean of those left."""
-    import faiss
-
-    vectors = clustered(N)
-    index, _ = ApproximateIndex.build(vectors, probes=96)
-    assert index is not None
-    keys = [f"e{i:05d}" for i in range(N)]
-    quantizer = faiss.extract_index_ivf(index._index).quantizer
-    before = quantizer.reconstruct_n(0, quantizer.ntotal)
-    unit = bool(np.allclose(np.linalg.norm(before, axis=1), 1.0, atol=1e-3))
-    trained = index._trained.copy()  # slot i is row i here: the whole set was the sample
-    gone = 5
-    cluster = int(trained[gone])
-    index.remove(gone)
-    data = index.to_bytes(keys, vectors)
-    restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
-    assert restored is not None
-    kept_centres = faiss.extract_index_ivf(restored._index).quantizer.reconstruct_n(0, quantizer.ntotal)
-    left = [row for row in np.flatnonzero(trained == cluster).tolist() if row != gone]
-    expected = vectors[left].mean(axis=0)
-    expected = expected / np.linalg.norm(expected) if unit else expected
-    assert np.allclose(kept_centres[cluster], expected, atol=1e-5)
-    assert not np.allclose(kept_centres[cluster], before[cluster], atol=1e-5)
-    others = [c for c in range(quantizer.ntotal) if c != cluster]
-    assert np.array_equal(kept_centres[others], before[others])  # the rest as trained
-    assert restored._trained[gone] == -1 and (restored._trained[:gone] == trained[:gone]).all()
-
 def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path) -> None:
     """Another process rewrites a memory this Brain indexes: the close follows the change
     first, so what it keeps holds the new text, never the one it replaced."""
@@ -549,3 +547,19 @@ def test_an_unload_told_not_to_keep_writes_nothing(tmp_path: Path) -> None:
     brain.call_blocking(brain.unload(keep_indexes=False))
     assert kept(path) is None
     brain.sync.close()
+
+
+def test_a_brain_whose_store_was_written_behind_its_back_keeps_nothing(tmp_path: Path) -> None:
+    """An import wrote through the store (the server's path): the index may hold the old
+    texts, so neither a close nor an unload (the server's memory budget) keeps it."""
+    path = tmp_path / "memory.db"
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    brain.mark_indexes_stale()
+    brain.call_blocking(brain.unload())
+    assert kept(path) is None
+    brain.sync.close()
+    assert kept(path) is None
