@@ -248,6 +248,17 @@ def open_brain(path: Path) -> Brain:
     return Brain.open(path=str(path), embedder=HashingEmbedder(DIM), clock=ManualClock(NOW), config=CONFIG)
 
 
+def indexed_brain(path: Path, n: int) -> Brain:
+    """A Brain on a store of ``n`` notes (written by another Brain first), its indexes
+    built by a first recall: what a close keeps."""
+    brain = open_brain(path)
+    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(n))))
+    brain.sync.close()
+    brain = open_brain(path)
+    brain.sync.recall("topic 7", 10)
+    return brain
+
+
 def kept(path: Path, namespace: str = "default", name: str = KEPT) -> bytes | None:
     async def read() -> bytes | None:
         store = SQLiteStore(path)
@@ -297,11 +308,7 @@ def test_a_brain_keeps_its_indexes_at_close_and_reads_them_at_the_next_start(
 def kept_with_a_late_memory(path: Path) -> str:
     """A store of N notes whose approximate index is kept, holding one memory perceived
     after the index was built (not a training point of it); that memory's id."""
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    brain = indexed_brain(path, N)
     late = brain.sync.perceive("My locker code is 4471 at the north gym", memory_type=MemoryType.SEMANTIC)
     assert late is not None
     brain.sync.close()
@@ -383,11 +390,7 @@ def test_a_keep_naming_an_engram_no_longer_stored_is_refused(tmp_path: Path) -> 
     """A prune cut short by the close: the store deleted the engram, the index still holds
     it. The write is refused rather than write it back."""
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)
+    brain = indexed_brain(path, N)
     brain.call_blocking(brain.store.delete(brain.namespace, ["e00042"]))  # behind the index's back
     brain.sync.close()
     assert kept(path) is None
@@ -395,11 +398,7 @@ def test_a_keep_naming_an_engram_no_longer_stored_is_refused(tmp_path: Path) -> 
 
 def test_rewriting_a_memory_in_place_drops_what_was_kept(tmp_path: Path) -> None:
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)
+    brain = indexed_brain(path, N)
     brain.sync.close()
     assert kept(path) is not None
     brain = open_brain(path)
@@ -496,11 +495,7 @@ def test_a_failed_keep_is_logged_and_the_close_still_completes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)
+    brain = indexed_brain(path, N)
 
     async def too_big(self: SQLiteStore, namespace: str, items: object, engram_ids: object, *, seen: object) -> bool:
         raise sqlite3.DataError("string or blob too big")  # past SQLite's 1 GB per value
@@ -519,11 +514,7 @@ def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path)
     """Another process rewrites a memory this Brain indexes: the close follows the change
     first, so what it keeps holds the new text, never the one it replaced."""
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(LARGE))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)  # builds both indexes
+    brain = indexed_brain(path, LARGE)
     other = open_brain(path)
     other.sync.perceive("My locker code is 4471, Zanzibar", engram_id="e00042")
     other.sync.close()
@@ -539,11 +530,7 @@ def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path)
 
 def test_an_unload_told_not_to_keep_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)
+    brain = indexed_brain(path, N)
     brain.call_blocking(brain.unload(keep_indexes=False))
     assert kept(path) is None
     brain.sync.close()
@@ -553,11 +540,7 @@ def test_a_brain_whose_store_was_written_behind_its_back_keeps_nothing(tmp_path:
     """An import wrote through the store (the server's path): the index may hold the old
     texts, so neither a close nor an unload (the server's memory budget) keeps it."""
     path = tmp_path / "memory.db"
-    brain = open_brain(path)
-    brain.call_blocking(brain.store.put(brain.namespace, engrams(clustered(N))))
-    brain.sync.close()
-    brain = open_brain(path)
-    brain.sync.recall("topic 7", 10)  # builds the approximate index
+    brain = indexed_brain(path, N)
     brain.mark_indexes_stale()
     brain.call_blocking(brain.unload())
     assert kept(path) is None
