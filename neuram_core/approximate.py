@@ -196,9 +196,9 @@ class ApproximateIndex:
     ) -> ApproximateIndex | None:
         """The index :meth:`to_bytes` kept, brought up to date with ``vectors`` (row i
         holds the engram whose key ``key_prints`` printed i-th): an entry whose key is
-        gone or whose vector's fingerprint
-        changed is dropped, and a row without an entry is added. None if ``data`` is not
-        such an index (damaged, another format or dimension)."""
+        gone or whose vector's fingerprint changed is dropped, and a row without an entry
+        is added. None if ``data`` is not such an index (damaged, another format or
+        dimension)."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
         if kept is None:
             return None
