@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.engram import Vector
-from neuram_core.kept import Drift, KeyPrints, pack, text_fingerprints, unpack, vector_fingerprints
+from neuram_core.kept import Drift, KeyPrints, holding_entries, pack, text_fingerprints, unpack, vector_fingerprints
 
 __all__ = ["ApproximateIndex", "code_count", "list_count", "measured_recall", "probe_count"]
 
@@ -165,10 +165,10 @@ class ApproximateIndex:
         entry the key of its row (``keys[row]``) and a fingerprint of its vector
         (``vectors[row]``), so that :meth:`from_bytes` can tell which entries still hold.
         Dead entries are dropped from the lists first: nothing of a removed vector is kept."""
-        if self._dead:
-            self._drop_dead()
         if not self.keepable:
             raise ValueError("a training point of this index was removed since it was built: rebuild it to keep it")
+        if self._dead:
+            self._drop_dead()
         self._clear_padding()
         slots = np.flatnonzero(self._slot_row[: self._issued] >= 0).astype(np.int64)
         rows = self._slot_row[slots]
@@ -205,12 +205,14 @@ class ApproximateIndex:
         header, arrays = kept
         n, dimension = vectors.shape
         slots, prints = arrays["slots"], arrays["prints"]
-        issued, trained_size = header.get("issued"), header.get("trained_size")
+        issued, trained_size, trained = header.get("issued"), header.get("trained_size"), header.get("trained_slots")
         if (
             header.get("dimension") != dimension
             or not isinstance(issued, int)
             or not isinstance(trained_size, int)
             or trained_size < 1
+            or not isinstance(trained, int)
+            or not 0 <= trained <= issued
             or slots.shape != prints.shape
             or (slots.shape[0] and (int(slots.min()) < 0 or int(slots.max()) >= issued))
         ):
@@ -226,10 +228,7 @@ class ApproximateIndex:
             return None
         ivf = faiss.extract_index_ivf(index)
         ivf.nprobe = probe_count(ivf.nlist, probes)
-        holds = rows >= 0
-        holds[holds] = vector_fingerprints(vectors)[rows[holds]] == prints[holds]
-        first = np.unique(rows[holds], return_index=True)[1]  # a row named twice: its first entry
-        live = np.flatnonzero(holds)[first]
+        live = holding_entries(rows, lambda named: vector_fingerprints(vectors)[rows[named]] == prints[named])
         if 2 * live.shape[0] < n:
             return None  # most of it changed: train afresh on what is there now
         built = cls(faiss, index, trained_size)
@@ -238,9 +237,6 @@ class ApproximateIndex:
         built._row_slot = np.full(max(16, n), -1, dtype=np.int64)
         built._row_slot[rows[live]] = slots[live]
         built._issued = issued
-        trained = header.get("trained_slots")
-        if not isinstance(trained, int) or not 0 <= trained <= issued:
-            return None
         built._trained = trained
         built.keepable = bool((built._slot_row[:trained] >= 0).all())  # one changed since: not again
         built._dead = slots.shape[0] - live.shape[0]

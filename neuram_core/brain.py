@@ -416,7 +416,7 @@ class Brain:
                 if data is not None
             }
             if items and not await store.write_derived(self.namespace, items, hippocampus.indexed_ids(), seen=seen):
-                log.info("namespace %r lost engrams in the store since they were indexed: not kept", self.namespace)
+                log.info("namespace %r changed in the store since it was indexed: its indexes not kept", self.namespace)
         except Exception as exc:
             log.warning("could not keep the indexes of namespace %r: %s", self.namespace, exc)
 

@@ -23,7 +23,16 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from neuram_core.kept import Drift, KeyPrints, join_keys, pack, split_keys, text_fingerprints, unpack
+from neuram_core.kept import (
+    Drift,
+    KeyPrints,
+    holding_entries,
+    join_strings,
+    pack,
+    split_strings,
+    text_fingerprints,
+    unpack,
+)
 from neuram_core.text import STOPWORDS, WORD_PATTERN, content_words
 
 __all__ = ["LexicalMatch", "Lexicon", "bm25_weights", "terms"]
@@ -406,7 +415,7 @@ class Lexicon:
         used, posting_terms = np.unique(posting_terms, return_inverse=True)
         order = np.lexsort((posting_keys, posting_terms))
         names = list(self._term_id)  # numbered in insertion order
-        term_lengths, joined_terms = join_keys([names[tid] for tid in used.tolist()])
+        term_lengths, joined_terms = join_strings([names[tid] for tid in used.tolist()])
         payload = pack(
             _KEPT_FORMAT,
             {"terms_made_by": _TERMS_MADE_BY},
@@ -436,7 +445,7 @@ class Lexicon:
         if kept is None or kept[0].get("terms_made_by") != _TERMS_MADE_BY:
             return False
         arrays = kept[1]
-        terms_ = split_keys(arrays["terms"], arrays["term_lengths"])
+        terms_ = split_strings(arrays["terms"], arrays["term_lengths"])
         count, n = arrays["key_prints"].shape[0], len(keys)
         posting_terms, posting_keys = arrays["posting_terms"], arrays["posting_keys"]
         if (
@@ -451,13 +460,13 @@ class Lexicon:
         rows = key_prints.rows(arrays["key_prints"])
         if rows is None:
             return False
-        holds = rows >= 0
-        held = np.flatnonzero(holds)
-        holds[held] = text_fingerprints([text_of(keys[row]) for row in rows[held].tolist()]) == arrays["prints"][held]
-        first = np.zeros_like(holds)
-        first[np.flatnonzero(holds)[np.unique(rows[holds], return_index=True)[1]]] = True  # a row named twice
-        holds = first
-        taken = np.flatnonzero(holds)
+        taken = holding_entries(
+            rows,
+            lambda named: text_fingerprints([text_of(keys[row]) for row in rows[named].tolist()])
+            == arrays["prints"][named],
+        )
+        holds = np.zeros(count, dtype=np.bool_)
+        holds[taken] = True
         if 2 * taken.shape[0] < n:
             return False  # most of it changed: tokenise afresh
         self.clear()

@@ -39,9 +39,9 @@ _STATEMENTS = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # sentences, and lines of a
 # a wish, a feeling or a passing state ("I'll check it out", "I can't wait", "I'm
 # starving", "I'm dead"), nor a past reaction ("I had a blast"): those name nothing that
 # lasts. Which states are facts is a short list; anything else is read as a passing state.
-_MODAL = (  # and as typed without the apostrophe
+_MODAL = (  # and as typed without the apostrophe (cannot, cant, dont, ... are read with it: _APOSTROPHED)
     r"will|would|can|could|should|might|must|shall|may|won't|can't|couldn't|wouldn't|shouldn't|don't|didn't"
-    r"|cannot|cant|dont|didnt|doesnt|couldnt|wouldnt|shouldnt"
+    r"|couldnt|wouldnt|shouldnt"
 )
 _PAST = r"had|made|did|got|went|was|were|saw|felt|knew|thought|took|came|gave|told|said|\w+ed"
 # Contractions as typed without their apostrophe, read as with it (the gate's idioms and
@@ -54,7 +54,7 @@ _I_HAVE = re.compile(
     r"^(?:i|we) (?:have|'ve got|have got|don't have|do not have|haven't got)\s+(?!to\b|been\b)(.+)$", re.IGNORECASE
 )
 _NOT_DO = re.compile(
-    r"^(?:i|we) (don't|dont|do not|never|can't|cant|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE
+    r"^(?:i|we) (don't|do not|never|can't|cannot|can not)\s+([a-z]+)(?:\s+(.+))?$", re.IGNORECASE
 )
 # What someone does or cannot do at all ("I don't smoke", "I can't swim", "I can't drive a
 # car"): a short list for the verb alone and for "can't", since most such sentences are

@@ -12,7 +12,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.kept import Drift, KeyPrints, text_fingerprints, unpack
+from neuram_core.kept import Drift, KeyPrints, holding_entries, text_fingerprints, unpack
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
@@ -546,3 +546,10 @@ def test_a_brain_whose_store_was_written_behind_its_back_keeps_nothing(tmp_path:
     assert kept(path) is None
     brain.sync.close()
     assert kept(path) is None
+
+
+def test_the_entries_that_hold_name_a_row_print_alike_and_come_first_for_it() -> None:
+    rows = np.array([2, -1, 0, 2, 1], dtype=np.int64)  # entry 3 names row 2 again; entry 1 no row
+    changed = {4}  # entry 4's source prints otherwise now
+    held = holding_entries(rows, lambda named: np.array([int(e) not in changed for e in named]))
+    assert held.tolist() == [0, 2]
