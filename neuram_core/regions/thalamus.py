@@ -81,8 +81,8 @@ _LASTING_STATES = frozenset(
     vegetarian vegan pescatarian diabetic allergic lactose celiac coeliac married engaged
     single divorced widowed retired pregnant religious atheist christian catholic protestant
     muslim jewish hindu buddhist gay lesbian bisexual straight transgender nonbinary
-    left-handed right-handed bilingual deaf blind colourblind colorblind sober unemployed
-    self-employed freelance adopted twin vaccinated
+    left-handed right-handed bilingual deaf blind colourblind colorblind sober employed
+    unemployed self-employed freelance adopted twin vaccinated
     """.split()  # noqa: SIM905
 )
 # What a statement about oneself may name that is still no fact: opinions, feelings,
@@ -97,6 +97,14 @@ _NOT_A_FACT = frozenset(
     surprised shocked speechless touched flattered confident positive idea ears gonna wanna
     gotta everyone everybody everything anything something nothing someone anyone one time
     clue problem chance fan question mess worst best
+    """.split()  # noqa: SIM905
+)
+# What one has for a day or two ("I have a headache", "We have the flu"): passing states,
+# not facts to keep ("I have asthma", "I have diabetes" are).
+_PASSING_AILMENTS = frozenset(
+    """
+    headache headaches migraine hangover cold colds fever flu cough toothache stomachache
+    bellyache earache backache cramps jetlag jet-lag sunburn hiccups
     """.split()  # noqa: SIM905
 )
 
@@ -165,7 +173,9 @@ def _about_self(sentence: str) -> bool:
         named = _ARTICLE.match(rest) is not None or _NAMED.search(rest) is not None
         return (named and _names_a_fact(rest)) or any(w in _LASTING_STATES for w in words(rest))
     if (told := _I_HAVE.match(said)) is not None:
-        return not _POINTING.match(told.group(1)) and _names_a_fact(told.group(1))
+        had = told.group(1)
+        passing = any(w in _PASSING_AILMENTS for w in words(had))
+        return not passing and not _POINTING.match(had) and _names_a_fact(had)
     if (told := _NOT_DO.match(said)) is not None:
         negation, verb, rest = told.group(1).lower(), told.group(2).lower(), told.group(3)
         if rest is None or negation.startswith("can"):

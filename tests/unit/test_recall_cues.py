@@ -211,6 +211,7 @@ async def test_a_short_life_event_passes_the_gate(text: str) -> None:
         *("I'm retired", "My birthday is May 3"),
         *("Oh, I keep bees", "haha I keep bees", "lol\nI keep bees", "I keep bees, you?", "I'm a nurse, and you?"),
         *("I'm not married", "I'm not vegetarian", "I don't have a car", "No, I don't have kids"),  # negated
+        *("I'm not employed", "I'm employed", "I have asthma", "We have diabetes in the family"),
         *("I can't swim", "I don't smoke", "No, I don't drink", "We don't own a car", "I can't drive a car"),
     ],
 )
@@ -235,6 +236,7 @@ def test_a_short_fact_about_the_speaker_passes_the_gate(text: str) -> None:
         *("I'm not going to Paris", "I'm not going to Rome, you?", "I can't go to Paris", "I don't get the joke"),
         *("I cannot wait", "I cant wait", "I dont get the joke", "I Cannot wait!"),  # as typed
         *("Haha i'm just doing what I can do to help.", "My bad", "My pleasure"),
+        *("I have a headache", "I have a cold", "We have the flu", "I have a hangover"),  # passing ailments
     ],
 )
 def test_feelings_plans_and_idioms_about_the_speaker_are_still_dropped(text: str) -> None:
