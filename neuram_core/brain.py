@@ -292,19 +292,17 @@ class Brain:
             config=self.config,
         )
 
-    async def unload(self, *, keep_indexes: bool = True) -> None:
+    async def unload(self) -> None:
         """Drop this namespace's index from memory, keeping the store, the loop and the
         other namespaces: its background sleep stops, its word and approximate indexes are
-        kept beside the store (as a close keeps them; not with ``keep_indexes=False``, after
-        the store was written behind the index's back, e.g. by an import), and
-        ``for_namespace`` opens it afresh from the store next time. For a server holding
-        many tenants within a budget."""
-        await self._portal.run(self._unload(keep_indexes))
+        kept beside the store (as a close keeps them; not after :meth:`mark_indexes_stale`),
+        and ``for_namespace`` opens it afresh from the store next time. For a server
+        holding many tenants within a budget."""
+        await self._portal.run(self._unload())
 
-    async def _unload(self, keep_indexes: bool = True) -> None:
+    async def _unload(self) -> None:
         await self.sleep_cycle.stop()
-        if keep_indexes:
-            await self._keep_derived()
+        await self._keep_derived()
         if self in self._shared.brains:
             self._shared.brains.remove(self)
 

@@ -97,8 +97,8 @@ class NamespaceRegistry:
             self.unloads += 1
             await self._unload(namespace, entry)
 
-    async def _unload(self, namespace: str, entry: _Loaded, *, keep_indexes: bool = True) -> None:
-        leaving = asyncio.ensure_future(entry.brain.unload(keep_indexes=keep_indexes))
+    async def _unload(self, namespace: str, entry: _Loaded) -> None:
+        leaving = asyncio.ensure_future(entry.brain.unload())
         self._unloading[namespace] = leaving
         try:
             await asyncio.shield(leaving)
@@ -111,4 +111,5 @@ class NamespaceRegistry:
         the next request reads it afresh; its indexes, made before the import, are not kept."""
         entry = self._loaded.pop(namespace, None)
         if entry is not None:
-            await self._unload(namespace, entry, keep_indexes=False)
+            entry.brain.mark_indexes_stale()
+            await self._unload(namespace, entry)

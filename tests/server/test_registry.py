@@ -143,20 +143,31 @@ async def test_an_import_unloads_its_namespace_without_keeping_its_indexes(
 ) -> None:
     """The indexes in memory were made before the import rewrote memories in the store:
     keeping them would write the old texts back into the file."""
-    unloads: list[bool] = []
-    unload = Brain.unload
+    calls: list[str] = []
+    unload, stale = Brain.unload, Brain.mark_indexes_stale
 
-    async def recorded(self: Brain, *, keep_indexes: bool = True) -> None:
-        unloads.append(keep_indexes)
-        await unload(self, keep_indexes=keep_indexes)
+    async def unloading(self: Brain) -> None:
+        calls.append("unload")
+        await unload(self)
 
-    monkeypatch.setattr(Brain, "unload", recorded)
-    async with in_process(tmp_path) as (http, _):
+    def marking(self: Brain) -> None:
+        calls.append("stale")
+        stale(self)
+
+    monkeypatch.setattr(Brain, "unload", unloading)
+    monkeypatch.setattr(Brain, "mark_indexes_stale", marking)
+    async with in_process(tmp_path) as (http, state):
         await http.post("/v1/namespaces/n/memories/batch", json={"contents": ["my locker code is 4471"], "gate": False})
         lines = (await http.get("/v1/namespaces/n/export")).text.splitlines()
+        calls.clear()
+        async with state.registry.use("n"):
+            pass
+        await state.registry.forget_loaded("n")  # a bulk import's way out: stale first, then unloaded
+        assert calls == ["stale", "unload"]
+        calls.clear()
         done = await http.post("/v1/namespaces/n/import", content="\n".join(lines).encode())
         assert done.json() == {"imported": 1}
-        assert unloads[0] is False
+        assert calls[-1] == "unload" and "stale" in calls
 
 
 async def test_a_namespace_asked_for_while_it_unloads_comes_back_whole(tmp_path: Path) -> None:

@@ -580,13 +580,6 @@ def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path)
     assert arrays["prints"][at] == text_fingerprints(["My locker code is 4471, Zanzibar"])[0]
 
 
-def test_an_unload_told_not_to_keep_writes_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "memory.db"
-    brain = indexed_brain(path, N)
-    brain.call_blocking(brain.unload(keep_indexes=False))
-    assert kept(path) is None
-    brain.sync.close()
-
 
 def test_a_brain_whose_store_was_written_behind_its_back_keeps_nothing(tmp_path: Path) -> None:
     """An import wrote through the store (the server's path): the index may hold the old
