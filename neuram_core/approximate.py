@@ -38,16 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuram_core.engram import Vector
-from neuram_core.kept import (
-    Drift,
-    KeyPrints,
-    holding_entries,
-    key_fingerprints,
-    pack,
-    suspect_entries,
-    unpack,
-    vector_fingerprints,
-)
+from neuram_core.kept import Drift, KeyPrints, holding_entries, pack, text_fingerprints, unpack, vector_fingerprints
 
 __all__ = ["ApproximateIndex", "code_count", "list_count", "measured_recall", "probe_count"]
 
@@ -59,7 +50,7 @@ _DIMENSIONS_PER_CODE = 4  # one 4-bit code (16 centroids) per 4 dimensions
 _MIN_CODE_TRAINING = 1024  # fewer vectors than this: flat lists (a tiny index, codes not worth training)
 _RERANKED = 8  # candidates returned per one asked: 4-bit codes cannot order near-duplicates
 _SLOTS_PER_ENTRY = 4  # slots issued beyond this × the entries trained: rebuild (see exhausted)
-_KEPT_FORMAT = b"neuram-ivf-2\n"  # what to_bytes writes first; from_bytes reads nothing else
+_KEPT_FORMAT = b"neuram-ivf-1\n"  # what to_bytes writes first; from_bytes reads nothing else
 _KEPT_ARRAYS = {"index": np.uint8, "slots": np.int64, "prints": np.uint64, "key_prints": np.uint64}
 
 
@@ -169,11 +160,10 @@ class ApproximateIndex:
             built.add(others.astype(np.int64), vectors[others])
         return built, quality
 
-    def to_bytes(self, keys: Sequence[str], vectors: Vector, *, stamp: str | None = None) -> bytes:
+    def to_bytes(self, keys: Sequence[str], vectors: Vector) -> bytes:
         """This index as bytes to keep beside the store: the FAISS lists, and for each
         entry the key of its row (``keys[row]``) and a fingerprint of its vector
-        (``vectors[row]``), so that :meth:`from_bytes` can tell which entries still hold;
-        ``stamp`` (the store's change-log cursor these vectors reflect) is kept with them.
+        (``vectors[row]``), so that :meth:`from_bytes` can tell which entries still hold.
         Dead entries are dropped from the lists first: nothing of a removed vector is kept."""
         if not self.keepable:
             raise ValueError("a training point of this index was removed since it was built: rebuild it to keep it")
@@ -187,7 +177,6 @@ class ApproximateIndex:
             "trained_size": self.trained_size,
             "issued": self._issued,
             "trained_slots": self._trained,
-            "stamp": stamp,
         }
         payload = pack(
             _KEPT_FORMAT,
@@ -196,27 +185,20 @@ class ApproximateIndex:
             index=self._faiss.serialize_index(self._index),
             slots=slots,
             prints=vector_fingerprints(vectors)[rows],
-            key_prints=key_fingerprints([keys[row] for row in rows.tolist()]),
+            key_prints=text_fingerprints([keys[row] for row in rows.tolist()]),
         )
         self.drift = Drift()
         return payload
 
     @classmethod
     def from_bytes(
-        cls,
-        data: bytes,
-        key_prints: KeyPrints,
-        vectors: Vector,
-        probes: int,
-        *,
-        changed: Sequence[str] | None = None,
+        cls, data: bytes, key_prints: KeyPrints, vectors: Vector, probes: int
     ) -> ApproximateIndex | None:
         """The index :meth:`to_bytes` kept, brought up to date with ``vectors`` (row i
         holds the engram whose key ``key_prints`` printed i-th): an entry whose key is
         gone or whose vector's fingerprint changed is dropped, and a row without an entry
-        is added. Only the entries of keys in ``changed`` (written or deleted since it was
-        kept; None: any) are fingerprinted. None if ``data`` is not such an index
-        (damaged, another format or dimension)."""
+        is added. None if ``data`` is not such an index (damaged, another format or
+        dimension)."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
         if kept is None:
             return None
@@ -246,11 +228,7 @@ class ApproximateIndex:
             return None
         ivf = faiss.extract_index_ivf(index)
         ivf.nprobe = probe_count(ivf.nlist, probes)
-        live = holding_entries(
-            rows,
-            lambda named: vector_fingerprints(vectors[rows[named]]) == prints[named],
-            suspect_entries(arrays["key_prints"], changed),
-        )
+        live = holding_entries(rows, lambda named: vector_fingerprints(vectors)[rows[named]] == prints[named])
         if 2 * live.shape[0] < n:
             return None  # most of it changed: train afresh on what is there now
         built = cls(faiss, index, trained_size)

@@ -44,7 +44,6 @@ from neuram_core.errors import ChangeLogTrimmedError, UnknownEngramError
 from neuram_core.exchange import Turn, in_conversation, reply, turn_of
 from neuram_core.explain import Explanation
 from neuram_core.identity import check_on_open, claim_identity
-from neuram_core.kept import stamp_of
 from neuram_core.portal import LoopThread
 from neuram_core.regions import (
     LONG_TERM_REGIONS,
@@ -385,27 +384,10 @@ class Brain:
             approximate = await store.read_derived(self.namespace, _APPROXIMATE_KEPT)
         if words is None and approximate is None:
             return
-        stamps = [None if data is None else stamp_of(data) for data in (words, approximate)]
-        changed = {stamp: await self._changed_since(stamp) for stamp in dict.fromkeys(stamps) if stamp is not None}
-        took = hippocampus.restore_kept(
-            words,
-            approximate,
-            words_changed=changed.get(stamps[0]) if stamps[0] is not None else None,
-            approximate_changed=changed.get(stamps[1]) if stamps[1] is not None else None,
-        )
+        took = hippocampus.restore_kept(words, approximate)
         for name, data, taken in ((_WORDS_KEPT, words, took[0]), (_APPROXIMATE_KEPT, approximate, took[1])):
             if data is not None and not taken:
                 log.info("the %s kept for namespace %r does not fit it; it is built afresh", name, self.namespace)
-
-    async def _changed_since(self, stamp: str) -> builtins.list[str] | None:
-        """The engrams written or deleted since the change-log cursor ``stamp`` that kept
-        indexes carry: only their entries need checking against what the load read. None
-        when the log cannot tell (trimmed past it, or not this store's cursor)."""
-        try:
-            _, changes = await self.store.changes(self.namespace, stamp)
-        except (ChangeLogTrimmedError, TypeError, ValueError):  # trimmed, or not this store's cursor
-            return None
-        return [change.engram_id for change in changes]
 
     async def _keep_derived(self) -> None:
         """Keep the word and approximate indexes beside the store if enough changed since
@@ -426,8 +408,8 @@ class Brain:
             items = {
                 name: data
                 for name, data in (
-                    (_WORDS_KEPT, hippocampus.lexicon_snapshot(stamp=seen)),
-                    (_APPROXIMATE_KEPT, hippocampus.approximate_snapshot(stamp=seen)),
+                    (_WORDS_KEPT, hippocampus.lexicon_snapshot()),
+                    (_APPROXIMATE_KEPT, hippocampus.approximate_snapshot()),
                 )
                 if data is not None
             }

@@ -4,11 +4,8 @@ whether it still describes the engrams it loaded.
 A kept index is a cache of work (clusters trained, texts tokenised), never a source of
 truth: its reader checks every entry against the engram now stored under its key, by a
 fingerprint of what the entry was derived from (a vector's bytes, a text), and
-re-indexes what changed. Only the entries of engrams that the store's change log names
-as written or deleted since the index was kept are fingerprinted (every entry when the
-log no longer reaches back that far): an engram nobody wrote since holds what its entry
-was made from. The bytes begin with a format line and a BLAKE2b digest of the rest, so
-damaged or foreign bytes are refused before anything reads them.
+re-indexes what changed. The bytes begin with a format line and a BLAKE2b digest of the
+rest, so damaged or foreign bytes are refused before anything reads them.
 """
 
 from __future__ import annotations
@@ -29,11 +26,8 @@ __all__ = [
     "KeyPrints",
     "holding_entries",
     "join_strings",
-    "key_fingerprints",
     "pack",
     "split_strings",
-    "stamp_of",
-    "suspect_entries",
     "text_fingerprints",
     "unpack",
     "vector_fingerprints",
@@ -42,7 +36,6 @@ __all__ = [
 _DIGEST_SIZE = 16
 _REWRITE_SHARE = 0.01  # added entries that make a kept copy worth writing again, as a share of the index
 _FINGERPRINT_BLOCK = 1024  # rows hashed at once: bounds the temporary (1024 × dimension × 8 B)
-_GOLDEN, _MIX_1, _MIX_2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 class Drift:
@@ -117,23 +110,6 @@ def unpack(
     return (header, arrays) if isinstance(header, dict) and offset == len(data) else None
 
 
-def stamp_of(data: bytes) -> str | None:
-    """The ``"stamp"`` that :func:`pack`'s header carries (the store's change-log cursor
-    the data was made at), read without checking the digest: a hint that says which
-    entries to check, never trusted for more (the reader checks the digest before it
-    reads anything else). None when there is none or the bytes are not such data."""
-    start = data.find(b"\n") + 1 + _DIGEST_SIZE
-    if start <= _DIGEST_SIZE or len(data) < start + 4:
-        return None
-    length = int.from_bytes(data[start : start + 4], "little")
-    try:
-        header = json.loads(data[start + 4 : start + 4 + length])
-    except ValueError:
-        return None
-    stamp = header.get("stamp") if isinstance(header, dict) else None
-    return stamp if isinstance(stamp, str) else None
-
-
 def join_strings(strings: Sequence[str]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
     """Strings as each one's UTF-8 length and their bytes joined (an id stored by an
     older version may hold a lone surrogate: it is kept as it is)."""
@@ -156,21 +132,13 @@ def split_strings(joined: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int32])
     return [raw[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, stops, strict=True)]
 
 
-def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """splitmix64's finaliser of each value, in place: every bit of the result depends on
-    every bit of the value."""
-    x ^= x >> np.uint64(30)
-    x *= _MIX_1
-    x ^= x >> np.uint64(27)
-    x *= _MIX_2
-    x ^= x >> np.uint64(31)
-    return x
-
-
 def _multipliers(dimension: int) -> npt.NDArray[np.uint64]:
     """One odd 64-bit multiplier per dimension (splitmix64 of 1, 2, ...): fixed for good,
     since kept fingerprints were made with them."""
-    return _splitmix(np.arange(1, dimension + 1, dtype=np.uint64) * _GOLDEN) | np.uint64(1)
+    x = np.arange(1, dimension + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return (x ^ (x >> np.uint64(31))) | np.uint64(1)
 
 
 def vector_fingerprints(vectors: Vector) -> npt.NDArray[np.uint64]:
@@ -196,40 +164,8 @@ def text_fingerprints(texts: Sequence[str]) -> npt.NDArray[np.uint64]:
     return np.frombuffer(digests, dtype=np.uint64).copy()
 
 
-def key_fingerprints(keys: Sequence[str]) -> npt.NDArray[np.uint64]:
-    """A 64-bit fingerprint of each key (an engram id) from its UTF-8 bytes: each 8-byte
-    word, salted by its place, mixed and summed, the sum mixed with the length. Computed
-    for all keys of one length at once (engram ids are mostly 32 hex digits): a million
-    in 0.2–0.5 s here, where one BLAKE2b call per key took 0.7–1.2 s of a start-up.
-    Not a cryptographic hash: a reader that finds two current keys printing alike does
-    not trust the prints (:class:`KeyPrints`)."""
-    count = len(keys)
-    joined = "".join(keys)
-    if joined.isascii():  # one byte per character: no encode per key
-        data = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=count)
-    else:
-        encoded = [key.encode("utf-8", "surrogatepass") for key in keys]
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
-    starts = np.cumsum(lengths) - lengths
-    prints = np.empty(count, dtype=np.uint64)
-    for length in np.unique(lengths).tolist():
-        at = np.flatnonzero(lengths == length)
-        block = np.zeros((at.shape[0], max(8, -(-length // 8) * 8)), dtype=np.uint8)  # zero-padded words
-        if at.shape[0] == count:
-            block[:, :length] = data.reshape(count, length)
-        elif length:
-            block[:, :length] = data[starts[at][:, None] + np.arange(length)]
-        words = block.view(np.uint64) ^ (np.arange(1, block.shape[1] // 8 + 1, dtype=np.uint64) * _GOLDEN)
-        summed = _splitmix(words).sum(axis=1, dtype=np.uint64)
-        summed += np.uint64(length)
-        prints[at] = _splitmix(summed)
-    return prints
-
-
 class KeyPrints:
-    """The current keys' fingerprints (:func:`key_fingerprints`), sorted once, to find
+    """The current keys' fingerprints (:func:`text_fingerprints`), sorted once, to find
     the row of each kept entry's key: keys are matched by their prints so that reading a
     kept index makes no string per key."""
 
@@ -242,7 +178,7 @@ class KeyPrints:
 
     @classmethod
     def of(cls, keys: Sequence[str]) -> KeyPrints:
-        return cls(key_fingerprints(keys))
+        return cls(text_fingerprints(keys))
 
     def rows(self, kept: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64] | None:
         """For each kept print, the row whose key prints alike (-1: none); None if the
@@ -255,34 +191,12 @@ class KeyPrints:
         return np.where(self._sorted[at] == kept, self._order[at], -1).astype(np.int64)
 
 
-def suspect_entries(
-    key_prints: npt.NDArray[np.uint64], changed: Sequence[str] | None
-) -> npt.NDArray[np.bool_] | None:
-    """Which kept entries (by their keys' prints) name an engram in ``changed``: the keys
-    written or deleted since the entries were kept, as the store's change log tells.
-    None when ``changed`` is None (the log cannot tell): every entry is suspect."""
-    if changed is None:
-        return None
-    return np.isin(key_prints, key_fingerprints(changed))
-
-
 def holding_entries(
-    rows: npt.NDArray[np.int64],
-    same: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.bool_]],
-    suspect: npt.NDArray[np.bool_] | None = None,
+    rows: npt.NDArray[np.int64], same: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.bool_]]
 ) -> npt.NDArray[np.intp]:
     """The kept entries that still hold, in order: their key is a current row
-    (``rows[entry]``, -1: none) and, if the entry is ``suspect`` (None: all are), ``same``
-    says that what it was made from prints as it does now; of two entries naming one
-    row, the first. An entry whose engram was not written since it was kept is what it
-    was made from: printing every text of a million took seconds of a start-up."""
+    (``rows[entry]``, -1: none) and ``same`` says, for those entries, whether what they
+    were made from prints as it does now; of two entries naming one row, the first."""
     named = np.flatnonzero(rows >= 0)
-    if suspect is None:
-        fit = named[same(named)]
-    else:
-        checked = suspect[named]
-        holds = np.ones(named.shape[0], dtype=np.bool_)
-        if checked.any():
-            holds[checked] = same(named[checked])
-        fit = named[holds]
+    fit = named[same(named)]
     return np.sort(fit[np.unique(rows[fit], return_index=True)[1]])

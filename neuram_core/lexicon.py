@@ -28,10 +28,8 @@ from neuram_core.kept import (
     KeyPrints,
     holding_entries,
     join_strings,
-    key_fingerprints,
     pack,
     split_strings,
-    suspect_entries,
     text_fingerprints,
     unpack,
 )
@@ -50,7 +48,7 @@ _BREAK = "\x00"
 _WORD_OR_BREAK = re.compile(f"{WORD_PATTERN}|{_BREAK}")
 _LOAD_CHUNK = 10_000  # texts per pass: bounds the words held at once (their freed strings stay in the process)
 _NOT_A_TERM, _BREAK_ID = -2, -1
-_KEPT_FORMAT = b"neuram-words-2\n"  # what to_bytes writes first; restore reads nothing else
+_KEPT_FORMAT = b"neuram-words-1\n"  # what to_bytes writes first; restore reads nothing else
 _KEPT_ARRAYS = {
     "term_lengths": np.int32,
     "terms": np.uint8,
@@ -392,11 +390,10 @@ class Lexicon:
             np.concatenate(tf_parts) if tf_parts else empty,
         )
 
-    def to_bytes(self, text_of: Callable[[str], str], *, stamp: str | None = None) -> bytes:
+    def to_bytes(self, text_of: Callable[[str], str]) -> bytes:
         """The word index as bytes to keep beside the store: its terms, each live key with
-        a fingerprint of its text (``text_of(key)``) and its length, the postings, and
-        ``stamp`` (the store's change-log cursor these texts reflect). Removed keys are
-        left out: nothing of a forgotten text is kept."""
+        a fingerprint of its text (``text_of(key)``) and its length, and the postings.
+        Removed keys are left out: nothing of a forgotten text is kept."""
         live_slots = np.flatnonzero(self._slot_row[: self._slots] >= 0)
         key_of_slot = dict(zip(self._slot_of.values(), self._slot_of.keys(), strict=True))
         keys = [key_of_slot[slot] for slot in live_slots.tolist()]
@@ -421,11 +418,11 @@ class Lexicon:
         term_lengths, joined_terms = join_strings([names[tid] for tid in used.tolist()])
         payload = pack(
             _KEPT_FORMAT,
-            {"terms_made_by": _TERMS_MADE_BY, "stamp": stamp},
+            {"terms_made_by": _TERMS_MADE_BY},
             _KEPT_ARRAYS,
             term_lengths=term_lengths,
             terms=joined_terms,
-            key_prints=key_fingerprints(keys),
+            key_prints=text_fingerprints(keys),
             prints=text_fingerprints([text_of(key) for key in keys]),
             lengths=self._slot_len[live_slots],
             posting_terms=posting_terms[order],
@@ -436,20 +433,12 @@ class Lexicon:
         return payload
 
     def restore(
-        self,
-        data: bytes,
-        key_prints: KeyPrints,
-        keys: Sequence[str],
-        text_of: Callable[[str], str],
-        *,
-        changed: Sequence[str] | None = None,
+        self, data: bytes, key_prints: KeyPrints, keys: Sequence[str], text_of: Callable[[str], str]
     ) -> bool:
         """Replace this index with the one :meth:`to_bytes` kept, brought up to date with
         the rows now indexed (row i holds ``keys[i]``, printed in ``key_prints``): a kept
         key that is gone or whose text changed is dropped, a row it lacks is tokenised.
-        Only the texts of keys in ``changed`` (written or deleted since it was kept; None:
-        any) are fingerprinted. The result is the index a build from scratch would make
-        (slots in row order).
+        The result is the index a build from scratch would make (slots in row order).
         False, and this index left as it was, if ``data`` is not such an index or most of
         it changed."""
         kept = unpack(_KEPT_FORMAT, _KEPT_ARRAYS, data)
@@ -475,7 +464,6 @@ class Lexicon:
             rows,
             lambda named: text_fingerprints([text_of(keys[row]) for row in rows[named].tolist()])
             == arrays["prints"][named],
-            suspect_entries(arrays["key_prints"], changed),
         )
         holds = np.zeros(count, dtype=np.bool_)
         holds[taken] = True

@@ -119,9 +119,7 @@ class DerivedDataStore(Protocol):
     it again. Optional: a store without these methods is rebuilt from at every start-up.
 
     What is kept is a cache: its reader checks it against the engrams it loaded and
-    re-indexes whatever changed (the engrams the store's change log names since the
-    cursor the data carries; all of them when the log was trimmed past it, so the change
-    log must name every write). Nothing derived from a forgotten memory may stay:
+    re-indexes whatever changed. Nothing derived from a forgotten memory may stay:
     deleting or pruning any engram of a namespace drops everything kept for it in the same
     transaction; a write is refused when it names an engram no longer stored or another
     process wrote since the change it reflects; the Brain drops it when it rewrites a

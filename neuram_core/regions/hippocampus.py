@@ -911,21 +911,12 @@ class Hippocampus:
         unfit = self._unfit_at and n <= 2 * self._unfit_at  # see approximate_index
         return self._approximate is None and threshold > 0 and n >= threshold and not unfit
 
-    def restore_kept(
-        self,
-        words: bytes | None,
-        approximate: bytes | None,
-        *,
-        words_changed: Sequence[str] | None = None,
-        approximate_changed: Sequence[str] | None = None,
-    ) -> tuple[bool, bool]:
+    def restore_kept(self, words: bytes | None, approximate: bytes | None) -> tuple[bool, bool]:
         """Take back the word index and the approximate index kept by
         :meth:`lexicon_snapshot` and :meth:`approximate_snapshot` (None: none kept) instead
-        of building them after a load; whatever changed since is re-indexed. The
-        ``*_changed`` ids were written or deleted since each was kept (None: unknown):
-        only their entries are checked against the engrams loaded. Whether each was taken:
-        not if it does not fit these engrams, or is not wanted (the word index already
-        built, or an approximate index held or not worth having)."""
+        of building them after a load; whatever changed since is re-indexed. Whether each
+        was taken: not if it does not fit these engrams, or is not wanted (the word index
+        already built, or an approximate index held or not worth having)."""
         if self._dimension is None or not self._ids:
             return False, False
         n = len(self._ids)
@@ -933,42 +924,34 @@ class Hippocampus:
         took_words = took_approximate = False
         if words is not None and self._lexicon_stale:
             engrams = self._engrams
-
-            def text_of(key: str) -> str:
-                return engrams[key].content
-
-            if self._lexicon.restore(words, key_prints, self._ids, text_of, changed=words_changed):
+            if self._lexicon.restore(words, key_prints, self._ids, lambda key: engrams[key].content):
                 self._lexicon_stale, took_words = False, True
         if approximate is not None and self.approximate_wanted:
             probes = self.config.approximate_probes
-            index = ApproximateIndex.from_bytes(
-                approximate, key_prints, self._matrix[:n], probes, changed=approximate_changed
-            )
+            index = ApproximateIndex.from_bytes(approximate, key_prints, self._matrix[:n], probes)
             if index is not None:
                 self._install(index)
                 took_approximate = True
         return took_words, took_approximate
 
-    def lexicon_snapshot(self, *, stamp: str | None = None) -> bytes | None:
-        """The word index as bytes to keep beside the store, with ``stamp`` (the store's
-        change-log cursor it reflects); None when it is not built, too little changed since
-        it was built, read back or kept (:class:`~neuram_core.kept.Drift`), or a load of
-        this size builds it as it goes (it is read back only where a load defers it)."""
+    def lexicon_snapshot(self) -> bytes | None:
+        """The word index as bytes to keep beside the store; None when it is not built,
+        too little changed since it was built, read back or kept (:class:`~neuram_core.kept.Drift`),
+        or a load of this size builds it as it goes (it is read back only where a load defers it)."""
         lexicon, engrams = self._lexicon, self._engrams
         if self._lexicon_stale or len(self._ids) < _LAZY_LEXICON or not lexicon.drift.worth_keeping(len(lexicon)):
             return None
-        return lexicon.to_bytes(lambda key: engrams[key].content, stamp=stamp)
+        return lexicon.to_bytes(lambda key: engrams[key].content)
 
-    def approximate_snapshot(self, *, stamp: str | None = None) -> bytes | None:
+    def approximate_snapshot(self) -> bytes | None:
         """The approximate index as bytes to keep beside the store, so the next start-up
-        need not build it, with ``stamp`` as :meth:`lexicon_snapshot`; None when there is
-        none, too little changed since it was built, read back or kept
-        (:class:`~neuram_core.kept.Drift`), or a training point of its centres and code
-        books was removed since (it is kept again once rebuilt)."""
+        need not build it; None when there is none, too little changed since it was
+        built, read back or kept (:class:`~neuram_core.kept.Drift`), or a training point
+        of its centres and code books was removed since (it is kept again once rebuilt)."""
         index = self._approximate
         if index is None or not index.keepable or not index.drift.worth_keeping(len(index)):
             return None
-        return index.to_bytes(self._ids, self._matrix[: len(self._ids)], stamp=stamp)
+        return index.to_bytes(self._ids, self._matrix[: len(self._ids)])
 
     def _lexical(self, text: str | None, n: int, std: float) -> LexicalMatch | None:
         """What the cue's words match, or None when the word cue is off or matches nothing

@@ -4,9 +4,7 @@ checked entry by entry against what the store holds now, and dropped with any de
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sqlite3
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +12,7 @@ import pytest
 
 from neuram_core import Brain, Engram, HashingEmbedder, ManualClock, MemoryType, NeuramConfig
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.kept import (
-    Drift,
-    KeyPrints,
-    holding_entries,
-    key_fingerprints,
-    pack,
-    stamp_of,
-    text_fingerprints,
-    unpack,
-)
+from neuram_core.kept import Drift, KeyPrints, holding_entries, text_fingerprints, unpack
 from neuram_core.kept import vector_fingerprints as fingerprints
 from neuram_core.lexicon import Lexicon
 from neuram_core.stores import SQLiteStore
@@ -76,7 +65,7 @@ def test_equal_rows_print_alike_and_a_changed_row_does_not() -> None:
 
 
 def print_of(key: str) -> bytes:
-    return key_fingerprints([key]).tobytes()
+    return text_fingerprints([key]).tobytes()
 
 
 def prints_of(n: int) -> KeyPrints:
@@ -167,7 +156,7 @@ def test_keeping_drops_removed_vectors_from_the_lists() -> None:
     keys = [f"e{i:05d}" for i in range(N + 10)]
     data = built.to_bytes(keys, vectors)
     assert built.listed == N + 9  # dropped before writing: nothing of it is kept
-    key_prints = key_fingerprints(keys)
+    key_prints = text_fingerprints(keys)
     assert key_prints[N + 7].tobytes() not in data and key_prints[N + 8].tobytes() in data
     restored = ApproximateIndex.from_bytes(data, KeyPrints.of(keys), vectors, probes=96)
     assert restored is not None and len(restored) == N + 10  # row N + 7 is in the index given: re-added
@@ -417,50 +406,9 @@ def test_rewriting_a_memory_in_place_drops_what_was_kept(tmp_path: Path) -> None
     assert kept(path) is None  # the old text's words and vector code are gone from the file
     brain.sync.close()
 
-def finalise(x: int) -> int:
-    """splitmix64's finaliser, in Python integers: the reference for the key prints."""
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
-
-
-def key_print(key: str) -> int:
-    """A key's print as :func:`key_fingerprints` defines it, one key at a time."""
-    data = key.encode("utf-8", "surrogatepass")
-    padded = data + bytes(-len(data) % 8 if data else 8)
-    words = [int.from_bytes(padded[i : i + 8], "little") for i in range(0, len(padded), 8)]
-    summed = sum(finalise(w ^ ((j + 1) * 0x9E3779B97F4A7C15 & _MASK)) for j, w in enumerate(words)) & _MASK
-    return finalise((summed + len(data)) & _MASK)
-
-
-def test_a_key_prints_alike_whatever_is_printed_with_it() -> None:
-    """Prints are computed for all keys of one length at once: a key's print must not
-    depend on the others (nor on whether they are ASCII), and it is pinned by the
-    reference above (kept files depend on it)."""
-    keys = ["", "a", "e00042", "é", "x\ud800y", "k" * 40, uuid.UUID(int=7).hex, "Ann's note"]
-    together = key_fingerprints(keys).tolist()
-    assert together == [key_print(key) for key in keys]
-    assert together == [int(key_fingerprints([key])[0]) for key in keys]
-    ascii_keys = [key for key in keys if key.isascii()]
-    assert key_fingerprints(ascii_keys).tolist() == [key_print(key) for key in ascii_keys]
-    many = [f"e{i:05d}" for i in range(50_000)] + [uuid.UUID(int=i).hex for i in range(50_000)]
-    assert len(set(key_fingerprints(many).tolist())) == len(many)
-    assert key_fingerprints([]).shape == (0,)
-
-
-def test_the_stamp_is_read_from_the_header_alone() -> None:
-    types = {"values": np.int32}
-    data = pack(b"format-1\n", {"stamp": "42"}, types, values=np.arange(3))
-    assert stamp_of(data) == "42"
-    assert stamp_of(data[:-1]) == "42"  # the digest is not checked: it is only a hint
-    assert stamp_of(pack(b"format-1\n", {}, types, values=np.arange(3))) is None
-    assert stamp_of(pack(b"format-1\n", {"stamp": 42}, types, values=np.arange(3))) is None
-    assert stamp_of(b"") is None and stamp_of(b"no header here") is None
-
-
 def test_keys_are_matched_by_their_prints() -> None:
-    current = key_fingerprints(["a", "b", "c"])
-    kept = key_fingerprints(["c", "gone", "a"])
+    current = text_fingerprints(["a", "b", "c"])
+    kept = text_fingerprints(["c", "gone", "a"])
     assert KeyPrints(current).rows(kept).tolist() == [2, -1, 0]  # type: ignore[union-attr]
     assert KeyPrints(current[:0]).rows(kept).tolist() == [-1, -1, -1]  # type: ignore[union-attr]
     assert KeyPrints(np.array([5, 5], dtype=np.uint64)).rows(kept) is None  # two keys alike: not trusted
@@ -573,10 +521,10 @@ def test_a_rewrite_by_another_process_is_followed_before_keeping(tmp_path: Path)
     brain.sync.close()
     words = kept(path, name=WORDS)
     assert words is not None
-    unpacked = unpack(b"neuram-words-2\n", WORD_INDEX_FORMAT, words)
+    unpacked = unpack(b"neuram-words-1\n", WORD_INDEX_FORMAT, words)
     assert unpacked is not None
     arrays = unpacked[1]
-    at = int(np.flatnonzero(arrays["key_prints"] == key_fingerprints(["e00042"])[0])[0])
+    at = int(np.flatnonzero(arrays["key_prints"] == text_fingerprints(["e00042"])[0])[0])
     assert arrays["prints"][at] == text_fingerprints(["My locker code is 4471, Zanzibar"])[0]
 
 
@@ -598,94 +546,3 @@ def test_the_entries_that_hold_name_a_row_print_alike_and_come_first_for_it() ->
     changed = {4}  # entry 4's source prints otherwise now
     held = holding_entries(rows, lambda named: np.array([int(e) not in changed for e in named]))
     assert held.tolist() == [0, 2]
-
-
-def test_only_suspect_entries_are_checked() -> None:
-    """An entry whose engram the change log does not name is taken as it is."""
-    rows = np.array([2, -1, 0, 2, 1], dtype=np.int64)
-    asked: list[int] = []
-
-    def same(named: np.ndarray) -> np.ndarray:
-        asked.extend(named.tolist())
-        return np.array([int(e) != 4 for e in named])
-
-    suspect = np.array([False, True, False, False, True])
-    assert holding_entries(rows, same, suspect).tolist() == [0, 2]
-    assert asked == [4]  # entry 1 names no row: nothing to check
-    assert holding_entries(rows, same, np.zeros(5, dtype=np.bool_)).tolist() == [0, 2, 4]
-    assert asked == [4]  # none suspect: none checked, and entry 4 is taken as kept
-
-
-def printed_texts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many texts each word-index fingerprinting printed, from now on."""
-    counts: list[int] = []
-
-    def counted(texts: list[str]) -> np.ndarray:
-        counts.append(len(texts))
-        return text_fingerprints(texts)
-
-    monkeypatch.setattr("neuram_core.lexicon.text_fingerprints", counted)
-    return counts
-
-
-def rewrite_behind(path: Path, engram_id: str, content: str, vector: np.ndarray, *, keep: int | None = None) -> None:
-    """Another writer replaces a stored memory through the store (logged, as every write);
-    with ``keep`` the change log is then trimmed to that many entries."""
-
-    async def write() -> None:
-        store = SQLiteStore(path, change_log_keep=keep or 100_000)
-        try:
-            [old] = await store.get("default", [engram_id])
-            assert old is not None
-            await store.put("default", [(dataclasses.replace(old, content=content, embedding=vector), 4e9)])
-            if keep is not None:
-                await store.trim_changes("default")
-        finally:
-            await store.close()
-
-    asyncio.run(write())
-
-
-def test_a_start_up_checks_only_the_entries_the_change_log_names_since_the_keep(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "memory.db"
-    brain = indexed_brain(path, LARGE)
-    brain.sync.close()
-    assert stamp_of(kept(path, name=WORDS) or b"") is not None and stamp_of(kept(path) or b"") is not None
-    monkeypatch.setattr(Lexicon, "_occurrences", lambda *a, **k: pytest.fail("tokenised, not read back"))
-    counts = printed_texts(monkeypatch)
-    brain = open_brain(path)
-    brain.sync.stats()  # loads, and reads the kept indexes back
-    assert not brain.hippocampus.lexicon_deferred and not brain.hippocampus.approximate_wanted
-    assert counts == []  # nothing written since the keep: no text printed to check it
-    brain.sync.close()
-    monkeypatch.undo()
-    vector = clustered(LARGE + 1)[LARGE]
-    rewrite_behind(path, "e00042", "My locker code is 4471, Zanzibar", vector)
-    counts = printed_texts(monkeypatch)
-    brain = open_brain(path)
-    brain.sync.stats()
-    assert counts == [1]  # the one memory written since: its entry found stale, and dropped
-    assert not brain.hippocampus.lexicon_deferred and not brain.hippocampus.approximate_wanted
-    found = brain.sync.recall("Zanzibar locker code", 3)
-    assert found and found[0][0].engram_id == "e00042"
-    assert [e.engram_id for e, _ in brain.hippocampus.nearest(vector, 1)] == ["e00042"]
-    assert not any(e.engram_id == "e00042" for e, _ in brain.sync.recall("note 42 about topic 42", 10))
-    brain.sync.close()
-
-
-def test_a_log_trimmed_past_the_keep_has_every_entry_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "memory.db"
-    brain = indexed_brain(path, LARGE)
-    brain.sync.close()
-    vectors = clustered(LARGE + 2)
-    rewrite_behind(path, "e00041", "My locker code is 4471, Zanzibar", vectors[LARGE])
-    rewrite_behind(path, "e00042", "My bike lock code is 1234, Timbuktu", vectors[LARGE + 1], keep=1)
-    counts = printed_texts(monkeypatch)
-    brain = open_brain(path)
-    brain.sync.stats()
-    assert counts == [LARGE]  # the log cannot tell what changed since: every entry is checked
-    assert brain.sync.recall("Timbuktu bike lock", 3)[0][0].engram_id == "e00042"
-    assert brain.sync.recall("Zanzibar locker", 3)[0][0].engram_id == "e00041"
-    brain.sync.close()
