@@ -451,10 +451,15 @@ class Brain:
             self.prefrontal.update(engram)
 
     def _drop_if_changed(self, engram: Engram) -> None:
-        """Unindex the copy of ``engram``'s id if its content or type differ (the id was
-        replaced), so the stored one is indexed afresh, never merged into the old row."""
+        """Unindex the copy of ``engram``'s id if its content, type or vector differ (the id
+        was replaced, or re-embedded elsewhere), so the stored one is indexed afresh, never
+        merged into the old row: a refresh changes dynamics and keeps the row's vector."""
         old = self.hippocampus.get(engram.engram_id)
-        if old is not None and (old.content, old.memory_type) != (engram.content, engram.memory_type):
+        if old is None:
+            return
+        vector, before = engram.embedding, old.embedding
+        new_vector = vector is not None and (before is None or not np.array_equal(before, vector))
+        if new_vector or (old.content, old.memory_type) != (engram.content, engram.memory_type):
             # Its fragments stay: the store's are indexed already or come with the next
             # page (a rewrite deletes the old ones, and a reload drops what it did not see).
             self.hippocampus.remove(engram.engram_id, with_fragments=False)

@@ -6,11 +6,13 @@ Two SQLiteStore objects on one file stand for two processes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from neuram_core import Brain, HashingEmbedder, ManualClock, NeuramConfig
@@ -296,3 +298,28 @@ async def test_a_reload_that_fails_is_tried_again(tmp_path: Path) -> None:
     finally:
         await writer.close()
         await lagging.close()
+
+
+async def test_a_vector_changed_by_another_process_is_indexed_anew(tmp_path: Path) -> None:
+    """A re-embed elsewhere rewrites only the vector. Following it must move the row and
+    its approximate code too: a refresh takes new dynamics and keeps the row's vector."""
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    brain = await _brain(path, clock)
+    try:
+        moved = await brain.perceive("the boat is moored at pier nine", "semantic", 0.9, gate=False)
+        other = await brain.perceive("the car is parked on level three", "semantic", 0.9, gate=False)
+        assert moved.embedding is not None and other.embedding is not None
+        old, new = np.array(moved.embedding), np.array(other.embedding)
+        async with _store(path) as elsewhere:
+            await elsewhere.update(NS, [moved.engram_id], lambda e: (dataclasses.replace(e, embedding=new), 1e12))
+        await brain.recall("anything at all", top_k=1)  # follows the change log first
+        indexed = brain.hippocampus.get(moved.engram_id)
+        assert indexed is not None and np.array_equal(indexed.embedding, new)
+        assert {e.engram_id for e, c in brain.hippocampus.nearest(new, 2) if c > 0.999} == {
+            moved.engram_id,
+            other.engram_id,
+        }
+        assert all(c < 0.999 for _, c in brain.hippocampus.nearest(old, 2))  # nothing answers as the old vector
+    finally:
+        await brain.close()
