@@ -456,3 +456,40 @@ def test_the_strongest_rows_of_a_word_match_are_its_highest_scores() -> None:
         assert set(match.strongest(k).tolist()) == set(ranked[:k])
     assert match.strongest(0).tolist() == []
     assert sorted(match.strongest(9).tolist()) == list(range(len(match.rows)))
+
+
+def scores_by_row(lexicon: Lexicon, cue: str, n: int) -> dict[int, float]:
+    match = lexicon.match(cue, n)
+    return {} if match is None else dict(zip(match.rows.tolist(), match.values.tolist(), strict=True))
+
+
+def test_the_word_index_scores_as_a_fresh_build_while_rows_move() -> None:
+    """A loaded block keeps each posting's row beside it; after a move or a removal cues
+    gather the rows by slot until they re-read them all. After swap-deletes (as the
+    Hippocampus does them) and a late add, every cue, before and after that re-read,
+    scores every row exactly as a word index built afresh over the rows now held."""
+    names, places = ("Ada", "Bob", "Caro", "Dan", "Eve"), ("Paris", "Lisbon", "Oslo", "Rome")
+    held = {f"k{i}": f"{names[i % 5]} went to {places[i % 4]} on day {i} by train" for i in range(80)}
+    rows = {key: i for i, key in enumerate(held)}
+    lexicon = Lexicon()
+    lexicon.add_many([(key, text, rows[key]) for key, text in held.items()])  # a load: one block
+    cues = ("Ada in Paris", "Oslo by train day 7", "Eve Rome", "day 79", "Zoe Quito")
+
+    def same_as_fresh() -> None:
+        fresh = Lexicon()
+        fresh.add_many(sorted(((key, text, rows[key]) for key, text in held.items()), key=lambda item: item[2]))
+        for cue in cues * 8:  # enough postings read for the stale rows to be re-read
+            assert scores_by_row(lexicon, cue, len(held)) == scores_by_row(fresh, cue, len(held))
+
+    same_as_fresh()
+    for gone in ("k3", "k10", "k79"):  # swap-delete: the last row moves into the hole
+        last = max(rows, key=rows.__getitem__)
+        lexicon.remove(gone, held.pop(gone))
+        row = rows.pop(gone)
+        if last != gone:
+            lexicon.move(last, row)
+            rows[last] = row
+        same_as_fresh()
+    held["late"], rows["late"] = "Ada went to Oslo late", len(held)
+    lexicon.add("late", held["late"], rows["late"])  # a tail posting beside the block
+    same_as_fresh()
