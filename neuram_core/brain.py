@@ -451,18 +451,21 @@ class Brain:
             self.prefrontal.update(engram)
 
     def _drop_if_changed(self, engram: Engram) -> None:
-        """Unindex the copy of ``engram``'s id if its content, type or vector differ (the id
-        was replaced, or re-embedded elsewhere), so the stored one is indexed afresh, never
-        merged into the old row: a refresh changes dynamics and keeps the row's vector."""
+        """Unindex the copy of ``engram``'s id if its content or type differ (the id was
+        replaced), so the stored one is indexed afresh, never merged into the old row. A
+        new vector alone (re-embedded elsewhere) is written into the row in place, its
+        edges kept (some may not be written yet): a refresh would keep the old vector."""
         old = self.hippocampus.get(engram.engram_id)
         if old is None:
             return
         vector, before = engram.embedding, old.embedding
-        new_vector = vector is not None and (before is None or not np.array_equal(before, vector))
-        if new_vector or (old.content, old.memory_type) != (engram.content, engram.memory_type):
-            # Its fragments stay: the store's are indexed already or come with the next
-            # page (a rewrite deletes the old ones, and a reload drops what it did not see).
-            self.hippocampus.remove(engram.engram_id, with_fragments=False)
+        if (old.content, old.memory_type) == (engram.content, engram.memory_type):
+            if vector is not None and (before is None or not np.array_equal(before, vector)):
+                self.hippocampus.encode(engram)
+            return
+        # Its fragments stay: the store's are indexed already or come with the next page
+        # (a rewrite deletes the old ones, and a reload drops what it did not see).
+        self.hippocampus.remove(engram.engram_id, with_fragments=False)
 
     def _indexable(self, engrams: builtins.list[Engram]) -> builtins.list[Engram]:
         """The engrams whose embedding fits the index; the others are skipped and counted.

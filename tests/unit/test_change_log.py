@@ -323,3 +323,30 @@ async def test_a_vector_changed_by_another_process_is_indexed_anew(tmp_path: Pat
         assert all(c < 0.999 for _, c in brain.hippocampus.nearest(old, 2))  # nothing answers as the old vector
     finally:
         await brain.close()
+
+
+async def test_a_vector_changed_elsewhere_keeps_the_edges_not_yet_written(tmp_path: Path) -> None:
+    """Re-encoding a memory re-embedded by another process keeps its edges: one to a
+    memory perceived in the same batch, not yet written, is written with that memory."""
+    path = tmp_path / "memory.db"
+    clock = ManualClock(START)
+    brain = await _brain(path, clock)
+    try:
+        boat = await brain.perceive("the boat is moored at pier nine", "semantic", 0.9, gate=False)
+        clock.advance(5)
+        assert boat.embedding is not None
+        new = np.roll(np.array(boat.embedding), 1)
+        async with _store(path) as elsewhere:
+            await elsewhere.update(NS, [boat.engram_id], lambda e: (dataclasses.replace(e, embedding=new), 1e12))
+            car, again = await brain.perceive_many(
+                ["the car is parked on level three", "the boat is moored at pier nine"], "semantic", gate=False
+            )
+            assert again.engram_id == boat.engram_id  # recognised: rehearsed through the store
+            stored_car, stored_boat = await elsewhere.get(NS, [car.engram_id, boat.engram_id])
+        assert stored_car is not None and boat.engram_id in dict(stored_car.associations)
+        assert stored_boat is not None and car.engram_id in dict(stored_boat.associations)
+        assert car.engram_id in brain.hippocampus.neighbours(boat.engram_id)
+        indexed = brain.hippocampus.get(boat.engram_id)
+        assert indexed is not None and np.array_equal(indexed.embedding, new)
+    finally:
+        await brain.close()
