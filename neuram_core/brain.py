@@ -160,7 +160,7 @@ class Brain:
         self._turn_before: Turn | None = None  # and the one before it
         self.skipped_records = 0  # readable records the index could not take (no/odd embedding)
         self._cursor: str | None = None
-        self._indexes_stale = False  # see mark_indexes_stale
+        self._indexes_stale = False  # see discard_kept_indexes
         self._loaded: asyncio.Future[None] | None = None
         self._claimed = False  # the namespace is known to record this embedder (identity.py)
         self._stored_dimension: int | None = None  # of the vectors of a namespace that records none
@@ -294,7 +294,7 @@ class Brain:
     async def unload(self) -> None:
         """Drop this namespace's index from memory, keeping the store, the loop and the
         other namespaces: its background sleep stops, its word and approximate indexes are
-        kept beside the store (as a close keeps them; not after :meth:`mark_indexes_stale`),
+        kept beside the store (as a close keeps them; not after :meth:`discard_kept_indexes`),
         and ``for_namespace`` opens it afresh from the store next time. For a server
         holding many tenants within a budget."""
         await self._portal.run(self._unload())
@@ -418,12 +418,13 @@ class Brain:
         except Exception as exc:
             log.warning("could not keep the indexes of namespace %r: %s", self.namespace, exc)
 
-    def mark_indexes_stale(self) -> None:
+    async def discard_kept_indexes(self) -> None:
         """The store was written behind this Brain's back by this process (an import
-        through the store): its index may hold texts the write replaced, so it is never
-        kept beside the store (a close or unload writes nothing; the next load builds or
-        reads afresh). Drop what was kept with ``store.drop_derived`` as well."""
-        self._indexes_stale = True
+        through the store): its index may hold texts the write replaced. What was kept
+        beside the store for the namespace is dropped, and this Brain keeps nothing at a
+        close or unload (the next load builds or reads afresh)."""
+        self._indexes_stale = True  # at once: an unload already waiting must see it
+        await self._portal.run(self._drop_derived())
 
     async def _drop_derived(self) -> None:
         """Drop the indexes kept beside the store: a memory is rewritten in place, and

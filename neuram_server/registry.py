@@ -111,5 +111,5 @@ class NamespaceRegistry:
         the next request reads it afresh; its indexes, made before the import, are not kept."""
         entry = self._loaded.pop(namespace, None)
         if entry is not None:
-            entry.brain.mark_indexes_stale()
+            await entry.brain.discard_kept_indexes()
             await self._unload(namespace, entry)

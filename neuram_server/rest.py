@@ -25,7 +25,6 @@ from neuram_core.engram import Engram
 from neuram_core.errors import UnknownEngramError
 from neuram_core.explain import Explanation
 from neuram_core.identity import DIMENSION, EMBEDDER, REEMBEDDING
-from neuram_core.types import DerivedDataStore
 from neuram_server.keys import Grant, key_of
 from neuram_server.paging import SortName, matching, moment_of, page_of, sort_values
 from neuram_server.problems import Problem
@@ -652,9 +651,7 @@ async def _import(brain: Brain, engrams: list[Engram], exported: object) -> None
             )
     config = brain.config
     await brain.store.put(brain.namespace, [(e, forget_at_for(e, config)) for e in engrams])
-    brain.mark_indexes_stale()  # it may have rewritten memories: no index keeps their old text
-    if isinstance(brain.store, DerivedDataStore):
-        await brain.store.drop_derived(brain.namespace)
+    await brain.discard_kept_indexes()  # it may have rewritten memories: no index keeps their old text
     if isinstance(exported, str) and not recorded:
         learned = {
             **info,

@@ -144,18 +144,18 @@ async def test_an_import_unloads_its_namespace_without_keeping_its_indexes(
     """The indexes in memory were made before the import rewrote memories in the store:
     keeping them would write the old texts back into the file."""
     calls: list[str] = []
-    unload, stale = Brain.unload, Brain.mark_indexes_stale
+    unload, stale = Brain.unload, Brain.discard_kept_indexes
 
     async def unloading(self: Brain) -> None:
         calls.append("unload")
         await unload(self)
 
-    def marking(self: Brain) -> None:
+    async def marking(self: Brain) -> None:
         calls.append("stale")
-        stale(self)
+        await stale(self)
 
     monkeypatch.setattr(Brain, "unload", unloading)
-    monkeypatch.setattr(Brain, "mark_indexes_stale", marking)
+    monkeypatch.setattr(Brain, "discard_kept_indexes", marking)
     async with in_process(tmp_path) as (http, state):
         await http.post("/v1/namespaces/n/memories/batch", json={"contents": ["my locker code is 4471"], "gate": False})
         lines = (await http.get("/v1/namespaces/n/export")).text.splitlines()

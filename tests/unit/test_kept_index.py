@@ -534,9 +534,20 @@ def test_a_brain_whose_store_was_written_behind_its_back_keeps_nothing(tmp_path:
     texts, so neither a close nor an unload (the server's memory budget) keeps it."""
     path = tmp_path / "memory.db"
     brain = indexed_brain(path, N)
-    brain.mark_indexes_stale()
+    brain.call_blocking(brain.discard_kept_indexes())
     brain.call_blocking(brain.unload())
     assert kept(path) is None
+    brain.sync.close()
+    assert kept(path) is None
+
+
+def test_discarding_the_kept_indexes_drops_what_the_store_kept(tmp_path: Path) -> None:
+    path = tmp_path / "memory.db"
+    indexed_brain(path, N).sync.close()
+    assert kept(path) is not None
+    brain = open_brain(path)
+    brain.call_blocking(brain.discard_kept_indexes())
+    assert kept(path) is None  # at once, not at the close
     brain.sync.close()
     assert kept(path) is None
 
