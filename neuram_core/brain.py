@@ -18,6 +18,8 @@ import functools
 import gc
 import logging
 import os
+import threading
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -109,11 +111,44 @@ class _Shared:
 
     async def shutdown(self) -> None:
         """What a close does once the calls ended (run once, by the loop thread's close)."""
-        for brain in self.brains:
-            await brain.sleep_cycle.stop()
-        for brain in self.brains:
-            await brain._keep_derived()
-        await self.store.close()
+        try:
+            for brain in self.brains:
+                await brain.sleep_cycle.stop()
+            for brain in self.brains:
+                await brain._keep_derived()
+            await self.store.close()
+        finally:
+            _release_store(self)
+
+
+# The store objects an open Brain family runs on. The change log names the store object
+# that wrote each change, and a Brain skips its own store's changes: a second family on
+# the same object would never see the first one's writes, and the first close would
+# close the store under the other. (Weak values: a family dropped unclosed lets go.)
+_stores_in_use: weakref.WeakValueDictionary[int, _Shared] = weakref.WeakValueDictionary()
+_stores_lock = threading.Lock()
+
+
+def _family_on(store: LongTermStore) -> _Shared:
+    """A new family's shared parts on ``store``, recorded as running on it; ValueError
+    (and nothing started) if an open family already runs on that store object."""
+    with _stores_lock:
+        holder = _stores_in_use.get(id(store))
+        if holder is not None:
+            names = ", ".join(repr(b.namespace) for b in holder.brains)
+            raise ValueError(
+                f"this store object is already in use by an open Brain (namespace {names or 'opening'}); "
+                "use brain.for_namespace(...) for another namespace, or close that Brain first "
+                "(a second store object on the same file or server works, as a second process does)"
+            )
+        shared = _stores_in_use[id(store)] = _Shared(store, LoopThread())
+        return shared
+
+
+def _release_store(shared: _Shared) -> None:
+    with _stores_lock:
+        if _stores_in_use.get(id(shared.store)) is shared:
+            del _stores_in_use[id(shared.store)]
 
 
 class _Stamp(NamedTuple):
@@ -197,14 +232,15 @@ class Brain:
             store = _open_store(url, redis_url, path)
         elif not isinstance(store, LongTermStore):
             raise TypeError(f"store must implement LongTermStore, not {type(store).__name__}")
-        shared = _Shared(store, LoopThread())
-        return cls(
-            shared=shared,
-            namespace=namespace,
-            embedder=resolve_embedder(embedder),
-            clock=clock or SystemClock(),
-            config=config,
-        )
+        resolved = resolve_embedder(embedder)
+        shared = _family_on(store)
+        try:
+            return cls(
+                shared=shared, namespace=namespace, embedder=resolved, clock=clock or SystemClock(), config=config
+            )
+        except BaseException:
+            shared.portal.close_with_blocking(shared.shutdown())
+            raise
 
     @classmethod
     async def create(

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -350,3 +351,38 @@ async def test_a_vector_changed_elsewhere_keeps_the_edges_not_yet_written(tmp_pa
         assert indexed is not None and np.array_equal(indexed.embedding, new)
     finally:
         await brain.close()
+
+
+async def test_a_store_object_serves_one_open_brain_at_a_time(tmp_path: Path) -> None:
+    """The change log names the store object that wrote each change, and a Brain skips
+    its own store's: a second Brain on the same object would never see the first one's
+    writes (and the first close would close the store under it). So it is refused, for
+    any namespace, with nothing started; ``for_namespace`` and a second store object on
+    the same file work, and once the first is closed the object's file opens again."""
+    path = tmp_path / "memory.db"
+    store = SQLiteStore(path)
+    first = await Brain.create(store=store, namespace="a", embedder=HashingEmbedder())
+    threads = threading.active_count()
+    try:
+        for namespace in ("a", "b"):
+            with pytest.raises(ValueError, match=r"already in use by an open Brain \(namespace 'a'\).*for_namespace"):
+                await Brain.create(store=store, namespace=namespace, embedder=HashingEmbedder())
+            with pytest.raises(ValueError, match="already in use"):
+                Brain.open(store=store, namespace=namespace, embedder=HashingEmbedder())
+        assert threading.active_count() == threads  # no loop left running by a refused open
+        other = first.for_namespace("b")
+        await other.perceive("a note in another namespace", gate=False)
+        second = await Brain.create(store=SQLiteStore(path), namespace="a", embedder=HashingEmbedder())
+        try:
+            await first.perceive("Ada moved to Lisbon", gate=False)
+            assert [e.content for e, _ in await second.recall("Ada Lisbon", top_k=1)] == ["Ada moved to Lisbon"]
+        finally:
+            await second.close()
+        await first.perceive("still open", gate=False)  # the refusals left it working
+    finally:
+        await first.close()
+    again = await Brain.create(path=path, namespace="a", embedder=HashingEmbedder())
+    try:
+        assert {e.content for e in await again.list()} == {"Ada moved to Lisbon", "still open"}
+    finally:
+        await again.close()
