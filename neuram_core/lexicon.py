@@ -47,6 +47,7 @@ _NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 _BREAK = "\x00"
 _WORD_OR_BREAK = re.compile(f"{WORD_PATTERN}|{_BREAK}")
 _LOAD_CHUNK = 10_000  # texts per pass: bounds the words held at once (their freed strings stay in the process)
+_MERGE_AT_LEAST = 4096  # tail postings before they may join the block (see _merge_tails)
 _NOT_A_TERM, _BREAK_ID = -2, -1
 _KEPT_FORMAT = b"neuram-words-1\n"  # what to_bytes writes first; restore reads nothing else
 _KEPT_ARRAYS = {
@@ -184,6 +185,7 @@ class Lexicon:
         self._gathered_while_stale = 0
         self._block_offsets = np.zeros(1, dtype=np.int64)  # term id t: [offsets[t], offsets[t+1])
         self._tails: dict[int, tuple[array[int], array[int]]] = {}  # postings added since (int32, uint16)
+        self._tail_postings = 0
         self._slot_of: dict[str, int] = {}
         self._slot_row = np.zeros(0, dtype=np.int32)  # -1: removed
         self._slot_len = np.zeros(0, dtype=np.float32)  # words, exact in float32 below 2**24
@@ -232,6 +234,9 @@ class Lexicon:
             entry[0].append(slot)
             entry[1].append(min(count, _MAX_TF))
             self._df[tid] += 1
+        self._tail_postings += len(counts)
+        if self._tail_postings >= max(_MERGE_AT_LEAST, self._block_slots.shape[0] // 2):
+            self._merge_tails()
 
     def _new_slots(
         self,
@@ -335,7 +340,44 @@ class Lexicon:
         self._block_rows_stale, self._gathered_while_stale = False, 0
         self._block_offsets = np.searchsorted(ids, np.arange(n_terms + 1, dtype=np.int64)).astype(np.int64)
         self._df = np.bincount(ids, minlength=max(n_terms, self._df.shape[0])).astype(np.int64)
-        self._tails = {}
+        self._tails, self._tail_postings = {}, 0
+
+    def _merge_tails(self) -> None:
+        """Move the tails' postings into the block, after each term's own, with their
+        lengths and rows beside them, so that cues read them in order too (what one process
+        perceives is otherwise gathered by slot at every cue: at 100k a word cue took 0.62
+        ms from tails and 0.43 ms from the block). A tail's slots are newer than any in the
+        block, so each term's postings stay in slot order and a cue sums them as before;
+        no sort, one pass over the block. It runs once the tails hold half as many postings
+        as the block, so at most a third of them are gathered by slot; each posting is moved
+        about three times in all (at 1M, a merge of 7M postings takes about 0.3 s)."""
+        if not self._tails:
+            return
+        n_terms = len(self._term_id)
+        block_counts = np.zeros(n_terms, dtype=np.int64)
+        block_counts[: self._block_offsets.shape[0] - 1] = np.diff(self._block_offsets)
+        tids = sorted(self._tails)
+        tails = [self._tails[tid] for tid in tids]
+        tail_counts = np.zeros(n_terms, dtype=np.int64)
+        tail_counts[tids] = [len(slots) for slots, _ in tails]
+        offsets = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(block_counts + tail_counts, out=offsets[1:])
+        # Where each tail's postings go: after its term's block postings.
+        where = offsets[tids] + block_counts[tids]
+        sizes = tail_counts[tids]
+        tail_at = np.repeat(where - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(int(sizes.sum()))
+        in_block = np.ones(int(offsets[-1]), dtype=np.bool_)
+        in_block[tail_at] = False
+        slots = np.empty(in_block.shape[0], dtype=np.int32)
+        tf = np.empty(in_block.shape[0], dtype=np.uint16)
+        slots[in_block], tf[in_block] = self._block_slots, self._block_tf
+        slots[tail_at] = np.concatenate([np.frombuffer(s, dtype=np.intc) for s, _ in tails])
+        tf[tail_at] = np.concatenate([np.frombuffer(t, dtype=np.uint16) for _, t in tails])
+        self._block_slots, self._block_tf, self._block_offsets = slots, tf, offsets
+        self._block_len = self._slot_len[slots]
+        self._block_rows = self._slot_row[slots]
+        self._block_rows_stale, self._gathered_while_stale = False, 0
+        self._tails, self._tail_postings = {}, 0
 
     def _reserve(self, slots: int) -> None:
         if slots > _MAX_SLOTS:

@@ -5,6 +5,7 @@ relevance floor and explanations."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -493,3 +494,60 @@ def test_the_word_index_scores_as_a_fresh_build_while_rows_move() -> None:
     held["late"], rows["late"] = "Ada went to Oslo late", len(held)
     lexicon.add("late", held["late"], rows["late"])  # a tail posting beside the block
     same_as_fresh()
+
+
+def test_postings_added_one_at_a_time_join_the_block_and_score_as_a_fresh_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a process perceives is added to per-word tails, which join the block once they
+    hold half as many postings as it (here from 16 on, to merge often). Words new since the
+    block, words only in the block, removed and moved rows: after every add and every
+    merge, each cue scores each row exactly as a word index built afresh, and matches
+    its rows in the order an index that never merges gives (the order that breaks ties)."""
+    merges = 0
+    merge = Lexicon._merge_tails
+
+    def counted(self: Lexicon) -> None:
+        nonlocal merges
+        merges += 1
+        merge(self)
+
+    monkeypatch.setattr(Lexicon, "_merge_tails", counted)
+    rng = np.random.default_rng(8)
+    vocabulary = [f"v{i}" for i in range(40)] + ["Zanzibar", "ferry", "2024", "Oslo"]
+    held = {f"s{i}": " ".join(rng.choice(vocabulary[:20], size=4).tolist()) for i in range(30)}
+    rows = {key: i for i, key in enumerate(held)}
+    merging, unmerged = Lexicon(), Lexicon()
+
+    def apply(change: Callable[[Lexicon], None]) -> None:
+        monkeypatch.setattr(lexicon, "_MERGE_AT_LEAST", 16)
+        change(merging)
+        monkeypatch.setattr(lexicon, "_MERGE_AT_LEAST", 10**9)
+        change(unmerged)
+
+    apply(lambda lex: lex.add_many([(key, text, rows[key]) for key, text in held.items()]))  # a load: the block
+    cues = ("zanzibar ferry", "v3 v17", "2024 oslo v1", "v39", "nothing here")
+    for step in range(300):
+        if step % 7 == 3:  # a swap-delete, as the Hippocampus makes them
+            gone = str(rng.choice(sorted(held)))
+            last = max(rows, key=rows.__getitem__)
+            text, row = held.pop(gone), rows.pop(gone)
+            apply(lambda lex: lex.remove(gone, text))  # noqa: B023 (applied at once)
+            if last != gone:
+                apply(lambda lex: lex.move(last, row))  # noqa: B023
+                rows[last] = row
+        key = f"k{step}"
+        held[key], rows[key] = " ".join(rng.choice(vocabulary, size=int(rng.integers(1, 6))).tolist()), len(rows)
+        apply(lambda lex: lex.add(key, held[key], rows[key]))  # noqa: B023
+        fresh = Lexicon()
+        fresh.add_many(sorted(((k, held[k], rows[k]) for k in held), key=lambda item: item[2]))
+        for cue in cues:
+            a, b, c = merging.match(cue, len(held)), unmerged.match(cue, len(held)), fresh.match(cue, len(held))
+            assert (a is None) == (b is None) == (c is None)
+            if a is not None and b is not None and c is not None:
+                assert a.rows.tolist() == b.rows.tolist()
+                assert a.values.tolist() == b.values.tolist()
+                assert dict(zip(a.rows.tolist(), a.values.tolist(), strict=True)) == dict(
+                    zip(c.rows.tolist(), c.values.tolist(), strict=True)
+                )
+    assert merges >= 3
