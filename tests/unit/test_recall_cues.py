@@ -459,6 +459,23 @@ def test_the_strongest_rows_of_a_word_match_are_its_highest_scores() -> None:
     assert sorted(match.strongest(9).tolist()) == list(range(len(match.rows)))
 
 
+@pytest.mark.parametrize("n", [5, 300, 9_000, 60_000])
+def test_the_strongest_are_the_k_highest_scores_the_first_of_ties_at_the_cut(n: int) -> None:
+    """Many equal scores, as copies of one text give: the answer is the k highest, and of
+    those tied at the cut the first positions, whether a sample bounded the cut (from
+    8,192 scores on) or every score was partitioned; also when the sample's bound is too
+    high (only its own high scores above it) and every score is read after all."""
+    rng = np.random.default_rng(n)
+    levels = rng.random(max(2, n // 40)) * 10
+    spiked = np.zeros(n)
+    spiked[:: max(1, n // 4096)] = 100 + np.arange(len(range(0, n, max(1, n // 4096))))  # the sample's own
+    for values in (rng.choice(levels, n), spiked):
+        match = lexicon.LexicalMatch(np.arange(n, dtype=np.intp), values, n)
+        for k in (0, 1, 7, 128, 1_000, n, n + 3):
+            expected = np.sort(np.lexsort((np.arange(n), -values))[: min(k, n)])
+            assert match.strongest(k).tolist() == expected.tolist(), (n, k)
+
+
 def scores_by_row(lexicon: Lexicon, cue: str, n: int) -> dict[int, float]:
     match = lexicon.match(cue, n)
     return {} if match is None else dict(zip(match.rows.tolist(), match.values.tolist(), strict=True))
