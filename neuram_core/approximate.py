@@ -296,16 +296,23 @@ class ApproximateIndex:
             self._slot_row[slot] = target
         self._compact()
 
-    def search(self, vector: Vector, count: int) -> npt.NDArray[np.intp]:
+    def search(self, vector: Vector, count: int, *, widen: float = 1.0) -> npt.NDArray[np.intp]:
         """The rows whose codes best match ``vector``, best first by code: about
-        8 × ``count`` of them, since 4-bit codes rank coarsely (re-rank them exactly)."""
+        8 × ``count`` of them, since 4-bit codes rank coarsely (re-rank them exactly).
+        ``widen`` probes that many times the clusters (for a cue whose filter allows a
+        share of the rows: their closest lie in more of them)."""
         total = int(self._index.ntotal)
         if total == 0 or count <= 0:
             return np.zeros(0, dtype=np.intp)
         live = max(1, total - self._dead)
         asked = min(total, math.ceil(_RERANKED * count * total / live))  # dead slots come back too
+        cue = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         with _one_thread(self._faiss, 1):
-            _, slots = self._index.search(np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1), asked)
+            if widen > 1.0:
+                probes = min(int(self._index.nlist), math.ceil(self._index.nprobe * widen))
+                _, slots = self._index.search(cue, asked, params=self._faiss.SearchParametersIVF(nprobe=probes))
+            else:
+                _, slots = self._index.search(cue, asked)
         found: npt.NDArray[np.int64] = slots[0]
         rows = self._slot_row[found[found >= 0]]
         live_rows: npt.NDArray[np.intp] = rows[rows >= 0].astype(np.intp)

@@ -43,6 +43,7 @@ _FLOOR_MIN_MEMORIES = 8
 _LAZY_LEXICON = 10_000  # a bulk encode this large defers the word index to its first use
 _NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 _MIN_APPROXIMATE_RECALL = 0.9  # below it (vectors with no cluster structure) search stays exact
+_WITHIN_SHARE = 32  # a filter allowing at most 1/this of the rows: each allowed row compared (_match_within)
 _MOMENT_SAMPLE = 1024  # rows whose cosines estimate a cue's mean and spread when search is approximate
 
 
@@ -1045,10 +1046,59 @@ class Hippocampus:
         if keep is not None:
             kept = int(keep.sum())
             if kept < seeds_wanted or (filtered and 2 * kept < len(candidates)):
-                return None  # a filter that keeps few: its best may lie past the candidates
+                # A filter that keeps few: its best may lie past the candidates.
+                if not filtered or where is not None or self._whole_of:
+                    return None  # every row compared
+                return self._match_within(
+                    index, vector, match, candidates.shape[0], wanted, seeds_wanted, filters, (mean, std), scores
+                )
             candidates, fused = candidates[keep], fused[keep]
         best, values = self._best_per_whole(candidates, fused.astype(np.float32), seeds_wanted)
         return _CueMatch(best, values, mean, std, scores, admitted)
+
+    def _match_within(
+        self,
+        index: ApproximateIndex,
+        vector: Vector,
+        match: LexicalMatch | None,
+        searched: int,
+        wanted: int,
+        seeds_wanted: int,
+        filters: _Filters,
+        moments: tuple[float, float],
+        scores: Callable[[npt.NDArray[np.intp]], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+    ) -> _CueMatch | None:
+        """The seeds among the rows a type or time filter allows, when the candidates held
+        too few of them. The allowed rows are found in one pass over the columns. If they
+        are a thirty-second of the index or fewer, each is compared with the cue (at 1M, a
+        week of a year's memories costs what a thousandth of every row's comparison does,
+        not all of it); if more, the index is asked again for as many times the candidates,
+        in as many times the clusters, as the filter is selective, and the word cue's best
+        allowed rows join them. None
+        (every row compared) if even those hold too few allowed rows."""
+        memory_type, since, until, now, _ = filters
+        n = len(self._ids)
+        allowed = self._allowed(n, memory_type, since, until, now)
+        if allowed is None:
+            return None
+        rows = np.flatnonzero(allowed)
+
+        def admitted(at: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_] | None:
+            return allowed[at]
+
+        if _WITHIN_SHARE * rows.shape[0] > n:
+            widen = n / max(rows.shape[0], 1)
+            candidates = index.search(vector, math.ceil(wanted * widen), widen=widen)
+            if match is not None:
+                inside = np.flatnonzero(allowed[match.rows])
+                best = inside[top_k_indices(match.values[inside], wanted)]
+                candidates = sorted_union(candidates, match.rows[best])
+            rows = candidates[allowed[candidates]]
+            if rows.shape[0] < seeds_wanted or 2 * rows.shape[0] < searched:
+                return None
+        _, fused = scores(rows)
+        best = top_k_indices(fused, seeds_wanted)
+        return _CueMatch(rows[best], fused[best].astype(np.float32), *moments, scores, admitted)
 
     def _allowed(
         self, n: int, memory_type: MemoryType | None, since: float | None, until: float | None, now: float

@@ -161,17 +161,57 @@ def test_new_engrams_are_searchable_at_once_and_a_doubled_index_is_rebuilt() -> 
     assert rebuilt is not first and rebuilt is not None and rebuilt.trained_size == 2 * N + 10
 
 
-def test_a_selective_filter_searches_every_row() -> None:
+def counting_exact_matches(hippocampus: Hippocampus, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter of the cues that compared every row."""
+    calls: list[int] = []
+    every_row = hippocampus._match_exactly
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return every_row(*args)
+
+    monkeypatch.setattr(hippocampus, "_match_exactly", counted)
+    return calls
+
+
+def test_a_selective_filter_compares_every_row_it_allows_and_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
     vectors = clustered(N)
     hippocampus = index_of(vectors)
+    every_row = counting_exact_matches(hippocampus, monkeypatch)
     q = clustered(1, seed=4)[0]
     exact_config = exact_twin(hippocampus)
-    approx = hippocampus.complete(q, 10, memory_type=MemoryType.PROCEDURAL, since=T0 + 10 * 2900)
-    hippocampus.config = exact_config
-    exact = hippocampus.complete(q, 10, memory_type=MemoryType.PROCEDURAL, since=T0 + 10 * 2900)
-    assert ids(approx) == ids(exact)
-    assert len(approx) == 10  # 25 procedural engrams in the window: the filter kept few candidates
-    assert all(e.memory_type is MemoryType.PROCEDURAL for e, _ in approx)
+    for cue in (q, Cue("topic 7", q)):
+        approx = hippocampus.complete(cue, 10, memory_type=MemoryType.PROCEDURAL, since=T0 + 10 * 2900)
+        assert not every_row  # 25 procedural engrams in the window: those 25 compared, not 3,000
+        hippocampus.config = exact_config
+        exact = hippocampus.complete(cue, 10, memory_type=MemoryType.PROCEDURAL, since=T0 + 10 * 2900)
+        hippocampus.config = exact_twin(hippocampus).replace(approximate_min_engrams=1000)
+        every_row.clear()
+        assert ids(approx) == ids(exact)
+        assert len(approx) == 10
+        assert all(e.memory_type is MemoryType.PROCEDURAL for e, _ in approx)
+
+
+def test_a_filter_keeping_a_share_of_the_rows_asks_the_index_for_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A third of the rows in the window: the first candidates hold too few of them, and
+    the index is asked again for three times as many rather than every row compared."""
+    vectors = clustered(N)
+    hippocampus = index_of(vectors)
+    every_row = counting_exact_matches(hippocampus, monkeypatch)
+    approx_config, exact_config = hippocampus.config, exact_twin(hippocampus)
+    since = T0 + 10 * 2000
+    same = 0
+    for i, q in enumerate(clustered(40, seed=6)):
+        cue = Cue(f"topic {i}", q)
+        approx = hippocampus.complete(cue, 10, since=since)
+        assert not every_row
+        hippocampus.config = exact_config
+        exact = hippocampus.complete(cue, 10, since=since)
+        hippocampus.config = approx_config
+        every_row.clear()
+        assert all(e.encoded_at >= since for e, _ in approx) and len(approx) == 10
+        same += len(set(ids(approx)) & set(ids(exact)))
+    assert same / 400 >= 0.95
 
 
 def test_expired_engrams_stay_hidden() -> None:
