@@ -307,12 +307,13 @@ class ApproximateIndex:
         live = max(1, total - self._dead)
         asked = min(total, math.ceil(_RERANKED * count * total / live))  # dead slots come back too
         cue = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        probes = int(self._index.nprobe)
         with _one_thread(self._faiss, 1):
-            if widen > 1.0:
-                probes = min(int(self._index.nlist), math.ceil(self._index.nprobe * widen))
-                _, slots = self._index.search(cue, asked, params=self._faiss.SearchParametersIVF(nprobe=probes))
-            else:
+            try:  # set and restored, not passed as search parameters: older fast-scan lists refuse those
+                self._index.nprobe = min(int(self._index.nlist), math.ceil(probes * max(widen, 1.0)))
                 _, slots = self._index.search(cue, asked)
+            finally:
+                self._index.nprobe = probes
         found: npt.NDArray[np.int64] = slots[0]
         rows = self._slot_row[found[found >= 0]]
         live_rows: npt.NDArray[np.intp] = rows[rows >= 0].astype(np.intp)

@@ -239,7 +239,10 @@ class Brain:
                 shared=shared, namespace=namespace, embedder=resolved, clock=clock or SystemClock(), config=config
             )
         except BaseException:
-            shared.portal.close_with_blocking(shared.shutdown())
+            try:
+                shared.portal.close_with_blocking(shared.shutdown())
+            except Exception:  # the construction's error is the one to report
+                log.warning("closing the store after a Brain failed to construct failed", exc_info=True)
             raise
 
     @classmethod

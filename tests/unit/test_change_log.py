@@ -386,3 +386,27 @@ async def test_a_store_object_serves_one_open_brain_at_a_time(tmp_path: Path) ->
         assert {e.content for e in await again.list()} == {"Ada moved to Lisbon", "still open"}
     finally:
         await again.close()
+
+
+async def test_a_brain_that_fails_to_construct_reports_its_own_error_and_lets_the_store_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The construction's error reaches the caller even when closing the store then
+    fails too, and the store object is free for the next Brain."""
+    import neuram_core.brain as brain_module
+
+    store = SQLiteStore(tmp_path / "memory.db")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("the construction's own error")
+
+    async def unclosable() -> None:
+        raise ConnectionError("the store would not close")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(brain_module, "SleepCycle", broken)
+        patch.setattr(store, "close", unclosable)
+        with pytest.raises(KeyError, match="the construction's own error"):
+            await Brain.create(store=store, embedder=HashingEmbedder())
+    brain = await Brain.create(store=store, embedder=HashingEmbedder())  # not "already in use"
+    await brain.close()
