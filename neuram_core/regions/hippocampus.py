@@ -1071,11 +1071,10 @@ class Hippocampus:
         """The seeds among the rows a type or time filter allows, when the candidates held
         too few of them. The allowed rows are found in one pass over the columns. If they
         are a thirty-second of the index or fewer, each is compared with the cue (at 1M, a
-        week of a year's memories costs what a thousandth of every row's comparison does,
-        not all of it); if more, the index is asked again for as many times the candidates,
-        in as many times the clusters, as the filter is selective, and the word cue's best
-        allowed rows join them. None
-        (every row compared) if even those hold too few allowed rows."""
+        thirtieth of the rows took 26 ms where every row took 150); if more, the index is
+        asked again for as many times the candidates, in as many times the clusters, as the
+        filter is selective, and the word cue's best allowed rows join them. None (every
+        row compared) if even those hold too few allowed rows."""
         memory_type, since, until, now, _ = filters
         n = len(self._ids)
         allowed = self._allowed(n, memory_type, since, until, now)
