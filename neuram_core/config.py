@@ -128,8 +128,9 @@ class NeuramConfig:
     # Approximate search (approximate.py): from this many engrams on, a cue is matched against
     # an inverted file of 4-bit codes (the closest approximate_probes of 1,024 clusters,
     # scaled by √(clusters / 1,024) at other sizes), then the best 8 × approximate_candidates are
-    # re-ranked exactly; below it, for a recall whose filters keep few memories, and for
-    # vectors the clusters do not fit, every row is compared. 0 always searches exactly.
+    # re-ranked exactly; below it, for a recall whose metadata predicate keeps few
+    # candidates, and for vectors the clusters do not fit, every row is compared (a type or
+    # time filter compares the rows it allows, or searches wider). 0 always searches exactly.
     approximate_min_engrams: int = 50_000
     approximate_probes: int = 64
     approximate_candidates: int = 128
