@@ -244,6 +244,15 @@ def test_a_reserved_index_loads_without_copying_its_matrix() -> None:
     assert hpc._matrix is matrix  # grown by doubling, it would have been copied 5 times
     assert len(hpc) == 500
     assert [x.content for x, _ in hpc.pattern_complete("item 321", top_k=1)] == ["item 321"]
+    loaded = hpc.get(hpc.indexed_ids()[0])
+    assert loaded is not None
+    lent = loaded.embedding
+    for i in range(500, 562):  # perceived after the load: an eighth of room, no copy
+        hpc.encode(e(f"item {i}"))
+    assert hpc._matrix is matrix and loaded.embedding is lent
+    hpc.encode(e("item 563"))  # past it: grown (copied once, by doubling)
+    assert hpc._matrix is not matrix and hpc._matrix.shape[0] >= 1_000
+    assert loaded.embedding is not lent and np.array_equal(loaded.embedding, lent)
 
 
 def test_recognition_is_by_content_and_type_and_forgets_what_was_removed() -> None:
