@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Support", "sorted_union", "spread_activation", "spread_support", "top_k_indices"]
+__all__ = ["sorted_union", "spread_activation", "top_k_indices"]
 
 
 def top_k_indices(scores: npt.NDArray[np.floating[Any]], k: int) -> npt.NDArray[np.intp]:
@@ -71,53 +71,6 @@ def spread_activation(
         if not improved:
             break
         best.update(improved)
-        frontier = improved
-    return best
-
-
-class Support(NamedTuple):
-    """Activation an engram receives from the others: the strongest path from a seed."""
-
-    value: float
-    source: str  # the seed the path starts at
-    via: str  # the neighbour it arrives from (the source itself after one hop)
-    weight: float  # the weight of the last edge
-
-
-def spread_support(
-    seeds: Mapping[str, float],
-    neighbours: Neighbours,
-    decay: float = 0.7,
-    hops: int = 1,
-    floor: float = 0.0,
-) -> dict[str, Support]:
-    """What each node reached from ``seeds`` receives over at least one edge: the strongest
-    path seed × Π(edge weight × decay) of at most ``hops`` edges, and where it came from.
-
-    Unlike :func:`spread_activation` a seed's own value is not counted: recall *adds* this
-    to a node's own match, so a memory perceived next to a strong match (the answer after
-    a question, the scene around a name) is lifted by its context (temporal context, Howard
-    & Kahana 2002). Seeds with a value ≤ 0 spread nothing; weaker paths than ``floor`` stop.
-    """
-    edges = _edges_of(neighbours)
-    best: dict[str, Support] = {}
-    frontier = {node: (float(a), node) for node, a in seeds.items() if a > 0}
-    for _ in range(hops):
-        improved: dict[str, tuple[float, str]] = {}
-        for node, (activation, source) in frontier.items():
-            for other, weight in edges(node):
-                weight = float(weight)
-                if not 0.0 <= weight <= 1.0:
-                    weight = 1.0 if weight > 1.0 else 0.0  # clamped to [0, 1] (NaN counts as 0)
-                value = activation * weight * decay
-                if value <= floor or other == source:
-                    continue
-                known = best.get(other)
-                if known is None or value > known.value:
-                    best[other] = Support(value, source, node, weight)
-                    improved[other] = (value, source)
-        if not improved:
-            break
         frontier = improved
     return best
 

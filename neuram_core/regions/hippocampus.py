@@ -14,7 +14,6 @@ pattern completion spreads activation from the best direct matches to their asso
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,8 +22,9 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from neuram_core.activation import sorted_union, spread_support, top_k_indices
+from neuram_core.activation import sorted_union, top_k_indices
 from neuram_core.approximate import ApproximateIndex
+from neuram_core.association import AssociationGraph, contains
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
@@ -176,7 +176,9 @@ class Hippocampus:
         self._ids: list[str] = []
         self._rows: dict[str, int] = {}
         self._engrams: dict[str, Engram] = {}
-        self._graph: dict[str, dict[str, float]] = {}
+        self._graph = AssociationGraph()  # edges between rows
+        self._waiting: dict[str, dict[str, float]] = {}  # an id not indexed yet -> the edges it will have
+        self._waits_for: dict[str, set[str]] = {}  # an indexed id -> the ids in _waiting it has an edge to
         self._recent: deque[tuple[float, str]] = deque(maxlen=64)
         self._by_content: dict[MemoryType, dict[str, str]] = {t: {} for t in MemoryType}  # no key tuple per engram
         self._lexicon = Lexicon(self.config.bm25_k1, self.config.bm25_b)
@@ -229,6 +231,8 @@ class Hippocampus:
                 self._folding = None
             if not self._lexicon_stale:
                 self._lexicon.add(engram.engram_id, engram.content, row)
+            if engram.engram_id in self._waiting:
+                self._graph.link_many(*self._settle(engram.engram_id))
         elif self._approximate is not None:
             self._approximate.remove(row)  # re-encoded: its new vector replaces the old code
         self._detach_replaced(engram)
@@ -244,8 +248,7 @@ class Hippocampus:
         self._is_part[row] = self._note_part(engram)
         if engram.fragment_of is None:  # a fragment is recognised as part of its whole, not alone
             self._by_content[engram.memory_type][engram.content] = engram.engram_id
-        for other, weight in engram.associations:
-            self._link(engram.engram_id, other, weight)
+        self._link_all(engram)
         if pending is True:
             self.pending[engram.engram_id] = None
         elif pending is False:
@@ -280,6 +283,8 @@ class Hippocampus:
             self._lexicon_stale = True  # a load: the word index waits for the first cue with words
         defer = self._lexicon_stale
         added: list[tuple[str, str, int]] = []
+        waiting = self._waiting
+        settled: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]] = []
         for j, engram in enumerate(engrams):
             row = row_of.get(engram.engram_id)
             if row is None:
@@ -290,6 +295,8 @@ class Hippocampus:
                     self._folding = None
                 if not defer:
                     added.append((engram.engram_id, engram.content, row))
+                if waiting and engram.engram_id in waiting:
+                    settled.append(self._settle(engram.engram_id))
             rows[j] = row
         if added:
             self._lexicon.add_many(added)
@@ -308,8 +315,12 @@ class Hippocampus:
         self._expires_at[rows] = [_expiry(e) for e in engrams]
         self._fields[rows] = [_fields_of(e) for e in engrams]
         self._is_part[rows] = [e.fragment_of is not None for e in engrams]
-        graph, by_content, indexed, whole_of = self._graph, self._by_content, self._engrams, self._whole_of
-        for engram in engrams:
+        by_content, indexed, whole_of = self._by_content, self._engrams, self._whole_of
+        # The edges the engrams' links make, gathered and then linked in one pass (a load's inner loop).
+        starts: list[int] = []
+        ends: list[int] = []
+        weights: list[float] = []
+        for engram, row in zip(engrams, rows.tolist(), strict=True):
             a = engram.engram_id
             indexed[a] = engram
             if engram.fragment_of is not None:
@@ -318,22 +329,18 @@ class Hippocampus:
             if a in whole_of:  # an id once a fragment, now a whole
                 self._note_part(engram)
             by_content[engram.memory_type][engram.content] = a
-            links = engram.associations
-            if not links:
-                continue
-            mine = graph.get(a)
-            if mine is None:
-                mine = graph[a] = {}
-            for b, weight in links:  # _link, inlined
-                if b == a:
-                    continue
-                old = mine.get(b, 0.0)
-                mine[b] = weight if weight > old else old
-                theirs = graph.get(b)
-                if theirs is None:
-                    theirs = graph[b] = {}
-                old = theirs.get(a, 0.0)
-                theirs[a] = weight if weight > old else old
+            for b, weight in engram.associations:
+                other = row_of.get(b)
+                if other is None:
+                    self._wait(a, b, weight)
+                else:
+                    starts.append(row)
+                    ends.append(other)
+                    weights.append(weight)
+        settled.append(
+            (np.array(starts, dtype=np.intp), np.array(ends, dtype=np.intp), np.array(weights, dtype=np.float64))
+        )
+        self._graph.link_many(*(np.concatenate(parts) for parts in zip(*settled, strict=True)))
         if pending is True:
             self.pending.update(dict.fromkeys(e.engram_id for e in engrams))
         elif pending is False and self.pending:
@@ -395,6 +402,7 @@ class Hippocampus:
         self._expires_at = np.resize(self._expires_at, size)
         self._fields = np.resize(self._fields, (size, len(_FIELDS)))
         self._is_part = np.resize(self._is_part, size)
+        self._graph.reserve(size)
 
     def _note_part(self, engram: Engram) -> bool:
         """Record whether ``engram`` is a fragment, and of which whole; True if it is."""
@@ -569,8 +577,7 @@ class Hippocampus:
         self._adopt(engram, row)
         self._expires_at[row] = _expiry(engram)  # pinning may change it
         self._fields[row] = _fields_of(engram)  # recall, reward and pinning do
-        for other, weight in engram.associations:
-            self._link(engram.engram_id, other, weight)
+        self._link_all(engram)
 
     def remove(self, engram_id: str, *, with_fragments: bool = True) -> Engram | None:
         """Drop an engram and its edges; swap-deletes its row (O(1)). A whole takes its
@@ -586,6 +593,12 @@ class Hippocampus:
         self._folding = None  # rows move
         self._unnote_part(engram_id)
         row = self._rows.pop(engram_id)
+        neighbours = [self._ids[other] for other in self._graph.drop(row)]
+        for missing in self._waits_for.pop(engram_id, ()):
+            edges = self._waiting[missing]
+            del edges[engram_id]
+            if not edges:
+                del self._waiting[missing]
         self._detach(self._engrams[engram_id])  # it is returned, and its row is overwritten or reused
         last = len(self._ids) - 1
         if row != last:
@@ -595,6 +608,7 @@ class Hippocampus:
             if not self._lexicon_stale:
                 self._lexicon.move(moved, row)
             self._matrix[row] = self._matrix[last]
+            self._graph.move(last, row)
             self._follow(self._engrams[moved], row)
             if self._approximate is not None:
                 self._approximate.move(last, row)
@@ -613,13 +627,9 @@ class Hippocampus:
         same = self._by_content[gone.memory_type]
         if same.get(gone.content) == engram_id:
             del same[gone.content]
-        for other in self._graph.pop(engram_id, {}):
-            edges = self._graph.get(other)
-            if edges is not None:
-                edges.pop(engram_id, None)
-            neighbour = self._engrams.get(other)
-            if neighbour is not None:
-                neighbour.associations = [(i, w) for i, w in neighbour.associations if i != engram_id]
+        for other in neighbours:
+            neighbour = self._engrams[other]
+            neighbour.associations = [(i, w) for i, w in neighbour.associations if i != engram_id]
         return self._engrams.pop(engram_id)
 
     def clear(self) -> None:
@@ -628,21 +638,51 @@ class Hippocampus:
             self.remove(engram_id)
         self._recent.clear()
         self._lexicon.clear()
+        self._graph.clear()
+        self._waiting.clear()
+        self._waits_for.clear()
         self._lexicon_stale = False
 
     # -- association -------------------------------------------------------------------
-    def _link(self, a: str, b: str, weight: float) -> None:  # encode_many inlines this
-        if a == b:
-            return
-        graph = self._graph
-        edges = graph.get(a)
-        if edges is None:
-            edges = graph[a] = {}
-        edges[b] = max(weight, edges.get(b, 0.0))
-        edges = graph.get(b)
-        if edges is None:
-            edges = graph[b] = {}
-        edges[a] = max(weight, edges.get(a, 0.0))
+    def _link_all(self, engram: Engram) -> None:
+        """The edges of an indexed engram's links: to indexed engrams in the graph, to
+        others once they are indexed."""
+        a = engram.engram_id
+        edges = []
+        for b, weight in engram.associations:
+            other = self._rows.get(b)
+            if other is None:
+                if b != a:
+                    self._wait(a, b, weight)
+            else:
+                edges.append((other, weight))
+        if edges:
+            self._graph.link_from(self._rows[a], edges)
+
+    def _wait(self, a: str, b: str, weight: float) -> None:
+        """Keep the edge from indexed ``a`` to ``b``, not indexed yet, until ``b`` is (a
+        load may read an engram before the one it links to)."""
+        edges = self._waiting.setdefault(b, {})
+        old = edges.get(a, 0.0)
+        edges[a] = weight if weight > old else old
+        self._waits_for.setdefault(a, set()).add(b)
+
+    def _settle(
+        self, engram_id: str
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The edges that waited for ``engram_id``, just indexed, as rows to link."""
+        edges = self._waiting.pop(engram_id)
+        for other in edges:
+            waits = self._waits_for[other]
+            waits.discard(engram_id)
+            if not waits:
+                del self._waits_for[other]
+        row = self._rows[engram_id]
+        return (
+            np.fromiter((self._rows[other] for other in edges), dtype=np.intp, count=len(edges)),
+            np.full(len(edges), row, dtype=np.intp),
+            np.fromiter(edges.values(), dtype=np.float64, count=len(edges)),
+        )
 
     def associate(self, a: str, b: str, weight: float) -> None:
         """A symmetric edge between two indexed engrams (kept on both engrams' lists)."""
@@ -650,11 +690,14 @@ class Hippocampus:
             raise ValueError(f"association weight must be a finite number, not {weight!r}")
         if a == b or a not in self._engrams or b not in self._engrams:
             return
-        self._link(a, b, weight)
+        rows = self._rows[a], self._rows[b]
+        self._graph.link(*rows, weight)
+        held = self._graph.weight(*rows)
+        assert held is not None  # just linked
         for this, other in ((a, b), (b, a)):
             engram = self._engrams[this]
             kept = [(i, w) for i, w in engram.associations if i != other]
-            engram.associations = [*kept, (other, self._graph[this][other])]
+            engram.associations = [*kept, (other, held)]
 
     def temporal_context(self, at: float) -> list[tuple[str, float]]:
         """Recently perceived engrams to link a new one that happened at ``at`` to: those
@@ -710,7 +753,15 @@ class Hippocampus:
         return [(self._engrams[self._ids[w]], float(c)) for w, c in zip(wholes, cosines.tolist(), strict=True)]
 
     def neighbours(self, engram_id: str) -> dict[str, float]:
-        return dict(self._graph.get(engram_id, {}))
+        """The engrams linked to ``engram_id`` and the weights of the links (those not
+        indexed yet too)."""
+        row = self._rows.get(engram_id)
+        if row is None:
+            return dict(self._waiting.get(engram_id, {}))
+        linked = {self._ids[other]: weight for other, weight in self._graph.neighbours(row)}
+        for missing in self._waits_for.get(engram_id, ()):
+            linked[missing] = self._waiting[missing][engram_id]
+        return linked
 
     # -- recall -------------------------------------------------------------------------
     def pattern_complete(
@@ -787,43 +838,34 @@ class Hippocampus:
         if matched_cue is None:
             matched_cue = self._match_exactly(vector, text, n, seeds_wanted, (memory_type, since, until, now, where))
         mean, std = matched_cue.mean, matched_cue.std
-        ids, row_of, whole_of = self._ids, self._rows, self._whole_of
-        rows, seed_values = matched_cue.seed_rows.tolist(), matched_cue.seed_values.tolist()
-        seed_ids = [ids[r] for r in rows]
-        if whole_of:  # a fragment's row seeds its whole (the matchers give at most one row per whole)
-            seed_ids = [whole_of.get(i, i) for i in seed_ids]
-        # A seed must match the cue at all (a cue that matches nothing recalls nothing).
-        seed_rows = {i: r for i, r, v in zip(seed_ids, rows, seed_values, strict=True) if v > 0}
+        ids = self._ids
+        seed_values = matched_cue.seed_values.astype(np.float64)
+        positive = seed_values > 0  # a seed must match the cue at all (a cue that matches nothing recalls nothing)
+        matched_seeds, seed_values = matched_cue.seed_rows[positive], seed_values[positive]
+        seeds = self._fold_rows(matched_seeds)  # a fragment's row seeds its whole (at most one row per whole)
         # A seed passes on what it matched above the cue's typical cosine: an average memory
         # lends its neighbours nothing.
-        above = max(mean, 0.0)
-        support = spread_support(
-            {i: v - mean for i, v in zip(seed_ids, seed_values, strict=True) if v > above},
-            self._graph,
+        spreading = seed_values > max(mean, 0.0)
+        reached = self._graph.spread(
+            seeds[spreading],
+            seed_values[spreading] - mean,
             decay=config.spreading_decay,
             hops=config.spreading_hops if spread else 0,
             floor=config.spreading_floor * max(std, 1e-6),
         )
-        candidates = list(seed_rows)
-        candidates += [i for i in support if i not in seed_rows and i in row_of]  # a dangling edge is skipped
-        if not candidates:
-            return []
-        cand_rows = np.fromiter((row_of[i] for i in candidates), dtype=np.intp, count=len(candidates))
+        others = reached.rows[~contains(seeds, reached.rows)]
+        cand_rows = np.concatenate([seeds, others])
         # What each matched with: its own row, or the fragment of it that the cue matched best.
-        matched_rows = cand_rows
-        if whole_of:
-            matched_rows = np.fromiter(
-                (seed_rows.get(i, row_of[i]) for i in candidates), dtype=np.intp, count=len(candidates)
-            )
+        matched_rows = np.concatenate([matched_seeds, others]) if self._whole_of else cand_rows
         keep = matched_cue.allowed(cand_rows)
         if keep is not None and not keep.all():
-            candidates = [i for i, k in zip(candidates, keep.tolist(), strict=True) if k]
             cand_rows, matched_rows = cand_rows[keep], matched_rows[keep]
-            if not candidates:
-                return []
+        if not cand_rows.shape[0]:
+            return []
         own, matched = matched_cue.scores(matched_rows)
-        lent = [support.get(i) for i in candidates]
-        lifted = np.fromiter((0.0 if s is None else s.value for s in lent), dtype=np.float64, count=len(lent))
+        lent = reached.find(cand_rows)  # where spreading reached each (-1: it did not)
+        lifted = np.zeros(cand_rows.shape[0])
+        lifted[lent >= 0] = reached.values[lent[lent >= 0]]
         activated = matched + lifted
         relevance = (activated - mean) / std if std > 0 else np.zeros_like(activated)
         last, stability = self._fields[cand_rows, _LAST_ACCESSED], self._fields[cand_rows, _STABILITY]
@@ -834,14 +876,20 @@ class Hippocampus:
             stale = self._fields[cand_rows, _SUPERSEDED] > 0.0
             values = superseded_penalty(values, stale, config.superseded_rank_factor)
         bar = _relevance_bar(min_relevance, n)
-        order = [j for j in range(len(candidates)) if bar is None or relevance[j] >= bar]
-        ranked = zip((-values[order]).tolist(), [candidates[j] for j in order], order, strict=True)
-        best = heapq.nsmallest(len(order) if limit is None else limit, ranked)
+        chosen = np.arange(cand_rows.shape[0]) if bar is None else np.flatnonzero(relevance >= bar)
+        count = chosen.shape[0] if limit is None else max(0, min(limit, chosen.shape[0]))
+        if count == 0:
+            return []
+        if count < chosen.shape[0]:  # the best by score, then by id: only those at the cut or above can be
+            cut = np.partition(values[chosen], chosen.shape[0] - count)[chosen.shape[0] - count]
+            chosen = chosen[values[chosen] >= cut]
+        chosen_ids = [ids[r] for r in cand_rows[chosen].tolist()]
+        ranked = zip((-values[chosen]).tolist(), chosen_ids, chosen.tolist(), strict=True)
         out = []
         engrams = self._engrams
-        by_fragment = None if matched_rows is cand_rows else (matched_rows != cand_rows).tolist()
-        for negated, engram_id, j in best:
-            lift = lent[j]
+        by_fragment = matched_rows is not cand_rows
+        for negated, engram_id, j in sorted(ranked)[:count]:
+            lift = int(lent[j]) if lent[j] >= 0 else None
             out.append(
                 Activation(
                     engrams[engram_id],
@@ -850,11 +898,11 @@ class Hippocampus:
                     -negated,
                     lexical=float(matched[j] - own[j]),
                     spread=float(lifted[j]),
-                    spread_from=None if lift is None else lift.source,
-                    spread_via=None if lift is None else lift.via,
-                    spread_weight=0.0 if lift is None else lift.weight,
+                    spread_from=None if lift is None else ids[reached.sources[lift]],
+                    spread_via=None if lift is None else ids[reached.vias[lift]],
+                    spread_weight=0.0 if lift is None else float(reached.weights[lift]),
                     relevance=float(relevance[j]),
-                    fragment=ids[matched_rows[j]] if by_fragment is not None and by_fragment[j] else None,
+                    fragment=ids[matched_rows[j]] if by_fragment and matched_rows[j] != cand_rows[j] else None,
                 )
             )
         return out

@@ -197,7 +197,9 @@ def test_hippocampus_encode_many_indexes_like_encode_one_by_one() -> None:
     np.testing.assert_array_equal(one._matrix[:n], many._matrix[:n])
     np.testing.assert_array_equal(one._types[:n], many._types[:n])
     np.testing.assert_array_equal(one._encoded_at[:n], many._encoded_at[:n])
-    assert one._graph == many._graph and one._by_content == many._by_content
+    linked = [*one._ids, *(f"elsewhere{i}" for i in range(300))]
+    assert [one.neighbours(i) for i in linked] == [many.neighbours(i) for i in linked]
+    assert one._by_content == many._by_content
     assert list(one.pending) == list(many.pending)
     query = second[7].embedding
     assert [(e.engram_id, s) for e, s in one.complete(query, 5, now=400.0)] == [
