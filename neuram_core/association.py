@@ -199,10 +199,11 @@ class AssociationGraph:
 
     def _add(self, a: int, b: int, weight: float) -> None:
         degree = int(self._degree[a])
-        at = np.flatnonzero(self._to[a, :degree] == b)
-        if at.shape[0]:
-            old = float(self._weight[a, at[0]])
-            self._weight[a, at[0]] = weight if weight > old else old
+        held = self._to[a, :degree].tolist()  # a handful: a list is quicker to search than an array
+        if b in held:
+            at = held.index(b)
+            if weight > self._weight[a, at]:
+                self._weight[a, at] = weight
             return
         more = self._more.get(a)
         if more is not None and b in more:
