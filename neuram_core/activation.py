@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["sorted_union", "spread_activation", "top_k_indices"]
+__all__ = ["contains", "sorted_union", "spread_activation", "top_k_indices"]
 
 
 def top_k_indices(scores: npt.NDArray[np.floating[Any]], k: int) -> npt.NDArray[np.intp]:
@@ -24,14 +24,20 @@ def sorted_union(a: npt.NDArray[np.intp], b: npt.NDArray[np.intp]) -> npt.NDArra
     """The distinct values of ``a`` and ``b`` (each already without repeats), sorted: what
     ``np.union1d`` gives, without its general-purpose unique pass (a tenth of the time for
     the thousand candidates of a recall)."""
-    a = np.sort(a)
-    if not b.shape[0] or not a.shape[0]:
-        return np.sort(np.concatenate((a, b)))
-    at = np.searchsorted(a, b)
-    seen = a[np.minimum(at, a.shape[0] - 1)] == b
-    merged = np.concatenate((a, b[~seen]))
+    merged = np.concatenate((a, b[~contains(a, b)]))
     merged.sort()
     return merged
+
+
+def contains(values: npt.NDArray[np.intp], rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+    """Whether each of ``rows`` is among ``values``: ``np.isin`` for the few hundred rows of
+    a recall, without its general-purpose overhead."""
+    if not values.shape[0] or not rows.shape[0]:
+        return np.zeros(rows.shape[0], dtype=np.bool_)
+    ordered = np.sort(values)
+    at = np.minimum(np.searchsorted(ordered, rows), ordered.shape[0] - 1)
+    found: npt.NDArray[np.bool_] = ordered[at] == rows
+    return found
 
 
 Neighbours = Callable[[str], Iterable[tuple[str, float]]] | Mapping[str, Mapping[str, float]]

@@ -15,7 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AssociationGraph", "Reached", "contains"]
+from neuram_core.activation import contains
+
+__all__ = ["AssociationGraph", "Reached"]
 
 _WIDTH = 6  # edges a row holds in place: the 3 temporal links perceive makes, and 3 back
 
@@ -39,17 +41,6 @@ class Reached(NamedTuple):
         return np.where(self.rows[at] == rows, at, -1)
 
 
-def contains(values: npt.NDArray[np.intp], rows: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-    """Whether each of ``rows`` is among ``values``: ``np.isin`` for the few hundred rows of
-    a recall, without its general-purpose overhead."""
-    if not values.shape[0] or not rows.shape[0]:
-        return np.zeros(rows.shape[0], dtype=np.bool_)
-    ordered = np.sort(values)
-    at = np.minimum(np.searchsorted(ordered, rows), ordered.shape[0] - 1)
-    found: npt.NDArray[np.bool_] = ordered[at] == rows
-    return found
-
-
 def _nothing_reached() -> Reached:
     none = np.zeros(0, dtype=np.intp)
     return Reached(none, np.zeros(0), none, none, np.zeros(0))
@@ -60,17 +51,14 @@ class AssociationGraph:
     (never below 0). Rows move with :meth:`move` when their index swap-deletes one."""
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """No rows, no edges."""
         self._to: npt.NDArray[np.int32] = np.full((0, _WIDTH), -1, dtype=np.int32)
         self._weight: npt.NDArray[np.float64] = np.zeros((0, _WIDTH), dtype=np.float64)
         self._degree: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)  # edges in place
         self._more: dict[int, dict[int, float]] = {}  # a row's edges past the width, in order
-
-    def clear(self) -> None:
-        """No rows, no edges."""
-        self._to = np.full((0, _WIDTH), -1, dtype=np.int32)
-        self._weight = np.zeros((0, _WIDTH), dtype=np.float64)
-        self._degree = np.zeros(0, dtype=np.uint8)
-        self._more = {}
 
     def reserve(self, rows: int) -> None:
         """Room for rows 0 … ``rows`` − 1 (grown by doubling as links need)."""
@@ -100,7 +88,7 @@ class AssociationGraph:
             old = have.get(b)
             if old is None or weight > old:
                 self.link(a, b, weight)
-                have[b] = weight if old is None or weight > old else old
+                have[b] = weight
 
     def link_many(self, a: npt.NDArray[np.intp], b: npt.NDArray[np.intp], weights: npt.NDArray[np.float64]) -> None:
         """:meth:`link` for each (a[k], b[k], weights[k]) in turn, in a few array passes (a
@@ -132,8 +120,9 @@ class AssociationGraph:
         counts = np.diff(np.r_[starts, pair_sources.shape[0]])
         rank = np.arange(pair_sources.shape[0]) - np.repeat(starts, counts)
         self._to[rows], self._weight[rows], self._degree[rows] = -1, 0.0, 0
-        for row in rows[np.isin(rows, np.fromiter(self._more, dtype=np.intp, count=len(self._more)))].tolist():
-            del self._more[row]
+        if self._more:
+            for row in rows.tolist():
+                self._more.pop(row, None)
         placed = rank < _WIDTH
         self._to[pair_sources[placed], rank[placed]] = pair_targets[placed]
         self._weight[pair_sources[placed], rank[placed]] = strongest[placed]
@@ -180,10 +169,9 @@ class AssociationGraph:
             return
         self.reserve(target + 1)
         for other, _ in self.neighbours(source):
-            degree = int(self._degree[other])
-            at = np.flatnonzero(self._to[other, :degree] == source)
-            if at.shape[0]:
-                self._to[other, at[0]] = target
+            at = self._slot(other, source)
+            if at >= 0:
+                self._to[other, at] = target
             else:
                 more = self._more[other]
                 self._more[other] = {(target if k == source else k): w for k, w in more.items()}
@@ -197,11 +185,14 @@ class AssociationGraph:
         if moved is not None:
             self._more[target] = moved
 
+    def _slot(self, a: int, b: int) -> int:
+        """Where ``a`` holds its edge to ``b`` in place (-1: past the width, or none)."""
+        held = self._to[a, : int(self._degree[a])].tolist()  # a handful: a list is quicker to search than an array
+        return held.index(b) if b in held else -1
+
     def _add(self, a: int, b: int, weight: float) -> None:
-        degree = int(self._degree[a])
-        held = self._to[a, :degree].tolist()  # a handful: a list is quicker to search than an array
-        if b in held:
-            at = held.index(b)
+        at = self._slot(a, b)
+        if at >= 0:
             if weight > self._weight[a, at]:
                 self._weight[a, at] = weight
             return
@@ -211,6 +202,7 @@ class AssociationGraph:
             more[b] = weight if weight > old else old
             return
         weight = weight if weight > 0.0 else 0.0  # NaN and negative weights count as 0
+        degree = int(self._degree[a])
         if degree < _WIDTH:
             self._to[a, degree], self._weight[a, degree] = b, weight
             self._degree[a] = degree + 1
@@ -219,16 +211,15 @@ class AssociationGraph:
 
     def _unlink(self, a: int, b: int) -> None:
         """Remove the edge from ``a`` to ``b``; the edges after it close up, in order."""
-        degree = int(self._degree[a])
-        at = np.flatnonzero(self._to[a, :degree] == b)
+        i = self._slot(a, b)
         more = self._more.get(a)
-        if not at.shape[0]:
+        if i < 0:
             if more is not None:
                 more.pop(b, None)
                 if not more:
                     del self._more[a]
             return
-        i = int(at[0])
+        degree = int(self._degree[a])
         self._to[a, i : degree - 1] = self._to[a, i + 1 : degree].copy()
         self._weight[a, i : degree - 1] = self._weight[a, i + 1 : degree].copy()
         if more:  # the first edge past the width takes the freed place
@@ -304,10 +295,8 @@ class AssociationGraph:
             if not targets.shape[0]:
                 break
             known = np.full(targets.shape[0], -np.inf)
-            if best.rows.shape[0]:
-                at = np.minimum(np.searchsorted(best.rows, targets), best.rows.shape[0] - 1)
-                hit = best.rows[at] == targets
-                known[hit] = best.values[at[hit]]
+            at = best.find(targets)
+            known[at >= 0] = best.values[at[at >= 0]]
             beats = reached > known
             if not beats.any():
                 break

@@ -22,9 +22,9 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from neuram_core.activation import sorted_union, top_k_indices
+from neuram_core.activation import contains, sorted_union, top_k_indices
 from neuram_core.approximate import ApproximateIndex
-from neuram_core.association import AssociationGraph, contains
+from neuram_core.association import AssociationGraph
 from neuram_core.clock import SystemClock
 from neuram_core.config import NeuramConfig
 from neuram_core.dynamics import SECONDS_PER_HOUR, recall_scores, superseded_penalty
@@ -652,8 +652,7 @@ class Hippocampus:
         for b, weight in engram.associations:
             other = self._rows.get(b)
             if other is None:
-                if b != a:
-                    self._wait(a, b, weight)
+                self._wait(a, b, weight)
             else:
                 edges.append((other, weight))
         if edges:
